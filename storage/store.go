@@ -1,0 +1,193 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything a backend provides. Consumers should depend on the
+// narrow interfaces below (or smaller ones of their own), not on Store.
+//
+// All methods are safe for concurrent use. Every write is durable when the
+// method returns nil: a crash afterwards loses nothing it reported stored.
+type Store interface {
+	OrgStore
+	AgentStore
+	WidgetStore
+	VisitorStore
+	ConversationStore
+	MessageStore
+	SessionStore
+	AuditStore
+	// Ping reports whether the backend is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the backend. No method may be called afterwards.
+	Close() error
+}
+
+// OrgStore keeps organisations.
+type OrgStore interface {
+	// CreateOrgWithOwner stores an organisation and its first agent
+	// atomically: both or neither. ErrConflict if the owner's email is taken.
+	CreateOrgWithOwner(ctx context.Context, org Organization, owner Agent) error
+	// GetOrg returns the organisation with id.
+	GetOrg(ctx context.Context, id string) (Organization, error)
+}
+
+// AgentStore keeps agents. Emails are compared lower-cased.
+type AgentStore interface {
+	// CreateAgent stores a new agent. ErrConflict if the email is taken in
+	// any organisation.
+	CreateAgent(ctx context.Context, a Agent) error
+	// GetAgent returns agent id of organisation orgID.
+	GetAgent(ctx context.Context, orgID, id string) (Agent, error)
+	// GetAgentByEmail finds an agent by login email across organisations:
+	// the email is the tenant-identifying key at sign-in.
+	GetAgentByEmail(ctx context.Context, email string) (Agent, error)
+	// ListAgents returns the organisation's agents ordered by creation.
+	ListAgents(ctx context.Context, orgID string) ([]Agent, error)
+	// SetAgentRole changes an agent's role.
+	SetAgentRole(ctx context.Context, orgID, id string, role Role) error
+	// SetAgentPasswordHash replaces an agent's password hash.
+	SetAgentPasswordHash(ctx context.Context, orgID, id, hash string) error
+}
+
+// WidgetStore keeps widgets.
+type WidgetStore interface {
+	// CreateWidget stores a widget. ErrConflict on a duplicate publishable key.
+	CreateWidget(ctx context.Context, w Widget) error
+	// GetWidget returns widget id of organisation orgID.
+	GetWidget(ctx context.Context, orgID, id string) (Widget, error)
+	// GetWidgetByKey finds a widget by its publishable key across
+	// organisations: the key is the tenant-identifying key for visitors.
+	GetWidgetByKey(ctx context.Context, publishableKey string) (Widget, error)
+	// ListWidgets returns the organisation's widgets ordered by creation.
+	ListWidgets(ctx context.Context, orgID string) ([]Widget, error)
+}
+
+// VisitorStore keeps visitors.
+type VisitorStore interface {
+	// CreateVisitor stores a new visitor.
+	CreateVisitor(ctx context.Context, v Visitor) error
+	// GetVisitor returns visitor id of organisation orgID.
+	GetVisitor(ctx context.Context, orgID, id string) (Visitor, error)
+	// UpdateVisitor replaces the visitor's name, email, phone and last-seen
+	// time (matched by OrgID and ID).
+	UpdateVisitor(ctx context.Context, v Visitor) error
+}
+
+// ConversationFilter narrows ListConversations. Zero fields do not filter.
+type ConversationFilter struct {
+	Status     ConversationStatus
+	AssigneeID string
+	Unassigned bool // only conversations with no assignee
+	VisitorID  string
+	// Before, when non-zero, returns conversations updated strictly before it
+	// (keyset pagination; results are ordered by UpdatedAt descending, then ID).
+	Before time.Time
+	Limit  int // 0 means 50; backends cap it at 200
+}
+
+// ConversationStore keeps conversations.
+type ConversationStore interface {
+	// CreateConversation stores a new conversation (LastSeq 0).
+	CreateConversation(ctx context.Context, c Conversation) error
+	// GetConversation returns conversation id of organisation orgID.
+	GetConversation(ctx context.Context, orgID, id string) (Conversation, error)
+	// ListConversations returns the organisation's conversations matching f,
+	// newest activity first.
+	ListConversations(ctx context.Context, orgID string, f ConversationFilter) ([]Conversation, error)
+	// SetAssignee sets the assignee to `to` only if it currently equals
+	// `from` ("" meaning unassigned); otherwise ErrConflict. It updates
+	// UpdatedAt to at.
+	SetAssignee(ctx context.Context, orgID, id, from, to string, at time.Time) error
+	// CloseConversation marks the conversation closed at `at`. Closing a
+	// closed conversation is a no-op.
+	CloseConversation(ctx context.Context, orgID, id string, at time.Time) error
+	// MarkRead raises the side's read sequence to seq (never lowers it, and
+	// never beyond LastSeq) and returns the resulting value.
+	MarkRead(ctx context.Context, orgID, id string, side SenderKind, seq int64) (int64, error)
+}
+
+// MessageStore keeps messages.
+type MessageStore interface {
+	// AppendMessage stores m in its conversation, assigning the next
+	// sequence number, setting the conversation's LastSeq and UpdatedAt, and
+	// returns the stored message with created == true. If a message with the
+	// same (ConversationID, ClientID) exists, it returns that message with
+	// created == false and stores nothing. ErrNotFound if the conversation
+	// does not exist in m.OrgID. Concurrent appends to one conversation get
+	// distinct consecutive sequence numbers.
+	AppendMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
+	// ListMessages returns up to limit messages with Seq > afterSeq in
+	// ascending Seq order. limit <= 0 means 100; backends cap it at 500.
+	ListMessages(ctx context.Context, orgID, conversationID string, afterSeq int64, limit int) ([]Message, error)
+	// SearchMessages returns up to limit messages of the organisation whose
+	// text matches every word of query, newest first. The query is plain
+	// words, never backend syntax: any character is safe.
+	SearchMessages(ctx context.Context, orgID, query string, limit int) ([]Message, error)
+}
+
+// SessionStart is everything CreateSession writes in one transaction.
+type SessionStart struct {
+	Session Session
+	Access  AccessToken
+	Refresh *RefreshToken // nil for sessions without refresh (visitors)
+	// RehashPassword, when set, replaces the agent's password hash in the
+	// same write (legacy hash upgrade on login).
+	RehashPassword *PasswordRehash
+}
+
+// PasswordRehash names an agent whose hash is replaced with NewHash.
+type PasswordRehash struct {
+	OrgID   string
+	AgentID string
+	NewHash string
+}
+
+// Rotation is one refresh-token exchange: OldHash is marked rotated at At,
+// Next and Access are inserted, and the session's generation becomes
+// Next.Generation — atomically, and only if OldHash has not been rotated
+// before and the session is not revoked.
+type Rotation struct {
+	OldHash []byte
+	At      time.Time
+	Next    RefreshToken
+	Access  AccessToken
+}
+
+// SessionStore keeps sessions and their token hashes. Lookups by hash are
+// not organisation-scoped: a token hash identifies its tenant.
+type SessionStore interface {
+	// CreateSession writes a new session with its first tokens.
+	CreateSession(ctx context.Context, s SessionStart) error
+	// GetSession returns session id (any organisation).
+	GetSession(ctx context.Context, id string) (Session, error)
+	// GetAccessGrant looks up an access token by hash with its session.
+	// Expired or revoked grants are returned as they are; the caller decides.
+	GetAccessGrant(ctx context.Context, hash []byte) (AccessGrant, error)
+	// GetRefreshToken looks up a refresh token by hash.
+	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	// RotateRefresh performs r atomically. ErrConflict if the old token was
+	// already rotated or its session revoked; ErrNotFound if it does not exist.
+	RotateRefresh(ctx context.Context, r Rotation) error
+	// RevokeSession marks the session revoked at `at` (idempotent; the first
+	// time is kept). Its tokens stay stored but no longer authorise.
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+	// ListSessions returns a subject's sessions (including revoked ones),
+	// newest first.
+	ListSessions(ctx context.Context, orgID string, kind SubjectKind, subjectID string) ([]Session, error)
+	// TouchSession records activity on a session.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteExpiredTokens removes token hashes that expired before `before`
+	// and returns how many were removed.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// AuditStore keeps the audit trail, append-only.
+type AuditStore interface {
+	// AppendAudit stores e.
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	// ListAudit returns the organisation's most recent events, newest first.
+	ListAudit(ctx context.Context, orgID string, limit int) ([]AuditEvent, error)
+}

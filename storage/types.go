@@ -1,0 +1,186 @@
+package storage
+
+import "time"
+
+// Role is an agent's permission level within its organisation.
+type Role string
+
+// Agent roles, from most to least privileged.
+const (
+	RoleOwner Role = "owner"
+	RoleAdmin Role = "admin"
+	RoleAgent Role = "agent"
+)
+
+// Valid reports whether r is one of the defined roles.
+func (r Role) Valid() bool { return r == RoleOwner || r == RoleAdmin || r == RoleAgent }
+
+// CanManage reports whether r may add agents, change roles and manage widgets.
+func (r Role) CanManage() bool { return r == RoleOwner || r == RoleAdmin }
+
+// SubjectKind says who holds a session: an agent or a visitor.
+type SubjectKind string
+
+// Subject kinds.
+const (
+	SubjectAgent   SubjectKind = "agent"
+	SubjectVisitor SubjectKind = "visitor"
+)
+
+// ConversationStatus is the life-cycle state of a conversation.
+type ConversationStatus string
+
+// Conversation states.
+const (
+	ConversationOpen   ConversationStatus = "open"
+	ConversationClosed ConversationStatus = "closed"
+)
+
+// SenderKind says who wrote a message.
+type SenderKind string
+
+// Sender kinds. System messages record assignment, transfer and closing.
+const (
+	SenderVisitor SenderKind = "visitor"
+	SenderAgent   SenderKind = "agent"
+	SenderSystem  SenderKind = "system"
+)
+
+// Organization owns every other record.
+type Organization struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Agent is a member of an organisation's team. Email is unique across all
+// organisations (it is the login name) and stored lower-cased.
+type Agent struct {
+	ID           string
+	OrgID        string
+	Name         string
+	Email        string
+	Role         Role
+	PasswordHash string // PHC string (argon2id) or a legacy bcrypt hash
+	CreatedAt    time.Time
+}
+
+// Widget is an embeddable chat entry point with a publishable key and the
+// exact origins allowed to use it.
+type Widget struct {
+	ID             string
+	OrgID          string
+	Name           string
+	PublishableKey string // "pk_…", unique across organisations
+	AllowedOrigins []string
+	CreatedAt      time.Time
+}
+
+// Visitor is a person chatting through a widget. Name, Email and Phone are PII.
+type Visitor struct {
+	ID         string
+	OrgID      string
+	WidgetID   string
+	Name       string
+	Email      string
+	Phone      string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+}
+
+// Conversation is one chat between a visitor and the organisation's agents.
+// LastSeq is the sequence number of its newest message (0 when empty).
+// VisitorReadSeq and AgentReadSeq are the highest sequence each side has
+// marked read.
+type Conversation struct {
+	ID             string
+	OrgID          string
+	VisitorID      string
+	WidgetID       string
+	AssigneeID     string // "" while unassigned
+	Status         ConversationStatus
+	LastSeq        int64
+	VisitorReadSeq int64
+	AgentReadSeq   int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ClosedAt       time.Time // zero while open
+}
+
+// Message is one stored chat message. Seq is assigned by the store: 1 for a
+// conversation's first message, then consecutive. ClientID is the sender's
+// idempotency key, unique within the conversation.
+type Message struct {
+	ID             string
+	OrgID          string
+	ConversationID string
+	Seq            int64
+	ClientID       string
+	SenderKind     SenderKind
+	SenderID       string
+	Text           string
+	CreatedAt      time.Time
+}
+
+// Session is one sign-in: a token family. Its access and refresh tokens are
+// stored only as SHA-256 hashes. Generation counts refresh rotations; the
+// current refresh token has Generation == Session.Generation.
+type Session struct {
+	ID          string
+	OrgID       string
+	SubjectKind SubjectKind
+	SubjectID   string
+	RememberMe  bool
+	IP          string
+	UserAgent   string
+	Generation  int64
+	CreatedAt   time.Time
+	LastSeenAt  time.Time
+	RevokedAt   time.Time // zero while active
+}
+
+// Revoked reports whether the session has been revoked.
+func (s Session) Revoked() bool { return !s.RevokedAt.IsZero() }
+
+// AccessToken is the stored form of an access token.
+type AccessToken struct {
+	Hash      []byte // SHA-256 of the token, 32 bytes
+	SessionID string
+	ExpiresAt time.Time
+}
+
+// RefreshToken is the stored form of a refresh token. RotatedAt is zero
+// until the token is exchanged for its successor.
+type RefreshToken struct {
+	Hash       []byte // SHA-256 of the token, 32 bytes
+	SessionID  string
+	Generation int64
+	ExpiresAt  time.Time
+	RotatedAt  time.Time
+}
+
+// Rotated reports whether the token has already been exchanged.
+func (r RefreshToken) Rotated() bool { return !r.RotatedAt.IsZero() }
+
+// AccessGrant is what an access-token lookup returns: the token joined with
+// its session, enough to authorise a request without another query.
+type AccessGrant struct {
+	TokenHash []byte
+	ExpiresAt time.Time
+	Session   Session
+}
+
+// AuditEvent records a security-relevant action. Detail must never hold a
+// secret, a token or PII.
+type AuditEvent struct {
+	ID        string
+	OrgID     string
+	ActorKind SubjectKind // "" for anonymous actors
+	ActorID   string
+	Action    string // e.g. "auth.login", "auth.login_failed", "agent.created"
+	TargetID  string
+	IP        string
+	UserAgent string
+	Detail    string
+	CreatedAt time.Time
+}
