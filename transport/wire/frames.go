@@ -40,10 +40,15 @@ const (
 	TypePong         = "pong"
 )
 
-// Auth authenticates a connection that did not authenticate at upgrade.
+// Auth authenticates a connection that did not authenticate at upgrade. On
+// an authenticated connection it swaps in a fresh token of the same subject.
 type Auth struct {
 	Token string `json:"token"`
 }
+
+// ConversationStart opens a new conversation for the visitor. It carries no
+// fields: the widget and visitor come from the connection's credentials.
+type ConversationStart struct{}
 
 // ConversationRef names one conversation (join without history, leave,
 // claim, close).
@@ -156,7 +161,10 @@ type Presence struct {
 	Status      string `json:"status"`
 }
 
-// Error reports why a frame was refused. Code is stable (see docs/protocol.md).
+// Error reports why a frame was refused. Code is one of the ErrorCode values
+// (errors.go, docs/protocol.md) and Message a human-readable explanation that
+// never echoes the offending value. *Error is also the Go error returned by
+// DecodeClient and the Validate methods.
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/helpr-chat/helpr/hub"
+	"github.com/helpr-chat/helpr/internal/metrics"
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage/sqlite"
+	"github.com/helpr-chat/helpr/transport/api"
+	"github.com/helpr-chat/helpr/transport/httpx"
+	"github.com/helpr-chat/helpr/transport/ws"
+)
+
+// sweepInterval is how often expired token hashes are deleted.
+const sweepInterval = 10 * time.Minute
+
+// app is one running helpr node: its store, services and HTTP handler.
+type app struct {
+	cfg      Config
+	log      zerolog.Logger
+	store    *sqlite.Store
+	sessions *security.Sessions
+	hub      *hub.Hub
+	ws       *ws.Server
+	handler  http.Handler
+}
+
+// newApp opens the embedded store under cfg.DataDir and wires every part.
+// The caller must call close.
+func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "secrets"), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	secret, created, err := security.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "secrets", "session.key"))
+	if err != nil {
+		return nil, fmt.Errorf("session secret: %w", err)
+	}
+	if created {
+		log.Info().Str("path", filepath.Join(cfg.DataDir, "secrets", "session.key")).Msg("created a new session secret")
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "helpr.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open embedded store: %w", err)
+	}
+	a, err := assemble(cfg, log, store, secret)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// assemble builds the services on an open store.
+func assemble(cfg Config, log zerolog.Logger, store *sqlite.Store, secret []byte) (*app, error) {
+	origin, _ := publicOrigin(cfg.PublicURL) // validated with the config
+	secure := origin[:5] == "https"
+	reg := metrics.NewRegistry()
+	m := metrics.NewHelpr(reg)
+	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Secret: secret, Now: cfg.now})
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	hasher, err := security.NewHasher(security.HasherConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("password hasher: %w", err)
+	}
+	h := hub.New(store, ws.Codec{}, hub.Options{Now: cfg.now})
+	wcfg := ws.Config{
+		Hub: h, Sessions: sessions, Directory: store,
+		PublicOrigin: origin, SecureCookies: secure,
+		Logger: log, Metrics: m, Now: cfg.now,
+		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst,
+	}
+	if cfg.wsTweak != nil {
+		cfg.wsTweak(&wcfg)
+	}
+	wsrv := ws.NewServer(wcfg)
+	rest, err := api.New(api.Config{
+		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
+		PublicOrigin: origin, SecureCookies: secure,
+		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rest api: %w", err)
+	}
+	a := &app{cfg: cfg, log: log, store: store, sessions: sessions, hub: h, ws: wsrv}
+	a.handler = a.routes(rest.Handler(), reg.Handler(), m)
+	return a, nil
+}
+
+// serve answers on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, tells WebSocket clients to reconnect, drains their writers and
+// waits for in-flight requests. Every acked message is already durable.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	if a.cfg.TLSCert != "" {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.sweep(ctx) }()
+	errc := make(chan error, 1)
+	go func() {
+		if a.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, a.cfg.TLSCert, a.cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	a.log.Info().Str("addr", ln.Addr().String()).Str("public_url", a.cfg.PublicURL).Msg("helpr serving")
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	a.log.Info().Msg("shutting down")
+	errs := []error{ignoreClosed(serveErr)}
+	var sw sync.WaitGroup
+	sw.Add(1)
+	go func() { defer sw.Done(); errs = append(errs, a.ws.Shutdown(sctx)) }()
+	httpErr := srv.Shutdown(sctx)
+	sw.Wait()
+	wg.Wait()
+	errs = append(errs, ignoreClosed(httpErr))
+	return errors.Join(errs...)
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// sweep deletes expired token hashes periodically until ctx ends.
+func (a *app) sweep(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.store.DeleteExpiredTokens(ctx, time.Now())
+			if err != nil {
+				a.log.Warn().Err(err).Msg("sweep expired tokens")
+				continue
+			}
+			a.log.Debug().Int("deleted", n).Msg("swept expired tokens")
+		}
+	}
+}
+
+// close releases the store.
+func (a *app) close() error { return a.store.Close() }
+
+// serve runs helpr with cfg until ctx ends.
+func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	log, err := newLogger(cfg, logOut)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return a.serve(ctx, ln)
+}

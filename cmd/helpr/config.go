@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/helpr-chat/helpr/transport/ws"
+)
+
+// Config is everything `helpr serve` can be told. The zero value of each
+// field means its documented default (see defaults).
+type Config struct {
+	Addr            string         // listen address; default 127.0.0.1:8080
+	DataDir         string         // embedded store and secrets; default ./data
+	PublicURL       string         // the origin browsers see; default http://<addr>
+	LogFormat       string         // json (default) or console
+	LogLevel        string         // debug, info (default), warn, error
+	TLSCert         string         // serve HTTPS with this certificate…
+	TLSKey          string         // …and key (TLS 1.2+)
+	TrustedProxies  []netip.Prefix // proxies whose X-Forwarded-For is believed
+	FrameRate       float64        // WebSocket frames per second per connection; default 20
+	FrameBurst      int            // WebSocket frame burst; default 40
+	ShutdownTimeout time.Duration  // graceful shutdown bound; default 15s
+
+	// Test seams, not configurable by users: the clock of every TTL and
+	// window, and adjustments of WebSocket limits.
+	now     func() time.Time
+	wsTweak func(*ws.Config)
+}
+
+// defaults fills the zero fields.
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = defaultPublicURL(c.Addr, c.TLSCert != "")
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 15 * time.Second
+	}
+}
+
+func defaultPublicURL(addr string, tls bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// validate reports every problem at once, each naming its flag.
+func (c *Config) validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
+	}
+	if _, err := publicOrigin(c.PublicURL); err != nil {
+		errs = append(errs, fmt.Errorf("--public-url %q: %v", c.PublicURL, err))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "console" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want json or console", c.LogFormat))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.FrameRate < 0 || c.FrameBurst < 0 {
+		errs = append(errs, errors.New("--ws-frame-rate and --ws-frame-burst must not be negative"))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, errors.New("--shutdown-timeout must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// publicOrigin checks that u is a bare origin (scheme://host[:port]) and
+// returns it without a trailing slash.
+func publicOrigin(u string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return "", errors.New("want an origin such as https://chat.example.com")
+	}
+	if (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != "" || p.User != nil {
+		return "", errors.New("an origin has no path, query, fragment or user info")
+	}
+	return p.Scheme + "://" + p.Host, nil
+}
+
+// parseServeFlags reads flags, then HELPR_* environment variables for every
+// flag not given on the command line (flags win over the environment).
+func parseServeFlags(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (HELPR_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded store and secrets (HELPR_DATA_DIR)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "origin that browsers use, e.g. https://chat.example.com (HELPR_PUBLIC_URL; default http://<addr>)")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "json or console (HELPR_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (HELPR_LOG_LEVEL)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (HELPR_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key file (HELPR_TLS_KEY)")
+	fs.Func("trusted-proxies", "comma-separated CIDRs of reverse proxies (HELPR_TRUSTED_PROXIES)", func(v string) error {
+		p, err := parsePrefixes(v)
+		c.TrustedProxies = p
+		return err
+	})
+	fs.Float64Var(&c.FrameRate, "ws-frame-rate", 20, "WebSocket frames per second per connection (HELPR_WS_FRAME_RATE)")
+	fs.IntVar(&c.FrameBurst, "ws-frame-burst", 40, "WebSocket frame burst per connection (HELPR_WS_FRAME_BURST)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound (HELPR_SHUTDOWN_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return c, err
+	}
+	c.defaults()
+	return c, c.validate()
+}
+
+// applyEnv sets each flag not given on the command line from HELPR_<NAME>.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "HELPR_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := getenv(env)
+		if given[f.Name] || v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", env, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not a CIDR or address", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

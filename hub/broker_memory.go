@@ -1,0 +1,90 @@
+package hub
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// MemoryBroker is an in-process Broker: it connects several Hubs of one
+// process (tests, benchmarks, single-binary demos). Publish delivers
+// synchronously, on the publisher's goroutine.
+type MemoryBroker struct {
+	mu   sync.Mutex
+	subs map[string][]*memorySub
+}
+
+var _ Broker = (*MemoryBroker)(nil)
+
+// memorySub is one subscription; mu makes its calls sequential and lets
+// unsubscribe wait for a call in progress.
+type memorySub struct {
+	mu   sync.Mutex
+	fn   func([]byte)
+	done bool
+}
+
+// NewMemoryBroker returns an empty in-process broker.
+func NewMemoryBroker() *MemoryBroker {
+	return &MemoryBroker{subs: make(map[string][]*memorySub)}
+}
+
+// Publish implements Broker: it calls every subscriber of channel, in
+// turn, with one private copy of payload that they share read-only.
+func (b *MemoryBroker) Publish(ctx context.Context, channel string, payload []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	subs := b.subs[channel] // never modified in place: see Subscribe and remove
+	b.mu.Unlock()
+	if len(subs) == 0 {
+		return nil
+	}
+	p := slices.Clone(payload)
+	for _, s := range subs {
+		s.call(p)
+	}
+	return nil
+}
+
+// Subscribe implements Broker.
+func (b *MemoryBroker) Subscribe(channel string, fn func([]byte)) (func(), error) {
+	s := &memorySub{fn: fn}
+	b.mu.Lock()
+	b.subs[channel] = append(slices.Clip(b.subs[channel]), s)
+	b.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { b.remove(channel, s) }) }, nil
+}
+
+// Subscriptions returns how many subscriptions channel has.
+func (b *MemoryBroker) Subscriptions(channel string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs[channel])
+}
+
+// remove drops s from channel and waits for a call of s in progress.
+func (b *MemoryBroker) remove(channel string, s *memorySub) {
+	b.mu.Lock()
+	list := slices.DeleteFunc(slices.Clone(b.subs[channel]), func(x *memorySub) bool { return x == s })
+	if len(list) == 0 {
+		delete(b.subs, channel)
+	} else {
+		b.subs[channel] = list
+	}
+	b.mu.Unlock()
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+}
+
+// call runs the subscriber's callback unless it unsubscribed.
+func (s *memorySub) call(p []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.fn(p)
+	}
+}

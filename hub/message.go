@@ -1,0 +1,135 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// Message limits, in characters (Unicode code points).
+const (
+	MaxTextLength     = 4000
+	MaxClientIDLength = 64
+)
+
+// Send stores a message from the actor in a conversation and publishes it
+// to the room. The message is durable when Send returns nil: the caller may
+// ack it. clientID is the sender's idempotency key: a repeated one returns
+// the stored message with duplicate == true and publishes nothing (a
+// client id already used by the other participant is storage.ErrConflict).
+//
+// Messages of one conversation are published in sequence order. Text must
+// be valid UTF-8, not blank, at most MaxTextLength characters; clientID
+// non-empty and at most MaxClientIDLength characters (else ErrInvalid). A
+// closed conversation is ErrClosed.
+func (h *Hub) Send(ctx context.Context, a Actor, conversationID, clientID, text string) (msg storage.Message, duplicate bool, err error) {
+	if !a.valid() {
+		return storage.Message{}, false, ErrForbidden
+	}
+	if err := validateMessage(clientID, text); err != nil {
+		return storage.Message{}, false, err
+	}
+	r := h.acquire(roomChannel(a.OrgID, conversationID))
+	defer h.release(r)
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	c, err := h.authorize(ctx, a, conversationID)
+	if err != nil {
+		return storage.Message{}, false, err
+	}
+	if c.Status == storage.ConversationClosed {
+		return storage.Message{}, false, fmt.Errorf("send to %s: %w", conversationID, ErrClosed)
+	}
+	return h.append(ctx, a, conversationID, clientID, text)
+}
+
+// append stores the message and, when new, publishes it. The room's
+// sendMu is held.
+func (h *Hub) append(ctx context.Context, a Actor, conversationID, clientID, text string) (storage.Message, bool, error) {
+	stored, created, err := h.store.AppendMessage(ctx, storage.Message{
+		ID:             storage.NewID("msg"),
+		OrgID:          a.OrgID,
+		ConversationID: conversationID,
+		ClientID:       clientID,
+		SenderKind:     a.senderKind(),
+		SenderID:       a.ID,
+		Text:           text,
+		CreatedAt:      h.clock(),
+	})
+	if err != nil {
+		return storage.Message{}, false, fmt.Errorf("append message to %s: %w", conversationID, err)
+	}
+	if !created {
+		if stored.SenderKind != a.senderKind() || stored.SenderID != a.ID {
+			return storage.Message{}, false, fmt.Errorf("client id of another sender in %s: %w", conversationID, storage.ErrConflict)
+		}
+		return stored, true, nil
+	}
+	ev := Event{Type: EventMessage, OrgID: a.OrgID, ConversationID: conversationID, Message: &stored}
+	h.report(h.publish(ctx, ev, stored.Seq, roomChannel(a.OrgID, conversationID)))
+	return stored, false, nil
+}
+
+// validateMessage checks a message's client id and text.
+func validateMessage(clientID, text string) error {
+	switch {
+	case clientID == "" || !utf8.ValidString(clientID) || utf8.RuneCountInString(clientID) > MaxClientIDLength:
+		return fmt.Errorf("%w: client id must be 1 to %d characters", ErrInvalid, MaxClientIDLength)
+	case !utf8.ValidString(text) || strings.TrimSpace(text) == "":
+		return fmt.Errorf("%w: text must be non-blank UTF-8", ErrInvalid)
+	case utf8.RuneCountInString(text) > MaxTextLength:
+		return fmt.Errorf("%w: text longer than %d characters", ErrInvalid, MaxTextLength)
+	}
+	return nil
+}
+
+// Typing publishes the actor's typing state to the conversation's room.
+// It is ephemeral: nothing is stored. Every member receives it, the
+// sender's own connections included (clients filter by sender). A closed
+// conversation is ErrClosed.
+func (h *Hub) Typing(ctx context.Context, a Actor, conversationID string, active bool) error {
+	c, err := h.authorize(ctx, a, conversationID)
+	if err != nil {
+		return err
+	}
+	if c.Status == storage.ConversationClosed {
+		return fmt.Errorf("typing in %s: %w", conversationID, ErrClosed)
+	}
+	ev := Event{
+		Type: EventTyping, OrgID: a.OrgID, ConversationID: conversationID,
+		Typing: &Typing{SenderKind: a.senderKind(), SenderID: a.ID, Active: active},
+	}
+	return h.publish(ctx, ev, 0, roomChannel(a.OrgID, conversationID))
+}
+
+// MarkRead raises the actor's side's read sequence (the visitor side for
+// visitors, the agent side for agents) to seq, capped at the
+// conversation's last message, and returns the resulting value; it never
+// lowers it. It publishes an EventReceipt to the room. Negative seq is
+// ErrInvalid.
+func (h *Hub) MarkRead(ctx context.Context, a Actor, conversationID string, seq int64) (int64, error) {
+	if seq < 0 {
+		return 0, fmt.Errorf("%w: negative read sequence", ErrInvalid)
+	}
+	r := h.acquire(roomChannel(a.OrgID, conversationID))
+	defer h.release(r)
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	if _, err := h.authorize(ctx, a, conversationID); err != nil {
+		return 0, err
+	}
+	side := a.senderKind()
+	read, err := h.store.MarkRead(ctx, a.OrgID, conversationID, side, seq)
+	if err != nil {
+		return 0, fmt.Errorf("mark read in %s: %w", conversationID, err)
+	}
+	ev := Event{
+		Type: EventReceipt, OrgID: a.OrgID, ConversationID: conversationID,
+		Receipt: &Receipt{Side: side, Seq: read},
+	}
+	h.report(h.publish(ctx, ev, 0, roomChannel(a.OrgID, conversationID)))
+	return read, nil
+}

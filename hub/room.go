@@ -1,0 +1,122 @@
+package hub
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// roomShard is one slice of the channel registry.
+type roomShard struct {
+	mu    sync.Mutex
+	rooms map[string]*room
+}
+
+// room is one channel on this node: a conversation's room or an
+// organisation's inbox. It lives while it has members or an operation in
+// flight (refs) and is removed from its shard with the last reference.
+type room struct {
+	channel string
+	refs    int // guarded by the shard's mu
+
+	// sendMu serialises a conversation's durable changes with their
+	// publication, so members see them in store order.
+	sendMu sync.Mutex
+
+	mu          sync.Mutex           // guards set and unsubscribe
+	set         map[*member]struct{} // the local members
+	unsubscribe func()               // the broker subscription, nil when none
+	members     atomic.Pointer[[]*member]
+}
+
+// newRoom returns an empty room for channel.
+func newRoom(channel string) *room {
+	r := &room{channel: channel, set: make(map[*member]struct{})}
+	r.members.Store(&[]*member{})
+	return r
+}
+
+// fanout hands f to every local member. It reads an immutable snapshot, so
+// it takes no room lock and never waits for a join or leave.
+func (r *room) fanout(f Frame) {
+	for _, m := range *r.members.Load() {
+		m.deliver(f)
+	}
+}
+
+// snapshotLocked republishes the member list for fanout. r.mu is held.
+func (r *room) snapshotLocked() {
+	list := make([]*member, 0, len(r.set))
+	for m := range r.set {
+		list = append(list, m)
+	}
+	r.members.Store(&list)
+}
+
+// acquire returns the room for channel, creating it, and takes a reference
+// the caller must give back with release.
+func (h *Hub) acquire(channel string) *room {
+	s := &h.rooms[shardIndex(channel)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[channel]
+	if r == nil {
+		r = newRoom(channel)
+		s.rooms[channel] = r
+	}
+	r.refs++
+	return r
+}
+
+// release gives back a reference taken by acquire.
+func (h *Hub) release(r *room) {
+	s := &h.rooms[shardIndex(r.channel)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.refs--
+	if r.refs == 0 {
+		delete(s.rooms, r.channel)
+	}
+}
+
+// lookup returns the room for channel if this node has one.
+func (h *Hub) lookup(channel string) *room {
+	s := &h.rooms[shardIndex(channel)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[channel]
+}
+
+// addMember registers m in r. The first member subscribes the room to its
+// broker channel; the subscription is active when addMember returns, so
+// every frame published afterwards on any node reaches m. m is registered
+// even when subscribing fails; the error says other nodes' frames will
+// not arrive (a later member retries).
+func (h *Hub) addMember(r *room, m *member) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var err error
+	if h.broker != nil && r.unsubscribe == nil {
+		r.unsubscribe, err = h.broker.Subscribe(r.channel, h.remoteHandler(r))
+		if err != nil {
+			r.unsubscribe = nil
+			err = fmt.Errorf("subscribe %s: %w", r.channel, err)
+		}
+	}
+	r.set[m] = struct{}{}
+	r.snapshotLocked()
+	return err
+}
+
+// removeMember unregisters m; the last member drops the broker
+// subscription.
+func (h *Hub) removeMember(r *room, m *member) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.set, m)
+	r.snapshotLocked()
+	if len(r.set) == 0 && r.unsubscribe != nil {
+		r.unsubscribe()
+		r.unsubscribe = nil
+	}
+}

@@ -1,0 +1,77 @@
+package security
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// Authenticate validates an access or visitor token. A token that is not
+// shaped like one (wrong prefix, length or alphabet, or a refresh token) is
+// ErrInvalidToken without hashing or lookup; otherwise it is
+// ValidateHash(HashToken(token)).
+func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if !wellFormed(token, AccessPrefix) && !wellFormed(token, VisitorPrefix) {
+		return Principal{}, ErrInvalidToken
+	}
+	return s.ValidateHash(ctx, HashToken(token))
+}
+
+// ValidateHash returns the principal of the access token with SHA-256 hash,
+// from the cache when it holds the token (no allocation, no I/O), from the
+// store otherwise (one lookup however many callers miss on the same hash
+// at once). Errors: ErrInvalidToken (unknown), ErrTokenExpired (at or after
+// its expiry by the injected clock), ErrSessionRevoked, or a wrapped store
+// error.
+func (s *Sessions) ValidateHash(ctx context.Context, hash [32]byte) (Principal, error) {
+	if p, ok := s.cache.get(hash); ok {
+		if !s.now().Before(p.ExpiresAt) {
+			return Principal{}, ErrTokenExpired
+		}
+		return p, nil
+	}
+	return s.validateMiss(ctx, hash)
+}
+
+// validateMiss waits for the shared store lookup of hash. It is apart from
+// ValidateHash so that the closure does not move hash to the heap on hits.
+func (s *Sessions) validateMiss(ctx context.Context, hash [32]byte) (Principal, error) {
+	ch := s.flight.DoChan(string(hash[:]), func() (any, error) { return s.load(ctx, hash) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return Principal{}, r.Err
+		}
+		return r.Val.(Principal), nil
+	case <-ctx.Done():
+		return Principal{}, ctx.Err()
+	}
+}
+
+// load reads an access grant from the store and caches it if valid. It runs
+// once for every caller that missed on hash, detached from the first
+// caller's cancellation.
+func (s *Sessions) load(ctx context.Context, hash [32]byte) (Principal, error) {
+	epoch := s.cache.epoch.Load()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+	defer cancel()
+	g, err := s.store.GetAccessGrant(ctx, hash[:])
+	if errors.Is(err, storage.ErrNotFound) {
+		return Principal{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("validate token: %w", err)
+	}
+	if g.Session.Revoked() {
+		return Principal{}, ErrSessionRevoked
+	}
+	now := s.now()
+	if !now.Before(g.ExpiresAt) {
+		return Principal{}, ErrTokenExpired
+	}
+	p := principalOf(g.Session, g.ExpiresAt)
+	s.cache.put(hash, p, epoch, now)
+	return p, nil
+}

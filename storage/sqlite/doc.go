@@ -1,0 +1,18 @@
+// Package sqlite is helpr's embedded storage backend: one SQLite database
+// file through the pure-Go driver modernc.org/sqlite (no cgo).
+//
+// The file runs in WAL mode with synchronous=FULL, so every method that
+// returned nil has reached stable storage. Writes share one connection and
+// run in BEGIN IMMEDIATE transactions; reads use a separate pool of
+// read-only connections. Migrations are embedded and applied by Open.
+//
+// Storage conventions: times are Unix milliseconds (NULL for the zero
+// time) and come back in UTC; token hashes are BLOBs; agent emails are
+// stored lower-cased; a widget's allowed origins are a JSON array. Message
+// text is indexed with FTS5 for SearchMessages.
+//
+// Foreign keys are enforced: agents, widgets, visitors and conversations
+// must belong to an existing organisation, messages to an existing
+// conversation, tokens to an existing session. A write that references a
+// missing record fails with storage.ErrNotFound.
+package sqlite

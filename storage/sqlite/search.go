@@ -1,0 +1,72 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// Search limits (SearchMessages).
+const (
+	defaultSearchLimit = 50
+	maxSearchLimit     = 200
+	// maxSearchTerms bounds the MATCH expression; distinct words beyond it
+	// make a query rejected rather than silently widened.
+	maxSearchTerms = 256
+)
+
+// SearchMessages returns up to limit messages of the organisation whose
+// text contains every word of query, newest first (limit <= 0 means 50,
+// capped at 200). Words are runs of letters, digits and marks, matched
+// case- and diacritic-insensitively as whole words; every other character
+// only separates words, so no query syntax reaches FTS5. A query without
+// words matches nothing; one with more than 256 distinct words is an error.
+func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error) {
+	terms := searchTerms(query)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	if len(terms) > maxSearchTerms {
+		return nil, fmt.Errorf("search messages: more than %d words", maxSearchTerms)
+	}
+	const q = "SELECT " + messageCols + ` FROM messages
+		WHERE org_id = ? AND rid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)
+		ORDER BY created_at DESC, rid DESC LIMIT ?`
+	n := clamp(limit, defaultSearchLimit, maxSearchLimit)
+	list, err := queryList(ctx, s.r, scanMessage, q, orgID, matchExpr(terms), n)
+	if err != nil {
+		return nil, fmt.Errorf("search messages: %w", err)
+	}
+	return list, nil
+}
+
+// searchTerms splits query into distinct words (compared case-
+// insensitively): maximal runs of letters, digits and combining marks.
+func searchTerms(query string) []string {
+	words := strings.FieldsFunc(query, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+	})
+	seen := make(map[string]bool, len(words))
+	var terms []string
+	for _, w := range words {
+		k := strings.ToLower(w)
+		if !seen[k] {
+			seen[k] = true
+			terms = append(terms, w)
+		}
+	}
+	return terms
+}
+
+// matchExpr quotes each term as an FTS5 string (doubling any quote, though
+// terms carry none) and joins them with spaces: an implicit AND.
+func matchExpr(terms []string) string {
+	quoted := make([]string, len(terms))
+	for i, t := range terms {
+		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	return strings.Join(quoted, " ")
+}

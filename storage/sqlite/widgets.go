@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+const widgetCols = "id, org_id, name, publishable_key, allowed_origins, created_at"
+
+func scanWidget(sc scanner) (storage.Widget, error) {
+	var w storage.Widget
+	err := sc.Scan(&w.ID, &w.OrgID, &w.Name, &w.PublishableKey, origins{&w.AllowedOrigins}, at(&w.CreatedAt))
+	return w, translate(err)
+}
+
+// CreateWidget stores a widget. ErrConflict on a duplicate publishable key
+// or id.
+func (s *Store) CreateWidget(ctx context.Context, w storage.Widget) error {
+	if w.ID == "" || w.PublishableKey == "" {
+		return fmt.Errorf("create widget: need an id and a publishable key")
+	}
+	enc, err := encodeOrigins(w.AllowedOrigins)
+	if err != nil {
+		return fmt.Errorf("create widget %s: %w", w.ID, err)
+	}
+	const q = "INSERT INTO widgets (" + widgetCols + ") VALUES (?, ?, ?, ?, ?, ?)"
+	_, err = s.w.ExecContext(ctx, q, w.ID, w.OrgID, w.Name, w.PublishableKey, enc, ms(w.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create widget %s: %w", w.ID, translate(err))
+	}
+	return nil
+}
+
+// GetWidget returns widget id of organisation orgID.
+func (s *Store) GetWidget(ctx context.Context, orgID, id string) (storage.Widget, error) {
+	const q = "SELECT " + widgetCols + " FROM widgets WHERE id = ? AND org_id = ?"
+	w, err := scanWidget(s.r.QueryRowContext(ctx, q, id, orgID))
+	if err != nil {
+		return storage.Widget{}, fmt.Errorf("get widget %s: %w", id, err)
+	}
+	return w, nil
+}
+
+// GetWidgetByKey finds a widget by its publishable key across
+// organisations.
+func (s *Store) GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error) {
+	const q = "SELECT " + widgetCols + " FROM widgets WHERE publishable_key = ?"
+	w, err := scanWidget(s.r.QueryRowContext(ctx, q, publishableKey))
+	if err != nil {
+		return storage.Widget{}, fmt.Errorf("get widget by key: %w", err)
+	}
+	return w, nil
+}
+
+// ListWidgets returns the organisation's widgets ordered by creation.
+func (s *Store) ListWidgets(ctx context.Context, orgID string) ([]storage.Widget, error) {
+	const q = "SELECT " + widgetCols + " FROM widgets WHERE org_id = ? ORDER BY created_at, rowid"
+	list, err := queryList(ctx, s.r, scanWidget, q, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list widgets of %s: %w", orgID, err)
+	}
+	return list, nil
+}

@@ -1,0 +1,147 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+var orgCases = []testCase{
+	{"OrgWithOwner", testOrgWithOwner},
+	{"OrgOwnerConflictIsAtomic", testOrgOwnerConflictIsAtomic},
+	{"Agents", testAgents},
+	{"AgentEmailConflict", testAgentEmailConflict},
+	{"Widgets", testWidgets},
+	{"WidgetKeyConflict", testWidgetKeyConflict},
+	{"Visitors", testVisitors},
+}
+
+func testOrgWithOwner(t *testing.T, s storage.Store) {
+	tn := newTenant(t, s, "acme")
+	org, err := s.GetOrg(ctx(t), tn.org.ID)
+	ok(t, err, "get org")
+	same(t, org, tn.org, "org")
+	owner, err := s.GetAgent(ctx(t), tn.org.ID, tn.owner.ID)
+	ok(t, err, "get owner")
+	same(t, owner, tn.owner, "owner")
+	_, err = s.GetOrg(ctx(t), "org_missing")
+	wantErr(t, err, storage.ErrNotFound, "get unknown org")
+}
+
+func testOrgOwnerConflictIsAtomic(t *testing.T, s storage.Store) {
+	newTenant(t, s, "acme")
+	org := storage.Organization{ID: "org_other", Name: "Other", CreatedAt: at(5)}
+	owner := storage.Agent{ID: "agt_other", OrgID: org.ID, Name: "Other", Email: "OWNER@Acme.Example",
+		Role: storage.RoleOwner, PasswordHash: "h", CreatedAt: at(5)}
+	wantErr(t, s.CreateOrgWithOwner(ctx(t), org, owner), storage.ErrConflict, "owner email taken (other case)")
+	_, err := s.GetOrg(ctx(t), org.ID)
+	wantErr(t, err, storage.ErrNotFound, "org of a failed CreateOrgWithOwner")
+	_, err = s.GetAgent(ctx(t), org.ID, owner.ID)
+	wantErr(t, err, storage.ErrNotFound, "owner of a failed CreateOrgWithOwner")
+	owner.Email = "owner@other.example"
+	ok(t, s.CreateOrgWithOwner(ctx(t), org, owner), "retry with a free email")
+}
+
+func testAgents(t *testing.T, s storage.Store) {
+	tn := newTenant(t, s, "acme")
+	bob := storage.Agent{ID: "agt_bob", OrgID: tn.org.ID, Name: "Bob", Email: "Bob@Acme.Example",
+		Role: storage.RoleAgent, PasswordHash: "hash-bob", CreatedAt: at(10)}
+	ok(t, s.CreateAgent(ctx(t), bob), "create agent")
+	bob.Email = "bob@acme.example" // stored lower-cased
+
+	got, err := s.GetAgent(ctx(t), tn.org.ID, bob.ID)
+	ok(t, err, "get agent")
+	same(t, got, bob, "agent")
+	got, err = s.GetAgentByEmail(ctx(t), "BOB@acme.EXAMPLE")
+	ok(t, err, "get agent by email, other case")
+	same(t, got, bob, "agent by email")
+	_, err = s.GetAgentByEmail(ctx(t), "nobody@acme.example")
+	wantErr(t, err, storage.ErrNotFound, "unknown email")
+	_, err = s.GetAgent(ctx(t), tn.org.ID, "agt_missing")
+	wantErr(t, err, storage.ErrNotFound, "unknown agent")
+
+	list, err := s.ListAgents(ctx(t), tn.org.ID)
+	ok(t, err, "list agents")
+	same(t, list, []storage.Agent{tn.owner, bob}, "agents in creation order")
+
+	ok(t, s.SetAgentRole(ctx(t), tn.org.ID, bob.ID, storage.RoleAdmin), "set role")
+	ok(t, s.SetAgentPasswordHash(ctx(t), tn.org.ID, bob.ID, "hash-new"), "set password hash")
+	bob.Role, bob.PasswordHash = storage.RoleAdmin, "hash-new"
+	got, err = s.GetAgent(ctx(t), tn.org.ID, bob.ID)
+	ok(t, err, "get updated agent")
+	same(t, got, bob, "updated agent")
+	wantErr(t, s.SetAgentRole(ctx(t), tn.org.ID, "agt_missing", storage.RoleAdmin), storage.ErrNotFound, "role of unknown agent")
+	wantErr(t, s.SetAgentPasswordHash(ctx(t), tn.org.ID, "agt_missing", "x"), storage.ErrNotFound, "hash of unknown agent")
+}
+
+func testAgentEmailConflict(t *testing.T, s storage.Store) {
+	a := newTenant(t, s, "acme")
+	b := newTenant(t, s, "beta")
+	dup := storage.Agent{ID: "agt_dup", OrgID: b.org.ID, Name: "Dup", Email: "Owner@ACME.example",
+		Role: storage.RoleAgent, PasswordHash: "h", CreatedAt: at(10)}
+	wantErr(t, s.CreateAgent(ctx(t), dup), storage.ErrConflict, "email taken in another org, other case")
+	dup.OrgID = a.org.ID
+	wantErr(t, s.CreateAgent(ctx(t), dup), storage.ErrConflict, "email taken in the same org")
+	_, err := s.GetAgent(ctx(t), b.org.ID, dup.ID)
+	wantErr(t, err, storage.ErrNotFound, "agent of a failed create")
+}
+
+func testWidgets(t *testing.T, s storage.Store) {
+	tn := newTenant(t, s, "acme")
+	second := storage.Widget{ID: "wdg_second", OrgID: tn.org.ID, Name: "Docs", PublishableKey: "pk_second",
+		AllowedOrigins: []string{"https://docs.acme.example", "https://acme.example:8443"}, CreatedAt: at(20)}
+	ok(t, s.CreateWidget(ctx(t), second), "create widget")
+	got, err := s.GetWidget(ctx(t), tn.org.ID, second.ID)
+	ok(t, err, "get widget")
+	same(t, got, second, "widget")
+	got, err = s.GetWidgetByKey(ctx(t), "pk_second")
+	ok(t, err, "get widget by key")
+	same(t, got, second, "widget by key")
+	_, err = s.GetWidgetByKey(ctx(t), "pk_missing")
+	wantErr(t, err, storage.ErrNotFound, "unknown key")
+	_, err = s.GetWidget(ctx(t), tn.org.ID, "wdg_missing")
+	wantErr(t, err, storage.ErrNotFound, "unknown widget")
+
+	list, err := s.ListWidgets(ctx(t), tn.org.ID)
+	ok(t, err, "list widgets")
+	same(t, list, []storage.Widget{tn.widget, second}, "widgets in creation order")
+
+	bare := storage.Widget{ID: "wdg_bare", OrgID: tn.org.ID, Name: "Bare", PublishableKey: "pk_bare", CreatedAt: at(30)}
+	ok(t, s.CreateWidget(ctx(t), bare), "create widget without origins")
+	got, err = s.GetWidget(ctx(t), tn.org.ID, bare.ID)
+	ok(t, err, "get widget without origins")
+	if len(got.AllowedOrigins) != 0 || got.PublishableKey != "pk_bare" {
+		t.Errorf("widget without origins: got %#v", got)
+	}
+}
+
+func testWidgetKeyConflict(t *testing.T, s storage.Store) {
+	newTenant(t, s, "acme")
+	b := newTenant(t, s, "beta")
+	dup := storage.Widget{ID: "wdg_dup", OrgID: b.org.ID, Name: "Dup", PublishableKey: "pk_acme", CreatedAt: at(10)}
+	wantErr(t, s.CreateWidget(ctx(t), dup), storage.ErrConflict, "publishable key taken by another org")
+	_, err := s.GetWidget(ctx(t), b.org.ID, dup.ID)
+	wantErr(t, err, storage.ErrNotFound, "widget of a failed create")
+}
+
+func testVisitors(t *testing.T, s storage.Store) {
+	tn := newTenant(t, s, "acme")
+	got, err := s.GetVisitor(ctx(t), tn.org.ID, tn.visitor.ID)
+	ok(t, err, "get visitor")
+	same(t, got, tn.visitor, "visitor")
+
+	v := tn.visitor
+	v.Name, v.Email, v.Phone, v.LastSeenAt = "enc-name-2", "enc-email-2", "", at(100)
+	v.WidgetID, v.CreatedAt = "wdg_ignored", at(99) // not part of an update
+	ok(t, s.UpdateVisitor(ctx(t), v), "update visitor")
+	got, err = s.GetVisitor(ctx(t), tn.org.ID, v.ID)
+	ok(t, err, "get updated visitor")
+	want := tn.visitor
+	want.Name, want.Email, want.Phone, want.LastSeenAt = v.Name, v.Email, v.Phone, v.LastSeenAt
+	same(t, got, want, "updated visitor")
+
+	_, err = s.GetVisitor(ctx(t), tn.org.ID, "vis_missing")
+	wantErr(t, err, storage.ErrNotFound, "unknown visitor")
+	v.ID = "vis_missing"
+	wantErr(t, s.UpdateVisitor(ctx(t), v), storage.ErrNotFound, "update unknown visitor")
+}

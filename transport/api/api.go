@@ -1,0 +1,130 @@
+// Package api is helpr's REST API under /rest/v1/: registration, sign-in
+// with two-token sessions, the agent team, widgets, visitor sessions and
+// conversation history. Every error is JSON
+// ({"error":{"code":…,"message":…}}, codes in transport/httpx), every body
+// is size-limited and strictly decoded, every query parameter validated, and
+// every read is scoped to the caller's organisation.
+package api
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/helpr-chat/helpr/internal/metrics"
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/transport/httpx"
+)
+
+// maxBody caps every request body.
+const maxBody = 64 << 10
+
+// Config configures the API. Store, Sessions and Hasher are required; every
+// other zero field means its documented default.
+type Config struct {
+	Store    storage.Store
+	Sessions *security.Sessions
+	Hasher   *security.Hasher
+	Logger   zerolog.Logger
+	// Now is the clock (nil: time.Now). Rate-limit windows and expires_in
+	// use it; pass the same clock to security.Sessions.
+	Now func() time.Time
+	// PublicOrigin is the console's origin, e.g. "http://127.0.0.1:8080".
+	// Cookie-authenticated state-changing requests must carry it as Origin.
+	PublicOrigin string
+	// SecureCookies marks cookies Secure and gives them the "__Host-" names.
+	SecureCookies bool
+	// ClientIP resolves client addresses (nil: RemoteAddr, no proxy trusted).
+	ClientIP *httpx.ClientIPResolver
+	// RegisterLimit is per client IP (zero: 3 per minute).
+	RegisterLimit RateLimit
+	// LoginLimit applies per account and per client IP (zero: 5 per 10 s).
+	LoginLimit RateLimit
+	// Metrics, when set, counts authentication failures by reason
+	// (helpr_auth_failures_total). HTTP request counts are the server's job.
+	Metrics *metrics.Helpr
+}
+
+// RateLimit is a sliding-window limit: at most Limit requests per Window.
+// The zero value means the endpoint's default; Disabled turns the limit off
+// (load tests only).
+type RateLimit struct {
+	Limit    int
+	Window   time.Duration
+	Disabled bool
+}
+
+// API serves the REST endpoints. It is safe for concurrent use.
+type API struct {
+	cfg       Config
+	log       zerolog.Logger
+	now       func() time.Time
+	ip        *httpx.ClientIPResolver
+	register  limiter
+	loginIP   limiter
+	loginUser limiter
+	// roleMu serialises role changes so the last-owner check cannot race
+	// with another demotion on this node.
+	roleMu sync.Mutex
+}
+
+// New validates cfg and returns the API.
+func New(cfg Config) (*API, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("api: Config.Store is required")
+	case cfg.Sessions == nil:
+		return nil, errors.New("api: Config.Sessions is required")
+	case cfg.Hasher == nil:
+		return nil, errors.New("api: Config.Hasher is required")
+	}
+	a := &API{cfg: cfg, log: cfg.Logger, now: cfg.Now, ip: cfg.ClientIP}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.register = newLimiter(cfg.RegisterLimit, RateLimit{Limit: 3, Window: time.Minute}, a.now)
+	loginDefault := RateLimit{Limit: 5, Window: 10 * time.Second}
+	a.loginIP = newLimiter(cfg.LoginLimit, loginDefault, a.now)
+	a.loginUser = newLimiter(cfg.LoginLimit, loginDefault, a.now)
+	return a, nil
+}
+
+// Handler returns the HTTP handler serving /rest/v1/.
+func (a *API) Handler() http.Handler {
+	r := newRouter(a)
+	a.routes(r)
+	return a.logRequests(r.mux)
+}
+
+func (a *API) routes(r *router) {
+	r.handle("POST", "/auth/register", a.handleRegister)
+	r.handle("POST", "/auth/login", a.handleLogin)
+	r.handle("POST", "/auth/refresh", a.handleRefresh)
+	r.handle("POST", "/auth/logout", a.authed(a.handleLogout))
+	r.handle("GET", "/me", a.authed(a.handleMe))
+
+	r.handle("POST", "/agents", a.authed(a.manager(a.handleCreateAgent)))
+	r.handle("GET", "/agents", a.authed(a.agentOnly(a.handleListAgents)))
+	r.handle("PATCH", "/agents/{id}", a.authed(a.manager(a.handleSetRole)))
+
+	r.handle("POST", "/widgets", a.authed(a.manager(a.handleCreateWidget)))
+	r.handle("GET", "/widgets", a.authed(a.agentOnly(a.handleListWidgets)))
+
+	r.handle("POST", "/visitor/sessions", a.handleVisitorSession)
+	r.handle("OPTIONS", "/visitor/sessions", a.handleVisitorPreflight)
+
+	r.handle("GET", "/conversations", a.authed(a.handleListConversations))
+	r.handle("GET", "/conversations/{id}", a.authed(a.handleGetConversation))
+	r.handle("GET", "/conversations/{id}/messages", a.authed(a.handleListMessages))
+	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+	r.fallback()
+}
+
+func (a *API) clientIP(r *http.Request) string { return a.ip.ClientIP(r) }
+
+// nowMs is the clock truncated to the millisecond, the storage precision.
+func (a *API) nowMs() time.Time { return a.now().UTC().Truncate(time.Millisecond) }

@@ -1,0 +1,212 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/transport/httpx"
+)
+
+const maxKeyLen = 64
+
+type visitorSessionRequest struct {
+	PublishableKey string `json:"publishable_key"`
+	Name           string `json:"name"`
+	Email          string `json:"email"`
+	Phone          string `json:"phone"`
+}
+
+type visitorSessionResponse struct {
+	Visitor   visitorRef `json:"visitor"`
+	Token     string     `json:"token"`
+	ExpiresIn int64      `json:"expires_in"`
+}
+
+type visitorRef struct {
+	ID string `json:"id"`
+}
+
+// handleVisitorSession starts (or resumes) an anonymous visitor session for
+// a widget. A browser's Origin must be one of the widget's allowed origins.
+func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Add("Vary", "Origin")
+	var req visitorSessionRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	key, e := publishableKey(r, req.PublishableKey)
+	if e != nil {
+		return e
+	}
+	wg, err := a.cfg.Store.GetWidgetByKey(r.Context(), key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return httpx.NewError(http.StatusNotFound, httpx.CodeNotFound, "unknown publishable key")
+	}
+	if err != nil {
+		return fmt.Errorf("look up widget: %w", err)
+	}
+	if err := a.allowCORS(w, r, wg); err != nil {
+		return err
+	}
+	fields, err := visitorFields(req)
+	if err != nil {
+		return err
+	}
+	v, err := a.visitorFor(r, wg, fields)
+	if err != nil {
+		return err
+	}
+	return a.startVisitorSession(w, r, v)
+}
+
+// publishableKey takes the key from the body; a ?publishable_key= query
+// (used so preflights can be answered) must agree with it.
+func publishableKey(r *http.Request, body string) (string, *httpx.Error) {
+	key := strings.TrimSpace(body)
+	if key == "" || len(key) > maxKeyLen || !strings.HasPrefix(key, "pk_") {
+		return "", invalid(`publishable_key is required and starts with "pk_"`)
+	}
+	if q, ok := r.URL.Query()["publishable_key"]; ok && (len(q) != 1 || q[0] != key) {
+		return "", invalid("publishable_key in the query and the body differ")
+	}
+	return key, nil
+}
+
+// allowCORS admits requests without an Origin (server-side clients) and
+// browser requests whose Origin is exactly one of the widget's; for those it
+// sets Access-Control-Allow-Origin. Any other Origin is forbidden.
+func (a *API) allowCORS(w http.ResponseWriter, r *http.Request, wg storage.Widget) error {
+	origins := r.Header.Values("Origin")
+	if len(origins) == 0 {
+		return nil
+	}
+	if len(origins) != 1 || !originAllowed(origins[0], wg.AllowedOrigins) {
+		a.authFailed(reasonForbiddenOrigin)
+		return httpx.NewError(http.StatusForbidden, httpx.CodeForbidden, "origin is not allowed for this widget")
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origins[0])
+	return nil
+}
+
+// visitorFields validates the optional name, email and phone.
+func visitorFields(req visitorSessionRequest) (storage.Visitor, error) {
+	name, e := optionalText("name", req.Name, maxNameLen)
+	if e != nil {
+		return storage.Visitor{}, e
+	}
+	email, e := optionalEmail("email", req.Email)
+	if e != nil {
+		return storage.Visitor{}, e
+	}
+	phone, e := optionalPhone(req.Phone)
+	if e != nil {
+		return storage.Visitor{}, e
+	}
+	return storage.Visitor{Name: name, Email: email, Phone: phone}, nil
+}
+
+// visitorFor resumes the visitor of a valid visitor token of the same
+// widget (updating the given fields), or creates a new visitor.
+func (a *API) visitorFor(r *http.Request, wg storage.Widget, fields storage.Visitor) (storage.Visitor, error) {
+	v, ok, err := a.resumable(r, wg)
+	if err != nil {
+		return storage.Visitor{}, err
+	}
+	now := a.nowMs()
+	if ok {
+		mergeVisitor(&v, fields)
+		v.LastSeenAt = now
+		if err := a.cfg.Store.UpdateVisitor(r.Context(), v); err != nil {
+			return storage.Visitor{}, fmt.Errorf("update visitor: %w", err)
+		}
+		return v, nil
+	}
+	v = fields
+	v.ID, v.OrgID, v.WidgetID = storage.NewID("vis"), wg.OrgID, wg.ID
+	v.CreatedAt, v.LastSeenAt = now, now
+	if err := a.cfg.Store.CreateVisitor(r.Context(), v); err != nil {
+		return storage.Visitor{}, fmt.Errorf("create visitor: %w", err)
+	}
+	return v, nil
+}
+
+// resumable returns the visitor named by the request's bearer token when it
+// is a valid visitor token of widget wg. A rejected token is not an error:
+// the caller starts a new visitor.
+func (a *API) resumable(r *http.Request, wg storage.Widget) (storage.Visitor, bool, error) {
+	tok, ok := httpx.BearerToken(r)
+	if !ok {
+		return storage.Visitor{}, false, nil
+	}
+	p, err := a.cfg.Sessions.Authenticate(r.Context(), tok)
+	if tokenRejected(err) {
+		return storage.Visitor{}, false, nil
+	}
+	if err != nil {
+		return storage.Visitor{}, false, fmt.Errorf("authenticate visitor: %w", err)
+	}
+	if p.Kind != storage.SubjectVisitor || p.OrgID != wg.OrgID {
+		return storage.Visitor{}, false, nil
+	}
+	v, err := a.cfg.Store.GetVisitor(r.Context(), p.OrgID, p.SubjectID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Visitor{}, false, nil
+	}
+	if err != nil {
+		return storage.Visitor{}, false, fmt.Errorf("load visitor: %w", err)
+	}
+	return v, v.WidgetID == wg.ID, nil
+}
+
+func mergeVisitor(v *storage.Visitor, f storage.Visitor) {
+	if f.Name != "" {
+		v.Name = f.Name
+	}
+	if f.Email != "" {
+		v.Email = f.Email
+	}
+	if f.Phone != "" {
+		v.Phone = f.Phone
+	}
+}
+
+func (a *API) startVisitorSession(w http.ResponseWriter, r *http.Request, v storage.Visitor) error {
+	issued, err := a.cfg.Sessions.Start(r.Context(), security.StartParams{OrgID: v.OrgID,
+		Kind: storage.SubjectVisitor, SubjectID: v.ID, IP: a.clientIP(r),
+		UserAgent: truncate(r.UserAgent(), maxUALen)})
+	if err != nil {
+		return fmt.Errorf("start visitor session: %w", err)
+	}
+	httpx.WriteJSON(w, http.StatusCreated, visitorSessionResponse{Visitor: visitorRef{ID: v.ID},
+		Token: issued.AccessToken, ExpiresIn: seconds(issued.AccessExpiresAt.Sub(a.now()))})
+	return nil
+}
+
+// handleVisitorPreflight answers a CORS preflight for visitor sessions. The
+// widget names its key in the query (?publishable_key=pk_…) so the origin
+// can be checked; only an allowed origin asking for POST gets CORS headers.
+func (a *API) handleVisitorPreflight(w http.ResponseWriter, r *http.Request) error {
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	origin := r.Header.Values("Origin")
+	key := r.URL.Query().Get("publishable_key")
+	if len(origin) == 1 && key != "" && len(key) <= maxKeyLen &&
+		r.Header.Get("Access-Control-Request-Method") == http.MethodPost {
+		wg, err := a.cfg.Store.GetWidgetByKey(r.Context(), key)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("look up widget: %w", err)
+		}
+		if err == nil && originAllowed(origin[0], wg.AllowedOrigins) {
+			h.Set("Access-Control-Allow-Origin", origin[0])
+			h.Set("Access-Control-Allow-Methods", "POST")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

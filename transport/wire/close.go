@@ -1,0 +1,52 @@
+package wire
+
+import (
+	"slices"
+
+	"github.com/coder/websocket"
+)
+
+// CloseCode is a WebSocket close status code. It is the websocket library's
+// own type, so the constants below go straight into Conn.Close and compare
+// with websocket.CloseStatus(err).
+type CloseCode = websocket.StatusCode
+
+// Close codes: the one table (keep closeCodes and docs/protocol.md in step).
+// After a 4xxx close a client must not reconnect with the same credentials
+// unless the row says so.
+const (
+	// CloseNormal: the connection is done (client or server said goodbye).
+	CloseNormal CloseCode = 1000
+	// CloseGoingAway: the server is shutting down; reconnect (possibly to
+	// another node) and resume with conversation.join after_seq.
+	CloseGoingAway CloseCode = 1001
+	// CloseMessageTooBig: a client message exceeded MaxFrameBytes (32 KiB).
+	CloseMessageTooBig CloseCode = 1009
+	// CloseUnauthorized: bad or missing token, or no auth frame within 5 s.
+	CloseUnauthorized CloseCode = 4001
+	// CloseSessionRevoked: the session was logged out or revoked, or its
+	// refresh token was reused. Sign in again.
+	CloseSessionRevoked CloseCode = 4002
+	// CloseTokenExpired: the access token expired. Refresh, then reconnect.
+	CloseTokenExpired CloseCode = 4003
+	// CloseForbiddenOrigin: the token's subject may not connect from this
+	// origin (for example a visitor token on another widget's page).
+	CloseForbiddenOrigin CloseCode = 4004
+	// CloseRateLimited: the client kept flooding after rate_limited errors.
+	CloseRateLimited CloseCode = 4008
+	// CloseSlowConsumer: the client did not read fast enough and its send
+	// queue overflowed. Reconnect and resume.
+	CloseSlowConsumer CloseCode = 4009
+	// CloseProtocolViolation: the client kept sending frames that could not
+	// be decoded or validated.
+	CloseProtocolViolation CloseCode = 4010
+)
+
+var closeCodes = []CloseCode{
+	CloseNormal, CloseGoingAway, CloseMessageTooBig, CloseUnauthorized,
+	CloseSessionRevoked, CloseTokenExpired, CloseForbiddenOrigin,
+	CloseRateLimited, CloseSlowConsumer, CloseProtocolViolation,
+}
+
+// CloseCodes returns every close code helpr uses, in table order.
+func CloseCodes() []CloseCode { return slices.Clone(closeCodes) }

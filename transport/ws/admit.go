@@ -1,0 +1,85 @@
+package ws
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/transport/httpx"
+)
+
+// gate is what the pre-upgrade checks learned about a connection.
+type gate struct {
+	origin string          // "" for non-browser clients
+	widget *storage.Widget // set when the client named a publishable key
+	// token is set when the client authenticated at upgrade (header or
+	// cookie); otherwise the first frame must be an auth frame.
+	token     [32]byte
+	principal *security.Principal
+}
+
+// admit runs every check that must happen before the upgrade, so that a
+// cross-site page or a bad token never gets a socket:
+//   - a visitor's browser names its widget (?key=pk_…) and must come from one
+//     of that widget's allowed origins, exactly;
+//   - any other browser must come from the server's own origin;
+//   - a token in the Authorization header (any client) or, for browsers
+//     only, in the access cookie is validated now.
+func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
+	g := gate{origin: r.Header.Get("Origin")}
+	if key := r.URL.Query().Get("key"); key != "" {
+		w, err := s.cfg.Directory.GetWidgetByKey(r.Context(), key)
+		if err != nil {
+			if errors.Is(err, storage.ErrNotFound) {
+				return g, &httpx.Error{Status: http.StatusForbidden, Code: "forbidden", Message: "unknown widget key"}
+			}
+			return g, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "internal", Message: "could not check the widget", Internal: err}
+		}
+		g.widget = &w
+	}
+	if !s.originAllowed(g) {
+		return g, &httpx.Error{Status: http.StatusForbidden, Code: "forbidden_origin", Message: "this origin may not open a chat connection"}
+	}
+	token, ok := httpx.BearerToken(r)
+	if !ok && g.origin != "" {
+		token, ok = httpx.CookieToken(r, httpx.CookieName(httpx.AccessCookie, s.cfg.SecureCookies))
+	}
+	if !ok {
+		return g, nil // authenticate with the first frame
+	}
+	g.token = security.HashToken(token)
+	p, err := s.cfg.Sessions.ValidateHash(r.Context(), g.token)
+	if err != nil {
+		s.cfg.Metrics.AuthFailures.With(authFailureReason(err)).Inc()
+		return g, &httpx.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "invalid or expired token"}
+	}
+	g.principal = &p
+	return g, nil
+}
+
+// originAllowed applies the exact-match origin allowlist. Clients that send
+// no Origin are not browsers and cannot be driven by a hostile page.
+func (s *Server) originAllowed(g gate) bool {
+	switch {
+	case g.origin == "":
+		return true
+	case g.origin == s.cfg.PublicOrigin:
+		return true
+	case g.widget != nil:
+		return slices.Contains(g.widget.AllowedOrigins, g.origin)
+	default:
+		return false
+	}
+}
+
+// subjectAllowed checks, once the principal is known, that it may use the
+// door it came through: a widget's origin admits only visitors of that
+// widget's organisation.
+func (g gate) subjectAllowed(p security.Principal) bool {
+	if g.widget == nil {
+		return true
+	}
+	return p.Kind == storage.SubjectVisitor && p.OrgID == g.widget.OrgID
+}

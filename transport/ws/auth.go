@@ -1,0 +1,94 @@
+package ws
+
+import (
+	"context"
+
+	"github.com/coder/websocket"
+
+	"github.com/helpr-chat/helpr/hub"
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/transport/wire"
+)
+
+// authenticate establishes who is on the connection: from the upgrade
+// request when it carried a token, else from an auth frame that must arrive
+// first and within the auth timeout. Then it binds the connection to its
+// session (so a revocation closes it), registers presence and, for agents,
+// the organisation inbox.
+func (c *conn) authenticate(ctx context.Context) error {
+	if c.gate.principal != nil {
+		c.principal, c.tokenHash = *c.gate.principal, c.gate.token
+	} else if err := c.readAuthFrame(ctx); err != nil {
+		return err
+	}
+	if !c.gate.subjectAllowed(c.principal) {
+		return errForbidden
+	}
+	c.actor = hub.Actor{OrgID: c.principal.OrgID, Kind: c.principal.Kind, ID: c.principal.SubjectID}
+	if isVisitor(c.principal) {
+		w, err := c.visitorWidget(ctx)
+		if err != nil {
+			return errUnauthorized
+		}
+		c.widgetID = w
+	}
+	c.s.bind(c, c.principal.SessionID)
+	// A revocation that raced with the bind above would have missed this
+	// connection; one more check closes that window.
+	if _, err := c.s.cfg.Sessions.ValidateHash(ctx, c.tokenHash); err != nil {
+		return tokenFailure(err)
+	}
+	c.cleanups = append(c.cleanups, c.s.cfg.Hub.Connect(c.actor))
+	if c.principal.Kind == storage.SubjectAgent {
+		c.cleanups = append(c.cleanups, c.s.cfg.Hub.SubscribeInbox(c.actor, c))
+	}
+	return nil
+}
+
+// readAuthFrame waits for the first frame, which must be a valid auth frame.
+func (c *conn) readAuthFrame(ctx context.Context) error {
+	actx, cancel := context.WithTimeout(ctx, c.s.cfg.AuthTimeout)
+	defer cancel()
+	typ, data, err := c.ws.Read(actx)
+	if err != nil || typ != websocket.MessageText {
+		return errUnauthorized
+	}
+	c.s.cfg.Metrics.FramesIn.Inc()
+	f, err := wire.DecodeClient(data)
+	if err != nil || f.Auth == nil {
+		return errUnauthorized
+	}
+	hash := security.HashToken(f.Auth.Token)
+	p, err := c.s.cfg.Sessions.ValidateHash(ctx, hash)
+	if err != nil {
+		c.s.cfg.Metrics.AuthFailures.With(authFailureReason(err)).Inc()
+		return tokenFailure(err)
+	}
+	c.principal, c.tokenHash = p, hash
+	return nil
+}
+
+// reauth swaps the connection onto a fresh access token of the same
+// subject (after a refresh), so a long-lived socket outlives its first
+// token without reconnecting.
+func (c *conn) reauth(ctx context.Context, ref string, a *wire.Auth) {
+	hash := security.HashToken(a.Token)
+	p, err := c.s.cfg.Sessions.ValidateHash(ctx, hash)
+	if err != nil {
+		c.s.cfg.Metrics.AuthFailures.With(authFailureReason(err)).Inc()
+		c.sendError(ref, wire.CodeUnauthorized, "invalid or expired token")
+		return
+	}
+	if p.Kind != c.principal.Kind || p.SubjectID != c.principal.SubjectID || p.OrgID != c.principal.OrgID {
+		c.sendError(ref, wire.CodeForbidden, "the token belongs to another subject")
+		return
+	}
+	c.s.rebind(c, p.SessionID)
+	c.tokenMu.Lock()
+	c.tokenHash = hash
+	c.tokenMu.Unlock()
+	c.principal.ExpiresAt = p.ExpiresAt
+	c.principal.SessionID = p.SessionID
+	c.sendReady()
+}

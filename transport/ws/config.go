@@ -1,0 +1,102 @@
+package ws
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/helpr-chat/helpr/hub"
+	"github.com/helpr-chat/helpr/internal/metrics"
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// Sessions validates tokens and reports revocations. *security.Sessions
+// implements it. ValidateHash is called on every frame and must be fast on a
+// cache hit; OnRevoke listeners must not block.
+type Sessions interface {
+	ValidateHash(ctx context.Context, hash [32]byte) (security.Principal, error)
+	OnRevoke(fn func(sessionID string))
+}
+
+// Directory looks up the records a connection needs at connect time:
+// the widget named by a visitor's publishable key and the visitor itself.
+// Both lookups follow the storage package's tenancy rules.
+type Directory interface {
+	GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error)
+	GetVisitor(ctx context.Context, orgID, id string) (storage.Visitor, error)
+}
+
+// Config configures a Server. Zero durations and sizes mean the documented
+// defaults.
+type Config struct {
+	Hub       *hub.Hub
+	Sessions  Sessions
+	Directory Directory
+	// PublicOrigin is the server's own origin ("http://127.0.0.1:8080"):
+	// the only browser origin allowed without a widget key.
+	PublicOrigin string
+	// SecureCookies selects the "__Host-" cookie names (HTTPS deployments).
+	SecureCookies bool
+	Logger        zerolog.Logger
+	Metrics       *metrics.Helpr // nil: a private, unexported set
+	Now           func() time.Time
+
+	AuthTimeout        time.Duration // first auth frame deadline; default 5s
+	FrameRate          float64       // frames per second per connection; default 20
+	FrameBurst         int           // token bucket size; default 40
+	SendQueueBytes     int           // per-connection send queue cap; default 4 MiB
+	WriteTimeout       time.Duration // deadline of every write; default 10s
+	PingInterval       time.Duration // default 20s
+	PongTimeout        time.Duration // default 10s
+	RevalidateInterval time.Duration // idle token re-check; default 10s
+}
+
+// Defaults for Config's zero values.
+const (
+	DefaultAuthTimeout        = 5 * time.Second
+	DefaultFrameRate          = 20
+	DefaultFrameBurst         = 40
+	DefaultSendQueueBytes     = 4 << 20
+	DefaultWriteTimeout       = 10 * time.Second
+	DefaultPingInterval       = 20 * time.Second
+	DefaultPongTimeout        = 10 * time.Second
+	DefaultRevalidateInterval = 10 * time.Second
+)
+
+// Limits on consecutive misbehaviour before a connection is closed.
+const (
+	maxConsecutiveRateLimited = 50
+	maxConsecutiveBadFrames   = 10
+	maxFramesPerWrite         = 64
+	maxBytesPerWrite          = 64 << 10
+)
+
+func (c *Config) applyDefaults() {
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	setDur(&c.AuthTimeout, DefaultAuthTimeout)
+	setDur(&c.WriteTimeout, DefaultWriteTimeout)
+	setDur(&c.PingInterval, DefaultPingInterval)
+	setDur(&c.PongTimeout, DefaultPongTimeout)
+	setDur(&c.RevalidateInterval, DefaultRevalidateInterval)
+	if c.FrameRate <= 0 {
+		c.FrameRate = DefaultFrameRate
+	}
+	if c.FrameBurst <= 0 {
+		c.FrameBurst = DefaultFrameBurst
+	}
+	if c.SendQueueBytes <= 0 {
+		c.SendQueueBytes = DefaultSendQueueBytes
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.NewHelpr(metrics.NewRegistry())
+	}
+}

@@ -1,0 +1,206 @@
+package ws
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/helpr-chat/helpr/hub"
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/transport/wire"
+)
+
+// conn is one WebSocket connection. The handler goroutine reads and
+// dispatches frames; one writer goroutine owns every write, including the
+// close frame. Everyone else talks to the writer through the send queue and
+// the done channel.
+type conn struct {
+	s     *Server
+	ws    *websocket.Conn
+	gate  gate
+	queue *sendQueue
+
+	// Set during authentication, then read-only (except the token hash,
+	// which a re-auth frame replaces; guarded by tokenMu).
+	principal security.Principal
+	actor     hub.Actor
+	widgetID  string
+	sessionID string // guarded by Server.mu once bound
+	tokenMu   sync.RWMutex
+	tokenHash [32]byte
+
+	// Reader goroutine only.
+	bucket      *security.TokenBucket
+	memberships map[string]*hub.Membership
+	badFrames   int
+	limited     int
+	cleanups    []func() // run by detach: inbox subscription, presence
+
+	done       chan struct{} // closed when the connection must end
+	doneOnce   sync.Once
+	why        atomic.Pointer[ending]
+	writerDone chan struct{}
+}
+
+// ending says why and how a connection ends: graceful endings flush the
+// queue before the close frame.
+type ending struct {
+	closing
+	graceful bool
+}
+
+func newConn(s *Server, ws *websocket.Conn, g gate) *conn {
+	return &conn{
+		s:           s,
+		ws:          ws,
+		gate:        g,
+		queue:       newSendQueue(s.cfg.SendQueueBytes),
+		bucket:      security.NewTokenBucket(s.cfg.FrameRate, s.cfg.FrameBurst, s.cfg.Now),
+		memberships: make(map[string]*hub.Membership),
+		done:        make(chan struct{}),
+		writerDone:  make(chan struct{}),
+	}
+}
+
+// serve authenticates the connection, then reads frames until it ends.
+func (c *conn) serve(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	if err := c.authenticate(ctx); err != nil {
+		cl := closeFor(err)
+		c.s.cfg.Metrics.Rejections.With(cl.label).Inc()
+		_ = c.ws.Close(cl.code, cl.reason)
+		return
+	}
+	defer c.detach()
+	go c.writeLoop(ctx)
+	c.sendReady()
+	c.readLoop(ctx)
+	c.end(ending{closing: closing{websocket.StatusNormalClosure, "", "client_closed"}})
+	<-c.writerDone
+}
+
+func (c *conn) readLoop(ctx context.Context) {
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
+				c.s.cfg.Metrics.Rejections.With("frame_too_big").Inc()
+			}
+			return
+		}
+		if c.ended() {
+			continue // the writer is closing the socket; drain until it does
+		}
+		c.handleFrame(ctx, typ, data)
+	}
+}
+
+// Deliver implements hub.Subscriber: it queues the frame without blocking
+// and closes the connection as a slow consumer when the queue is full.
+func (c *conn) Deliver(f hub.Frame) { c.send(f.Data) }
+
+var _ hub.Subscriber = (*conn)(nil)
+
+// send queues one encoded frame for the writer.
+func (c *conn) send(frame []byte) {
+	if !c.queue.push(frame) && !c.ended() {
+		c.fail(closeFor(errSlowConsumer))
+	}
+}
+
+// fail ends the connection at once with cl, dropping what is queued.
+func (c *conn) fail(cl closing) { c.end(ending{closing: cl}) }
+
+// shutdown ends the connection after flushing what is queued.
+func (c *conn) shutdown(code websocket.StatusCode, reason string) {
+	c.end(ending{closing: closing{code, reason, "shutdown"}, graceful: true})
+}
+
+func (c *conn) end(e ending) {
+	c.doneOnce.Do(func() {
+		c.why.Store(&e)
+		c.queue.close()
+		close(c.done)
+	})
+}
+
+func (c *conn) ended() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// detach removes the connection from the hub: rooms, inbox, presence.
+func (c *conn) detach() {
+	for id, m := range c.memberships {
+		m.Leave()
+		delete(c.memberships, id)
+	}
+	for i := len(c.cleanups) - 1; i >= 0; i-- {
+		c.cleanups[i]()
+	}
+	c.cleanups = nil
+}
+
+// currentToken returns the hash of the token the connection runs on.
+func (c *conn) currentToken() [32]byte {
+	c.tokenMu.RLock()
+	defer c.tokenMu.RUnlock()
+	return c.tokenHash
+}
+
+// checkToken re-validates the connection's token through the session cache
+// and ends the connection if it no longer authorises.
+func (c *conn) checkToken(ctx context.Context) bool {
+	if _, err := c.s.cfg.Sessions.ValidateHash(ctx, c.currentToken()); err != nil {
+		reason := tokenFailure(err)
+		c.s.cfg.Metrics.AuthFailures.With(closeFor(reason).label).Inc()
+		c.fail(closeFor(reason))
+		return false
+	}
+	return true
+}
+
+func (c *conn) sendReady() {
+	c.sendFrame(wire.TypeReady, "", wire.Ready{
+		Kind:      string(c.principal.Kind),
+		SubjectID: c.principal.SubjectID,
+		OrgID:     c.principal.OrgID,
+		ExpiresAt: c.principal.ExpiresAt.UTC().Format(time.RFC3339),
+	})
+}
+
+// sendFrame encodes and queues a reply frame.
+func (c *conn) sendFrame(typ, ref string, payload any) {
+	b, err := wire.Encode(typ, ref, payload)
+	if err != nil {
+		c.s.cfg.Logger.Error().Err(err).Str("type", typ).Msg("encode reply")
+		return
+	}
+	c.send(b)
+}
+
+// sendError queues an error frame answering ref.
+func (c *conn) sendError(ref string, code wire.ErrorCode, message string) {
+	c.s.cfg.Metrics.Rejections.With(string(code)).Inc()
+	c.sendFrame(wire.TypeError, ref, wire.Error{Code: string(code), Message: message})
+}
+
+// visitorWidget returns the widget a visitor came through.
+func (c *conn) visitorWidget(ctx context.Context) (string, error) {
+	v, err := c.s.cfg.Directory.GetVisitor(ctx, c.principal.OrgID, c.principal.SubjectID)
+	if err != nil {
+		return "", err
+	}
+	return v.WidgetID, nil
+}
+
+func isVisitor(p security.Principal) bool { return p.Kind == storage.SubjectVisitor }
