@@ -39,4 +39,4 @@ bench: ## Run the hot-path benchmarks (figures go in docs/performance.md)
 
 .PHONY: fuzz
 fuzz: ## Fuzz the wire decoder for FUZZTIME (default 30s)
-	$(GO) test -run '^$$' -fuzz FuzzDecodeClient -fuzztime $(FUZZTIME) ./transport/wire/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeClient -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./transport/wire/

@@ -138,3 +138,26 @@ func TestExpiredTokenClosesOnNextFrame(t *testing.T) {
 		t.Fatalf("after expiry: %v, want close %d", err, wire.CloseTokenExpired)
 	}
 }
+
+// A socket can move onto a refreshed token of the same subject with an auth
+// frame, but never onto another subject's token.
+func TestReauthFrameStaysWithinSubject(t *testing.T) {
+	ctx := testCtx(t)
+	n := startNode(t, t.TempDir(), "127.0.0.1:0")
+	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
+	other := n.registerTenant("Other", "owner@other.test", "https://other.test")
+	sock := n.dial(ctx, client.Options{Token: tn.owner.AccessToken})
+
+	_, fresh, _ := n.refresh(tn.owner.RefreshToken)
+	_ = sock.Send(ctx, wire.TypeAuth, "re1", wire.Auth{Token: fresh.AccessToken})
+	if f, err := sock.Await(ctx, client.Reply("re1")); err != nil || f.Type != wire.TypeReady {
+		t.Fatalf("reauth with own refreshed token: %v %s %s", err, f.Type, f.Data)
+	}
+	_ = sock.Send(ctx, wire.TypeAuth, "re2", wire.Auth{Token: other.owner.AccessToken})
+	f, err := sock.Await(ctx, client.Reply("re2"))
+	var e wire.Error
+	_ = f.Decode(&e)
+	if err != nil || f.Type != wire.TypeError || e.Code != string(wire.CodeForbidden) {
+		t.Fatalf("reauth as another subject: %v %s %s", err, f.Type, f.Data)
+	}
+}

@@ -90,5 +90,5 @@ func (c *conn) reauth(ctx context.Context, ref string, a *wire.Auth) {
 	c.tokenMu.Unlock()
 	c.principal.ExpiresAt = p.ExpiresAt
 	c.principal.SessionID = p.SessionID
-	c.sendReady()
+	c.sendReady(ref)
 }

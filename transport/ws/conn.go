@@ -47,10 +47,12 @@ type conn struct {
 }
 
 // ending says why and how a connection ends: graceful endings flush the
-// queue before the close frame.
+// queue before the close frame; aborted ones (a peer that stopped answering
+// or a failed write) drop the socket without a close handshake.
 type ending struct {
 	closing
 	graceful bool
+	abort    bool
 }
 
 func newConn(s *Server, ws *websocket.Conn, g gate) *conn {
@@ -78,7 +80,7 @@ func (c *conn) serve(parent context.Context) {
 	}
 	defer c.detach()
 	go c.writeLoop(ctx)
-	c.sendReady()
+	c.sendReady("")
 	c.readLoop(ctx)
 	c.end(ending{closing: closing{websocket.StatusNormalClosure, "", "client_closed"}})
 	<-c.writerDone
@@ -169,8 +171,8 @@ func (c *conn) checkToken(ctx context.Context) bool {
 	return true
 }
 
-func (c *conn) sendReady() {
-	c.sendFrame(wire.TypeReady, "", wire.Ready{
+func (c *conn) sendReady(ref string) {
+	c.sendFrame(wire.TypeReady, ref, wire.Ready{
 		Kind:      string(c.principal.Kind),
 		SubjectID: c.principal.SubjectID,
 		OrgID:     c.principal.OrgID,

@@ -28,7 +28,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 			return
 		case <-c.queue.ready:
 			if err := c.flush(ctx, w); err != nil {
-				c.fail(closing{websocket.StatusAbnormalClosure, "write failed", "write_failed"})
+				c.end(ending{closing: closing{label: "write_failed"}, abort: true})
 			}
 		case <-ping.C:
 			go c.ping(ctx)
@@ -47,6 +47,10 @@ func (c *conn) finish(ctx context.Context, w *batchWriter) {
 	}
 	if e.label != "client_closed" && e.label != "shutdown" {
 		c.s.cfg.Metrics.Rejections.With(e.label).Inc()
+	}
+	if e.abort {
+		_ = c.ws.CloseNow()
+		return
 	}
 	_ = c.ws.Close(e.code, e.reason)
 }
@@ -72,7 +76,7 @@ func (c *conn) ping(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, c.s.cfg.PongTimeout)
 	defer cancel()
 	if err := c.ws.Ping(pctx); err != nil && ctx.Err() == nil {
-		c.fail(closing{websocket.StatusPolicyViolation, "ping timeout", "ping_timeout"})
+		c.end(ending{closing: closing{label: "ping_timeout"}, abort: true})
 	}
 }
 
