@@ -135,7 +135,7 @@ func TestChatEndToEnd(t *testing.T) {
 	}
 
 	// Restart the server between two messages: clients are told to go away.
-	addr := n.addr()
+	addr, firstLogs := n.addr(), n.logs
 	n.stop()
 	if _, err := vis.Next(ctx); client.CloseStatus(err) != int(wire.CloseGoingAway) {
 		t.Fatalf("visitor close status on shutdown: %v", err)
@@ -196,7 +196,10 @@ func TestChatEndToEnd(t *testing.T) {
 	}
 
 	// Nothing secret or personal reached the logs.
-	logs := n.logs.String()
+	logs := firstLogs.String() + n.logs.String()
+	if !strings.Contains(logs, "/rest/v1/auth/login") || !strings.Contains(logs, "helpr serving") {
+		t.Fatalf("the debug logs this check reads are missing:\n%s", logs)
+	}
 	for _, secret := range []string{tn.owner.AccessToken, tn.owner.RefreshToken, visitorToken, "correct horse battery", "Vera Visitor", "owner@acme.test"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain a secret or PII: %q", secret)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/helpr-chat/helpr/client"
 	"github.com/helpr-chat/helpr/transport/wire"
+	"github.com/helpr-chat/helpr/transport/ws"
 )
 
 type apiError struct {
@@ -159,5 +160,21 @@ func TestReauthFrameStaysWithinSubject(t *testing.T) {
 	_ = f.Decode(&e)
 	if err != nil || f.Type != wire.TypeError || e.Code != string(wire.CodeForbidden) {
 		t.Fatalf("reauth as another subject: %v %s %s", err, f.Type, f.Data)
+	}
+}
+
+// An idle socket whose token expires is closed by the periodic
+// re-validation, without the client sending anything.
+func TestIdleSocketClosedWhenTokenExpires(t *testing.T) {
+	ctx := testCtx(t)
+	clk := newTestClock()
+	n := startNode(t, t.TempDir(), "127.0.0.1:0", withClock(clk), func(c *Config) {
+		c.wsTweak = func(w *ws.Config) { w.RevalidateInterval = 50 * time.Millisecond }
+	})
+	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
+	sock := n.dial(ctx, client.Options{Token: tn.owner.AccessToken})
+	clk.Advance(time.Hour)
+	if _, err := sock.Next(ctx); client.CloseStatus(err) != int(wire.CloseTokenExpired) {
+		t.Fatalf("idle socket after expiry: %v, want close %d", err, wire.CloseTokenExpired)
 	}
 }
