@@ -19,6 +19,7 @@ type Store interface {
 	MessageStore
 	SessionStore
 	AuditStore
+	ErasureStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -42,11 +43,16 @@ type AgentStore interface {
 	// GetAgent returns agent id of organisation orgID.
 	GetAgent(ctx context.Context, orgID, id string) (Agent, error)
 	// GetAgentByEmail finds an agent by login email across organisations:
-	// the email is the tenant-identifying key at sign-in.
+	// the email is the tenant-identifying key at sign-in. Erased agents are
+	// never returned.
 	GetAgentByEmail(ctx context.Context, email string) (Agent, error)
-	// ListAgents returns the organisation's agents ordered by creation.
+	// ListAgents returns the organisation's team ordered by creation:
+	// erased agents are left out (GetAgent still returns them, with
+	// DeletedAt set, so ids in history resolve).
 	ListAgents(ctx context.Context, orgID string) ([]Agent, error)
-	// SetAgentRole changes an agent's role.
+	// SetAgentRole changes an agent's role. Erased agents are ErrNotFound
+	// here and in SetAgentPasswordHash and a CreateSession rehash: erasure
+	// is final.
 	SetAgentRole(ctx context.Context, orgID, id string, role Role) error
 	// SetAgentPasswordHash replaces an agent's password hash.
 	SetAgentPasswordHash(ctx context.Context, orgID, id, hash string) error
@@ -71,9 +77,20 @@ type VisitorStore interface {
 	CreateVisitor(ctx context.Context, v Visitor) error
 	// GetVisitor returns visitor id of organisation orgID.
 	GetVisitor(ctx context.Context, orgID, id string) (Visitor, error)
-	// UpdateVisitor replaces the visitor's name, email, phone and last-seen
-	// time (matched by OrgID and ID).
+	// UpdateVisitor replaces the visitor's name, email, phone, email index
+	// and last-seen time (matched by OrgID and ID). An erased visitor is
+	// ErrNotFound: erasure is final.
 	UpdateVisitor(ctx context.Context, v Visitor) error
+	// FindVisitorByEmailIndex returns the organisation's non-erased visitor
+	// whose EmailIndex equals one of indexes (several while blind-index keys
+	// rotate), the most recently seen first if several match; ErrNotFound if
+	// none does.
+	FindVisitorByEmailIndex(ctx context.Context, orgID string, indexes [][]byte) (Visitor, error)
+	// ScanVisitors returns up to limit visitors of every organisation with
+	// ID > afterID, ordered by ID, erased ones included. It is for
+	// maintenance (key re-encryption), never for request handling. limit <= 0
+	// means 500; backends cap it at 5000.
+	ScanVisitors(ctx context.Context, afterID string, limit int) ([]Visitor, error)
 }
 
 // ConversationFilter narrows ListConversations. Zero fields do not filter.
@@ -184,10 +201,38 @@ type SessionStore interface {
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
 }
 
+// Erasure anonymises one data subject (the GDPR right to erasure).
+type Erasure struct {
+	OrgID     string
+	Kind      SubjectKind
+	SubjectID string
+	// Pseudonym replaces SubjectID in audit events; for agents it also
+	// becomes the email (keeping the column unique and login impossible).
+	Pseudonym string
+	At        time.Time
+}
+
+// ErasureStore erases data subjects.
+type ErasureStore interface {
+	// EraseSubject anonymises a subject in one atomic write. A visitor's
+	// name, email, phone and email index are cleared; an agent's name and
+	// password hash are cleared and its email becomes the pseudonym. Either
+	// way DeletedAt is set, every session of the subject is revoked and
+	// loses its IP address and user agent, and every audit event naming the
+	// subject (as actor or target) names Pseudonym instead; the events it
+	// performed also lose their IP address and user agent. Conversations and messages stay. Erasing an erased
+	// subject changes nothing and returns nil. ErrNotFound if the subject is
+	// not in the organisation.
+	EraseSubject(ctx context.Context, e Erasure) error
+}
+
 // AuditStore keeps the audit trail, append-only.
 type AuditStore interface {
 	// AppendAudit stores e.
 	AppendAudit(ctx context.Context, e AuditEvent) error
 	// ListAudit returns the organisation's most recent events, newest first.
 	ListAudit(ctx context.Context, orgID string, limit int) ([]AuditEvent, error)
+	// ListAuditForSubject returns the organisation's most recent events whose
+	// ActorID or TargetID is subjectID, newest first (data-subject export).
+	ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]AuditEvent, error)
 }

@@ -63,7 +63,11 @@ type Agent struct {
 	Role         Role
 	PasswordHash string // PHC string (argon2id) or a legacy bcrypt hash
 	CreatedAt    time.Time
+	DeletedAt    time.Time // set by erasure; zero while the account exists
 }
+
+// Deleted reports whether the agent's account was erased.
+func (a Agent) Deleted() bool { return !a.DeletedAt.IsZero() }
 
 // Widget is an embeddable chat entry point with a publishable key and the
 // exact origins allowed to use it.
@@ -76,7 +80,11 @@ type Widget struct {
 	CreatedAt      time.Time
 }
 
-// Visitor is a person chatting through a widget. Name, Email and Phone are PII.
+// Visitor is a person chatting through a widget. Name, Email and Phone are
+// PII: backends receive and return them sealed (encrypted envelopes, see
+// security.SealedStore), never in plaintext. EmailIndex is the blind index of
+// the normalised email (a keyed HMAC), empty when there is no email; it is
+// what exact-match lookups by email use.
 type Visitor struct {
 	ID         string
 	OrgID      string
@@ -84,9 +92,14 @@ type Visitor struct {
 	Name       string
 	Email      string
 	Phone      string
+	EmailIndex []byte
 	CreatedAt  time.Time
 	LastSeenAt time.Time
+	DeletedAt  time.Time // set by erasure; zero while the visitor exists
 }
+
+// Deleted reports whether the visitor was erased.
+func (v Visitor) Deleted() bool { return !v.DeletedAt.IsZero() }
 
 // Conversation is one chat between a visitor and the organisation's agents.
 // LastSeq is the sequence number of its newest message (0 when empty).

@@ -51,11 +51,19 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 	if created {
 		log.Info().Str("path", filepath.Join(cfg.DataDir, "secrets", "session.key")).Msg("created a new session secret")
 	}
+	keyring, err := openKeyring(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cipher, err := security.NewFieldCipher(keyring)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "helpr.db"))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded store: %w", err)
 	}
-	a, err := assemble(cfg, log, store, secret)
+	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), secret)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
@@ -63,8 +71,10 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 	return a, nil
 }
 
-// assemble builds the services on an open store.
-func assemble(cfg Config, log zerolog.Logger, store *sqlite.Store, secret []byte) (*app, error) {
+// assemble builds the services on an open store. Every service sees only
+// the sealed view, which encrypts PII before it reaches the backend; the raw
+// store is kept for health checks, sweeping and closing.
+func assemble(cfg Config, log zerolog.Logger, raw *sqlite.Store, store *security.SealedStore, secret []byte) (*app, error) {
 	origin, _ := publicOrigin(cfg.PublicURL) // validated with the config
 	secure := origin[:5] == "https"
 	reg := metrics.NewRegistry()
@@ -92,11 +102,12 @@ func assemble(cfg Config, log zerolog.Logger, store *sqlite.Store, secret []byte
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
+		Privacy: store,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
-	a := &app{cfg: cfg, log: log, store: store, sessions: sessions, hub: h, ws: wsrv}
+	a := &app{cfg: cfg, log: log, store: raw, sessions: sessions, hub: h, ws: wsrv}
 	a.handler = a.routes(rest.Handler(), reg.Handler(), m)
 	return a, nil
 }

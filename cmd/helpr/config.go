@@ -27,6 +27,8 @@ type Config struct {
 	FrameRate       float64        // WebSocket frames per second per connection; default 20
 	FrameBurst      int            // WebSocket frame burst; default 40
 	ShutdownTimeout time.Duration  // graceful shutdown bound; default 15s
+	KeyringFile     string         // encryption keyring; default <data-dir>/secrets/keyring.json
+	KeyringJSON     string         // the keyring itself, from HELPR_KEYRING (never a flag)
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, and adjustments of WebSocket limits.
@@ -114,7 +116,7 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 	var c Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (HELPR_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded store and secrets (HELPR_DATA_DIR)")
+	storeFlags(fs, &c)
 	fs.StringVar(&c.PublicURL, "public-url", "", "origin that browsers use, e.g. https://chat.example.com (HELPR_PUBLIC_URL; default http://<addr>)")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "json or console (HELPR_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (HELPR_LOG_LEVEL)")
@@ -137,8 +139,16 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 	if err := applyEnv(fs, getenv); err != nil {
 		return c, err
 	}
+	c.KeyringJSON = getenv("HELPR_KEYRING")
 	c.defaults()
 	return c, c.validate()
+}
+
+// storeFlags declares the flags that locate the data: shared by serve and
+// the offline subcommands.
+func storeFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded store and secrets (HELPR_DATA_DIR)")
+	fs.StringVar(&c.KeyringFile, "keyring-file", "", "encryption keyring file, mode 0600 (HELPR_KEYRING_FILE; default <data-dir>/secrets/keyring.json; HELPR_KEYRING may hold the keyring JSON instead)")
 }
 
 // applyEnv sets each flag not given on the command line from HELPR_<NAME>.

@@ -18,6 +18,7 @@ const usage = `helpr — a self-hostable, security-first live-chat hub
 
 Usage:
   helpr serve [flags]   start the server (helpr serve -h lists the flags)
+  helpr keys ...        manage the encryption keyring (helpr keys for details)
   helpr version         print the version
   helpr help            show this text
 `
@@ -43,6 +44,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		defer stop()
 		if err := serve(ctx, cfg, stderr); err != nil {
 			fmt.Fprintf(stderr, "helpr serve: %v\n", err)
+			return 1
+		}
+		return 0
+	case "keys":
+		if err := keysCmd(context.Background(), args[1:], getenv, stdout); err != nil {
+			fmt.Fprintf(stderr, "helpr keys: %v\n", err)
 			return 1
 		}
 		return 0

@@ -50,3 +50,21 @@ func (s *Store) ListAudit(ctx context.Context, orgID string, limit int) ([]stora
 	}
 	return list, nil
 }
+
+// ListAuditForSubject returns the organisation's most recent events whose
+// actor or target is subjectID, newest first. limit <= 0 means 100; it is
+// capped at 1000.
+func (s *Store) ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]storage.AuditEvent, error) {
+	const q = "SELECT " + auditCols + ` FROM audit_events
+		WHERE org_id = ? AND (actor_id = ? OR target_id = ?)
+		ORDER BY created_at DESC, rid DESC LIMIT ?`
+	if subjectID == "" {
+		return nil, fmt.Errorf("list audit for subject: empty subject id")
+	}
+	n := clamp(limit, defaultAuditLimit, maxAuditLimit)
+	list, err := queryList(ctx, s.r, scanAudit, q, orgID, subjectID, subjectID, n)
+	if err != nil {
+		return nil, fmt.Errorf("list audit of %s for %s: %w", orgID, subjectID, err)
+	}
+	return list, nil
+}

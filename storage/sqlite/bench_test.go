@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -66,5 +67,33 @@ func BenchmarkListMessages(b *testing.B) {
 			b.Fatalf("list after %d: %d messages, %v", after, len(list), err)
 		}
 		after = (after + 100) % (total - 100)
+	}
+}
+
+// BenchmarkFindVisitorByEmailIndex measures a blind-index lookup with two
+// candidate indexes (a key rotation in progress) among 10,000 visitors.
+func BenchmarkFindVisitorByEmailIndex(b *testing.B) {
+	s := benchStore(b)
+	const total = 10_000
+	index := func(i int) []byte { return []byte(fmt.Sprintf("blind-index-%027d", i)) }
+	err := s.write(b.Context(), func(tx *sql.Tx) error {
+		const q = "INSERT INTO visitors (id, org_id, widget_id, name, email, phone, email_index) VALUES (?, 'org_1', 'wdg_1', '', '', '', ?)"
+		for i := range total {
+			if _, err := tx.ExecContext(b.Context(), q, fmt.Sprintf("vis_b%05d", i), index(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var i int
+	for b.Loop() {
+		i = (i + 7919) % total
+		v, err := s.FindVisitorByEmailIndex(b.Context(), "org_1", [][]byte{index(total + i), index(i)})
+		if err != nil || v.ID != fmt.Sprintf("vis_b%05d", i) {
+			b.Fatalf("find %d: %s, %v", i, v.ID, err)
+		}
 	}
 }

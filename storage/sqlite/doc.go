@@ -9,7 +9,18 @@
 // Storage conventions: times are Unix milliseconds (NULL for the zero
 // time) and come back in UTC; token hashes are BLOBs; agent emails are
 // stored lower-cased; a widget's allowed origins are a JSON array. Message
-// text is indexed with FTS5 for SearchMessages.
+// text is indexed with FTS5 for SearchMessages. Visitor PII arrives sealed
+// (the store never sees plaintext); visitors.email_index holds the blind
+// index that FindVisitorByEmailIndex matches, indexed by (org_id,
+// email_index).
+//
+// Erasure (EraseSubject) clears a subject's row, revokes its sessions and
+// rewrites its audit events in one transaction; the row stays, with
+// deleted_at set. The writer runs with secure_delete=ON, so cleared and
+// overwritten values are zeroed in the database file rather than left in
+// freed page space; the cost is extra writes on deletes and updates, which
+// are rare next to message appends. Old page images in the WAL last until
+// checkpoints recycle it.
 //
 // Foreign keys are enforced: agents, widgets, visitors and conversations
 // must belong to an existing organisation, messages to an existing

@@ -41,9 +41,10 @@ func TestWriterPragmas(t *testing.T) {
 	s, _ := openTemp(t)
 	defer s.Close()
 	for pragma, want := range map[string]int{
-		"synchronous":  2, // FULL
-		"foreign_keys": 1,
-		"busy_timeout": 5000,
+		"synchronous":   2, // FULL
+		"foreign_keys":  1,
+		"busy_timeout":  5000,
+		"secure_delete": 1, // erased values are zeroed in the file
 	} {
 		var got int
 		if err := s.w.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {

@@ -43,11 +43,12 @@ func (s *Store) GetOrg(ctx context.Context, id string) (storage.Organization, er
 	return o, nil
 }
 
-const agentCols = "id, org_id, name, email, role, password_hash, created_at"
+const agentCols = "id, org_id, name, email, role, password_hash, created_at, deleted_at"
 
 func scanAgent(sc scanner) (storage.Agent, error) {
 	var a storage.Agent
-	err := sc.Scan(&a.ID, &a.OrgID, &a.Name, &a.Email, &a.Role, &a.PasswordHash, at(&a.CreatedAt))
+	err := sc.Scan(&a.ID, &a.OrgID, &a.Name, &a.Email, &a.Role, &a.PasswordHash, at(&a.CreatedAt),
+		at(&a.DeletedAt))
 	return a, translate(err)
 }
 
@@ -55,9 +56,9 @@ func insertAgent(ctx context.Context, db execer, a storage.Agent) error {
 	if a.ID == "" || !a.Role.Valid() {
 		return fmt.Errorf("insert agent: need an id and a valid role, got %q, %q", a.ID, a.Role)
 	}
-	const q = "INSERT INTO agents (" + agentCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)"
+	const q = "INSERT INTO agents (" + agentCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 	_, err := db.ExecContext(ctx, q, a.ID, a.OrgID, a.Name, strings.ToLower(a.Email),
-		string(a.Role), a.PasswordHash, ms(a.CreatedAt))
+		string(a.Role), a.PasswordHash, ms(a.CreatedAt), ms(a.DeletedAt))
 	return translate(err)
 }
 
@@ -70,7 +71,8 @@ func (s *Store) CreateAgent(ctx context.Context, a storage.Agent) error {
 	return nil
 }
 
-// GetAgent returns agent id of organisation orgID.
+// GetAgent returns agent id of organisation orgID, erased or not (an erased
+// agent has DeletedAt set, so ids in conversations and audit still resolve).
 func (s *Store) GetAgent(ctx context.Context, orgID, id string) (storage.Agent, error) {
 	const q = "SELECT " + agentCols + " FROM agents WHERE id = ? AND org_id = ?"
 	a, err := scanAgent(s.r.QueryRowContext(ctx, q, id, orgID))
@@ -81,9 +83,9 @@ func (s *Store) GetAgent(ctx context.Context, orgID, id string) (storage.Agent, 
 }
 
 // GetAgentByEmail finds an agent by login email (compared lower-cased)
-// across organisations.
+// across organisations. An erased agent is never returned (ErrNotFound).
 func (s *Store) GetAgentByEmail(ctx context.Context, email string) (storage.Agent, error) {
-	const q = "SELECT " + agentCols + " FROM agents WHERE email = ?"
+	const q = "SELECT " + agentCols + " FROM agents WHERE email = ? AND deleted_at IS NULL"
 	a, err := scanAgent(s.r.QueryRowContext(ctx, q, strings.ToLower(email)))
 	if err != nil {
 		return storage.Agent{}, fmt.Errorf("get agent by email: %w", err) // no PII in errors
@@ -91,9 +93,12 @@ func (s *Store) GetAgentByEmail(ctx context.Context, email string) (storage.Agen
 	return a, nil
 }
 
-// ListAgents returns the organisation's agents ordered by creation.
+// ListAgents returns the organisation's agents ordered by creation. Erased
+// agents are left out: the list is the team (role checks such as "another
+// owner exists" and assignment rely on it); GetAgent still resolves them.
 func (s *Store) ListAgents(ctx context.Context, orgID string) ([]storage.Agent, error) {
-	const q = "SELECT " + agentCols + " FROM agents WHERE org_id = ? ORDER BY created_at, rowid"
+	const q = "SELECT " + agentCols + ` FROM agents WHERE org_id = ? AND deleted_at IS NULL
+		ORDER BY created_at, rowid`
 	list, err := queryList(ctx, s.r, scanAgent, q, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list agents of %s: %w", orgID, err)
@@ -101,21 +106,22 @@ func (s *Store) ListAgents(ctx context.Context, orgID string) ([]storage.Agent, 
 	return list, nil
 }
 
-// SetAgentRole changes an agent's role.
+// SetAgentRole changes an agent's role. An erased agent is ErrNotFound.
 func (s *Store) SetAgentRole(ctx context.Context, orgID, id string, role storage.Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("set agent %s role: invalid role %q", id, role)
 	}
-	const q = "UPDATE agents SET role = ? WHERE id = ? AND org_id = ?"
+	const q = "UPDATE agents SET role = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL"
 	if err := s.execOne(ctx, q, string(role), id, orgID); err != nil {
 		return fmt.Errorf("set agent %s role: %w", id, err)
 	}
 	return nil
 }
 
-// SetAgentPasswordHash replaces an agent's password hash.
+// SetAgentPasswordHash replaces an agent's password hash. An erased agent
+// is ErrNotFound: erasure is final, login stays impossible.
 func (s *Store) SetAgentPasswordHash(ctx context.Context, orgID, id, hash string) error {
-	const q = "UPDATE agents SET password_hash = ? WHERE id = ? AND org_id = ?"
+	const q = "UPDATE agents SET password_hash = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL"
 	if err := s.execOne(ctx, q, hash, id, orgID); err != nil {
 		return fmt.Errorf("set agent %s password: %w", id, err)
 	}

@@ -100,7 +100,7 @@ func rehash(ctx context.Context, tx *sql.Tx, r *storage.PasswordRehash) error {
 	if r == nil {
 		return nil
 	}
-	const q = "UPDATE agents SET password_hash = ? WHERE id = ? AND org_id = ?"
+	const q = "UPDATE agents SET password_hash = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL"
 	res, err := tx.ExecContext(ctx, q, r.NewHash, r.AgentID, r.OrgID)
 	if err != nil {
 		return translate(err)

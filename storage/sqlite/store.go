@@ -121,6 +121,10 @@ func openWriter(ctx context.Context, path string, o options) (*sql.DB, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// secure_delete zeroes deleted and overwritten content in the file, so
+	// values cleared by erasure or replaced on re-encryption do not linger
+	// in free space (old WAL frames last until checkpoints reuse them).
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", fileURI(path, q))
 	if err != nil {

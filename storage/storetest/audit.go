@@ -9,6 +9,7 @@ import (
 
 var auditCases = []testCase{
 	{"Audit", testAudit},
+	{"AuditForSubject", testAuditForSubject},
 	{"Ping", testPing},
 }
 
@@ -40,4 +41,31 @@ func testAudit(t *testing.T, s storage.Store) {
 
 func testPing(t *testing.T, s storage.Store) {
 	ok(t, s.Ping(ctx(t)), "ping")
+}
+
+func auditID(e storage.AuditEvent) string { return e.ID }
+
+func testAuditForSubject(t *testing.T, s storage.Store) {
+	a, b := newTenant(t, s, "acme"), newTenant(t, s, "beta")
+	x, owner := a.visitor.ID, a.owner.ID
+	e0 := audit(t, s, "aud_0", a.org.ID, storage.SubjectVisitor, x, "visitor.identified", "cnv_1", 10)
+	e1 := audit(t, s, "aud_1", a.org.ID, storage.SubjectAgent, owner, "visitor.exported", x, 20)
+	audit(t, s, "aud_2", a.org.ID, storage.SubjectAgent, owner, "agent.login", owner, 30)
+	e3 := audit(t, s, "aud_3", a.org.ID, storage.SubjectVisitor, x, "visitor.updated", x, 40)
+	eb := audit(t, s, "aud_b", b.org.ID, storage.SubjectVisitor, x, "visitor.identified", "", 50)
+
+	list, err := s.ListAuditForSubject(ctx(t), a.org.ID, x, 0)
+	ok(t, err, "list audit for subject")
+	same(t, list, []storage.AuditEvent{e3, e1, e0}, "events naming x as actor or target, newest first")
+	list, err = s.ListAuditForSubject(ctx(t), a.org.ID, x, 2)
+	ok(t, err, "list audit for subject, limit 2")
+	sameList(t, ids(list, auditID), []string{e3.ID, e1.ID}, "two newest")
+	list, err = s.ListAuditForSubject(ctx(t), b.org.ID, x, 0)
+	ok(t, err, "list audit for subject in b")
+	same(t, list, []storage.AuditEvent{eb}, "only b's event in b")
+	list, err = s.ListAuditForSubject(ctx(t), a.org.ID, "vis_nobody", 0)
+	ok(t, err, "list audit for an unknown subject")
+	if len(list) != 0 {
+		t.Errorf("events for an unknown subject: %v", ids(list, auditID))
+	}
 }

@@ -13,7 +13,6 @@ var orgCases = []testCase{
 	{"AgentEmailConflict", testAgentEmailConflict},
 	{"Widgets", testWidgets},
 	{"WidgetKeyConflict", testWidgetKeyConflict},
-	{"Visitors", testVisitors},
 }
 
 func testOrgWithOwner(t *testing.T, s storage.Store) {
@@ -122,26 +121,4 @@ func testWidgetKeyConflict(t *testing.T, s storage.Store) {
 	wantErr(t, s.CreateWidget(ctx(t), dup), storage.ErrConflict, "publishable key taken by another org")
 	_, err := s.GetWidget(ctx(t), b.org.ID, dup.ID)
 	wantErr(t, err, storage.ErrNotFound, "widget of a failed create")
-}
-
-func testVisitors(t *testing.T, s storage.Store) {
-	tn := newTenant(t, s, "acme")
-	got, err := s.GetVisitor(ctx(t), tn.org.ID, tn.visitor.ID)
-	ok(t, err, "get visitor")
-	same(t, got, tn.visitor, "visitor")
-
-	v := tn.visitor
-	v.Name, v.Email, v.Phone, v.LastSeenAt = "enc-name-2", "enc-email-2", "", at(100)
-	v.WidgetID, v.CreatedAt = "wdg_ignored", at(99) // not part of an update
-	ok(t, s.UpdateVisitor(ctx(t), v), "update visitor")
-	got, err = s.GetVisitor(ctx(t), tn.org.ID, v.ID)
-	ok(t, err, "get updated visitor")
-	want := tn.visitor
-	want.Name, want.Email, want.Phone, want.LastSeenAt = v.Name, v.Email, v.Phone, v.LastSeenAt
-	same(t, got, want, "updated visitor")
-
-	_, err = s.GetVisitor(ctx(t), tn.org.ID, "vis_missing")
-	wantErr(t, err, storage.ErrNotFound, "unknown visitor")
-	v.ID = "vis_missing"
-	wantErr(t, s.UpdateVisitor(ctx(t), v), storage.ErrNotFound, "update unknown visitor")
 }

@@ -49,7 +49,8 @@ type testCase struct {
 func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
-		orgCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
+		orgCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
+		erasureCases,
 	} {
 		all = append(all, group...)
 	}
@@ -68,6 +69,9 @@ func hash(name string) []byte {
 	h := sha256.Sum256([]byte(name))
 	return h[:]
 }
+
+// emailIndex returns a 32-byte stand-in for the blind index of name's email.
+func emailIndex(name string) []byte { return hash("email-index/" + name) }
 
 // ok fails the test at once if err is not nil.
 func ok(t *testing.T, err error, what string) {
@@ -121,7 +125,8 @@ func newTenant(t *testing.T, s storage.Store, name string) tenant {
 		widget: storage.Widget{ID: "wdg_" + name, OrgID: "org_" + name, Name: "Site " + name,
 			PublishableKey: "pk_" + name, AllowedOrigins: []string{"https://" + name + ".example"}, CreatedAt: at(1)},
 		visitor: storage.Visitor{ID: "vis_" + name, OrgID: "org_" + name, WidgetID: "wdg_" + name,
-			Name: "enc-name", Email: "enc-email", Phone: "enc-phone", CreatedAt: at(2), LastSeenAt: at(2)},
+			Name: "enc-name", Email: "enc-email", Phone: "enc-phone", EmailIndex: emailIndex(name),
+			CreatedAt: at(2), LastSeenAt: at(2)},
 	}
 	ok(t, s.CreateOrgWithOwner(ctx, tn.org, tn.owner), "create org "+name)
 	ok(t, s.CreateWidget(ctx, tn.widget), "create widget "+name)

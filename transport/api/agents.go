@@ -48,7 +48,8 @@ func (a *API) handleCreateAgent(w http.ResponseWriter, r *http.Request, c *calle
 	return nil
 }
 
-// handleListAgents lists the caller's team (any agent).
+// handleListAgents lists the caller's team (any agent); erased accounts
+// are not part of it.
 func (a *API) handleListAgents(w http.ResponseWriter, r *http.Request, c *caller) error {
 	agents, err := a.cfg.Store.ListAgents(r.Context(), c.OrgID)
 	if err != nil {
@@ -56,7 +57,9 @@ func (a *API) handleListAgents(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	out := make([]agentView, 0, len(agents))
 	for _, ag := range agents {
-		out = append(out, viewAgent(ag))
+		if !ag.Deleted() {
+			out = append(out, viewAgent(ag))
+		}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"agents": out})
 	return nil
@@ -98,12 +101,15 @@ func (a *API) changeRole(r *http.Request, c *caller, id string, role storage.Rol
 	if err != nil {
 		return storage.Agent{}, fmt.Errorf("load agent: %w", err)
 	}
+	if target.Deleted() {
+		return storage.Agent{}, errNotFound
+	}
 	touchesOwner := role == storage.RoleOwner || target.Role == storage.RoleOwner
 	if touchesOwner && c.Agent.Role != storage.RoleOwner {
 		return storage.Agent{}, errOwnerOnly
 	}
 	if target.Role == storage.RoleOwner && role != storage.RoleOwner {
-		if err := a.requireAnotherOwner(r, c.OrgID, target.ID); err != nil {
+		if err := a.requireAnotherOwner(r, c.OrgID, target.ID, "the last owner cannot be demoted"); err != nil {
 			return storage.Agent{}, err
 		}
 	}
@@ -116,16 +122,17 @@ func (a *API) changeRole(r *http.Request, c *caller, id string, role storage.Rol
 	return target, nil
 }
 
-// requireAnotherOwner fails with conflict unless an owner other than id exists.
-func (a *API) requireAnotherOwner(r *http.Request, orgID, id string) error {
+// requireAnotherOwner fails with conflict (saying msg) unless an owner other
+// than id exists; erased owners do not count.
+func (a *API) requireAnotherOwner(r *http.Request, orgID, id, msg string) error {
 	agents, err := a.cfg.Store.ListAgents(r.Context(), orgID)
 	if err != nil {
 		return fmt.Errorf("list agents: %w", err)
 	}
 	for _, ag := range agents {
-		if ag.Role == storage.RoleOwner && ag.ID != id {
+		if ag.Role == storage.RoleOwner && ag.ID != id && !ag.Deleted() {
 			return nil
 		}
 	}
-	return httpx.NewError(http.StatusConflict, httpx.CodeConflict, "the last owner cannot be demoted")
+	return httpx.NewError(http.StatusConflict, httpx.CodeConflict, msg)
 }

@@ -1,6 +1,7 @@
 // Package api is helpr's REST API under /rest/v1/: registration, sign-in
-// with two-token sessions, the agent team, widgets, visitor sessions and
-// conversation history. Every error is JSON
+// with two-token sessions, the agent team, widgets, visitor sessions,
+// conversation history, and the data-subject endpoints (visitor lookup,
+// export and erasure, agent erasure). Every error is JSON
 // ({"error":{"code":…,"message":…}}, codes in transport/httpx), every body
 // is size-limited and strictly decoded, every query parameter validated, and
 // every read is scoped to the caller's organisation.
@@ -23,13 +24,19 @@ import (
 // maxBody caps every request body.
 const maxBody = 64 << 10
 
-// Config configures the API. Store, Sessions and Hasher are required; every
-// other zero field means its documented default.
+// Config configures the API. Store, Sessions, Hasher and Privacy are
+// required; every other zero field means its documented default.
 type Config struct {
+	// Store is the whole store, PII sealing included: pass a
+	// *security.SealedStore, never a raw backend.
 	Store    storage.Store
 	Sessions *security.Sessions
 	Hasher   *security.Hasher
-	Logger   zerolog.Logger
+	// Privacy finds visitors by email through the blind index and names
+	// erased subjects. Nil means Store, when Store implements Privacy (a
+	// *security.SealedStore does).
+	Privacy Privacy
+	Logger  zerolog.Logger
 	// Now is the clock (nil: time.Now). Rate-limit windows and expires_in
 	// use it; pass the same clock to security.Sessions.
 	Now func() time.Time
@@ -67,8 +74,8 @@ type API struct {
 	register  limiter
 	loginIP   limiter
 	loginUser limiter
-	// roleMu serialises role changes so the last-owner check cannot race
-	// with another demotion on this node.
+	// roleMu serialises role changes and agent erasures so the last-owner
+	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
 }
 
@@ -81,6 +88,13 @@ func New(cfg Config) (*API, error) {
 		return nil, errors.New("api: Config.Sessions is required")
 	case cfg.Hasher == nil:
 		return nil, errors.New("api: Config.Hasher is required")
+	}
+	if cfg.Privacy == nil {
+		p, ok := cfg.Store.(Privacy)
+		if !ok {
+			return nil, errors.New("api: Config.Privacy is required (Store does not implement it)")
+		}
+		cfg.Privacy = p
 	}
 	a := &API{cfg: cfg, log: cfg.Logger, now: cfg.Now, ip: cfg.ClientIP}
 	if a.now == nil {
@@ -110,12 +124,18 @@ func (a *API) routes(r *router) {
 	r.handle("POST", "/agents", a.authed(a.manager(a.handleCreateAgent)))
 	r.handle("GET", "/agents", a.authed(a.agentOnly(a.handleListAgents)))
 	r.handle("PATCH", "/agents/{id}", a.authed(a.manager(a.handleSetRole)))
+	r.handle("DELETE", "/agents/{id}", a.authed(a.manager(a.handleEraseAgent)))
 
 	r.handle("POST", "/widgets", a.authed(a.manager(a.handleCreateWidget)))
 	r.handle("GET", "/widgets", a.authed(a.agentOnly(a.handleListWidgets)))
 
 	r.handle("POST", "/visitor/sessions", a.handleVisitorSession)
 	r.handle("OPTIONS", "/visitor/sessions", a.handleVisitorPreflight)
+
+	r.handle("GET", "/visitors", a.authed(a.agentOnly(a.handleFindVisitors)))
+	r.handle("GET", "/visitors/{id}", a.authed(a.agentOnly(a.handleGetVisitor)))
+	r.handle("DELETE", "/visitors/{id}", a.authed(a.manager(a.handleEraseVisitor)))
+	r.handle("GET", "/visitors/{id}/export", a.authed(a.manager(a.handleExportVisitor)))
 
 	r.handle("GET", "/conversations", a.authed(a.handleListConversations))
 	r.handle("GET", "/conversations/{id}", a.authed(a.handleGetConversation))

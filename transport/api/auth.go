@@ -146,7 +146,7 @@ func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
 // same hashing work either way.
 func (a *API) checkPassword(r *http.Request, email, password string) (agent storage.Agent, newHash string, err error) {
 	agent, err = a.cfg.Store.GetAgentByEmail(r.Context(), email)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || err == nil && agent.Deleted() {
 		a.cfg.Hasher.VerifyDummy(r.Context(), password)
 		a.audit(r, storage.AuditEvent{Action: "auth.login_failed", Detail: "unknown account"})
 		a.authFailed(reasonInvalidCredentials)

@@ -70,7 +70,8 @@ func (a *API) authenticate(r *http.Request, token string) (*caller, error) {
 		return c, nil
 	}
 	c.Agent, err = a.cfg.Store.GetAgent(r.Context(), p.OrgID, p.SubjectID)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || err == nil && c.Agent.Deleted() {
+		a.authFailed(reasonUnauthorized)
 		return nil, errUnauthorized
 	}
 	if err != nil {

@@ -89,25 +89,30 @@ func (s *syncBuffer) String() string {
 type env struct {
 	t        testing.TB
 	srv      *httptest.Server
-	store    *sqlite.Store
+	api      *API
+	store    *security.SealedStore // what the product passes as Store and Privacy
+	raw      *sqlite.Store         // the backend under it: sealed values only
+	cipher   *security.FieldCipher
 	sessions *security.Sessions
 	clock    *clock
 	logs     *syncBuffer
 	metrics  *metrics.Helpr
 }
 
-// newEnv starts the API on a fresh SQLite file. Rate limits are off unless
-// a test's mutate turns them on; 127.0.0.1 is a trusted proxy so tests can
+// newEnv starts the API on a fresh SQLite file wrapped, as in the product,
+// in a SealedStore with a fresh keyring. Rate limits are off unless a
+// test's mutate turns them on; 127.0.0.1 is a trusted proxy so tests can
 // pick client IPs with X-Forwarded-For.
 func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "helpr.db"))
+	raw, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "helpr.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	t.Cleanup(func() { _ = store.Close() })
+	t.Cleanup(func() { _ = raw.Close() })
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	store, cipher := sealed(t, raw, clk.Now())
 	sess, err := security.NewSessions(security.SessionsConfig{Store: store,
 		Secret: bytes.Repeat([]byte{7}, 32), Now: clk.Now})
 	if err != nil {
@@ -115,7 +120,7 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	}
 	logs := &syncBuffer{}
 	m := metrics.NewHelpr(metrics.NewRegistry())
-	cfg := Config{Metrics: m, Store: store, Sessions: sess, Hasher: testHasher(t), Now: clk.Now,
+	cfg := Config{Metrics: m, Store: store, Privacy: store, Sessions: sess, Hasher: testHasher(t), Now: clk.Now,
 		Logger:        zerolog.New(logs).Level(zerolog.DebugLevel),
 		PublicOrigin:  publicOrigin,
 		ClientIP:      httpx.NewClientIPResolver([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}),
@@ -129,7 +134,22 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: store, sessions: sess, clock: clk, logs: logs, metrics: m}
+	return &env{t: t, srv: srv, api: a, store: store, raw: raw, cipher: cipher, sessions: sess,
+		clock: clk, logs: logs, metrics: m}
+}
+
+// sealed wraps raw in a SealedStore under a new keyring, as the server does.
+func sealed(t testing.TB, raw storage.Store, now time.Time) (*security.SealedStore, *security.FieldCipher) {
+	t.Helper()
+	ring, err := security.NewKeyring(now)
+	if err != nil {
+		t.Fatalf("keyring: %v", err)
+	}
+	cipher, err := security.NewFieldCipher(ring)
+	if err != nil {
+		t.Fatalf("field cipher: %v", err)
+	}
+	return security.NewSealedStore(raw, cipher), cipher
 }
 
 // with returns a copy of e reporting to t (for subtests).

@@ -114,7 +114,7 @@ func (a *API) handleMe(w http.ResponseWriter, r *http.Request, c *caller) error 
 		return nil
 	}
 	v, err := a.cfg.Store.GetVisitor(r.Context(), c.OrgID, c.SubjectID)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || err == nil && v.Deleted() {
 		return errUnauthorized
 	}
 	if err != nil {

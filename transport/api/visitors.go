@@ -135,7 +135,7 @@ func (a *API) visitorFor(r *http.Request, wg storage.Widget, fields storage.Visi
 }
 
 // resumable returns the visitor named by the request's bearer token when it
-// is a valid visitor token of widget wg. A rejected token is not an error:
+// is a valid visitor token of widget wg and the visitor is not erased. A rejected token is not an error:
 // the caller starts a new visitor.
 func (a *API) resumable(r *http.Request, wg storage.Widget) (storage.Visitor, bool, error) {
 	tok, ok := httpx.BearerToken(r)
@@ -159,7 +159,7 @@ func (a *API) resumable(r *http.Request, wg storage.Widget) (storage.Visitor, bo
 	if err != nil {
 		return storage.Visitor{}, false, fmt.Errorf("load visitor: %w", err)
 	}
-	return v, v.WidgetID == wg.ID, nil
+	return v, v.WidgetID == wg.ID && !v.Deleted(), nil
 }
 
 func mergeVisitor(v *storage.Visitor, f storage.Visitor) {

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage/sqlite"
+)
+
+const keysUsage = `Usage:
+  helpr keys generate [--data-dir D] [--keyring-file F]     create a new keyring (refuses to overwrite)
+  helpr keys list     [--data-dir D] [--keyring-file F]     list keys (never their secrets)
+  helpr keys rotate   [--name pii] [...]                    add a new current version of a key
+  helpr keys reencrypt [--batch 500] [--after ID] [...]     move stored values onto the current keys
+  helpr keys retire   --name pii --version V [...]          drop an old version no value uses any more
+
+After rotate, restart the servers so they write with the new version; reencrypt then
+moves the remaining values, and retire removes the old key material.
+`
+
+// keysCmd runs `helpr keys …`: offline keyring maintenance.
+func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("missing keys subcommand\n\n" + keysUsage)
+	}
+	fs := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var c Config
+	storeFlags(fs, &c)
+	name := fs.String("name", security.KeyPII, "key name: pii, blind-index or pseudonym")
+	version := fs.Uint("version", 0, "key version (retire)")
+	batch := fs.Int("batch", 500, "records per batch (reencrypt)")
+	after := fs.String("after", "", "resume after this record id (reencrypt)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%w\n\n%s", err, keysUsage)
+	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return err
+	}
+	c.KeyringJSON = getenv("HELPR_KEYRING")
+	c.defaults()
+	src := keyringSourceOf(c)
+	switch args[0] {
+	case "generate":
+		return keysGenerate(src, stdout)
+	case "list":
+		return keysList(src, stdout)
+	case "rotate":
+		return keysRotate(src, *name, stdout)
+	case "reencrypt":
+		return keysReencrypt(ctx, c, src, *after, *batch, stdout)
+	case "retire":
+		return keysRetire(ctx, c, src, *name, uint32(*version), stdout)
+	default:
+		return fmt.Errorf("unknown keys subcommand %q\n\n%s", args[0], keysUsage)
+	}
+}
+
+func keysGenerate(src keyringSource, out io.Writer) error {
+	if src.json != "" {
+		return errors.New("HELPR_KEYRING is set: unset it to generate a key file")
+	}
+	if _, err := security.LoadKeyringFile(src.path); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s already exists (or is unreadable); refusing to overwrite a keyring", src.path)
+	}
+	k, err := security.NewKeyring(time.Now())
+	if err != nil {
+		return err
+	}
+	if err := mkdirFor(src.path); err != nil {
+		return err
+	}
+	if err := src.save(k); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "created keyring %s (mode 0600); back it up: without it, stored PII cannot be read\n", src.path)
+	return nil
+}
+
+func keysList(src keyringSource, out io.Writer) error {
+	k, err := src.load()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tCREATED\tSTATE")
+	for _, name := range []string{security.KeyPII, security.KeyBlindIndex, security.KeyPseudonym} {
+		for _, v := range k.Versions(name) {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", v.Name, v.Version, v.CreatedAt.UTC().Format(time.RFC3339), keyState(v))
+		}
+	}
+	return tw.Flush()
+}
+
+func keyState(v security.KeyInfo) string {
+	switch {
+	case v.Current:
+		return "current"
+	case v.Retired:
+		return "retired"
+	default:
+		return "read-only"
+	}
+}
+
+func keysRotate(src keyringSource, name string, out io.Writer) error {
+	k, err := src.load()
+	if err != nil {
+		return err
+	}
+	key, err := k.Rotate(name, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := saveOrPrint(src, k, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s is now at version %d; restart the servers, then run `helpr keys reencrypt`\n", name, key.Version)
+	return nil
+}
+
+func keysReencrypt(ctx context.Context, c Config, src keyringSource, after string, batch int, out io.Writer) error {
+	k, err := src.load()
+	if err != nil {
+		return err
+	}
+	cipher, err := security.NewFieldCipher(k)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "helpr.db"))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer store.Close()
+	p, err := security.Reencrypt(ctx, store, cipher, after, batch, func(p security.ReencryptProgress) {
+		fmt.Fprintf(out, "scanned %d, re-encrypted %d (last id %s)\n", p.Scanned, p.Reencrypted, p.LastID)
+	})
+	if err != nil {
+		return fmt.Errorf("%w (resume with --after %s)", err, p.LastID)
+	}
+	fmt.Fprintf(out, "done: scanned %d, re-encrypted %d\n", p.Scanned, p.Reencrypted)
+	return nil
+}
+
+func keysRetire(ctx context.Context, c Config, src keyringSource, name string, version uint32, out io.Writer) error {
+	if version == 0 {
+		return errors.New("--version is required")
+	}
+	k, err := src.load()
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "helpr.db"))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer store.Close()
+	n, err := security.CountSealedWith(ctx, store, name, version)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%d stored values still use %s version %d; run `helpr keys reencrypt` first", n, name, version)
+	}
+	if err := k.Retire(name, version); err != nil {
+		return err
+	}
+	if err := saveOrPrint(src, k, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "retired %s version %d\n", name, version)
+	return nil
+}
+
+// saveOrPrint writes the keyring file, or prints the JSON when the keyring
+// lives in HELPR_KEYRING (the operator stores it where that comes from).
+func saveOrPrint(src keyringSource, k *security.Keyring, out io.Writer) error {
+	if src.json == "" {
+		return src.save(k)
+	}
+	b, err := k.Marshal()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "the keyring comes from HELPR_KEYRING; store this updated keyring there:\n%s\n", b)
+	return nil
+}
+
+func mkdirFor(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	return nil
+}
