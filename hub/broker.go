@@ -30,6 +30,15 @@ type Broker interface {
 	Subscribe(channel string, fn func(payload []byte)) (unsubscribe func(), err error)
 }
 
+// Resubscriber is an optional Broker extension for brokers whose
+// connection to the other nodes can drop (Redis). The broker calls every fn
+// registered with OnResubscribe after a loss of that connection, once every
+// subscription is active again: payloads published in between may have been
+// lost, and the hub recovers them from storage by sequence.
+type Resubscriber interface {
+	OnResubscribe(fn func())
+}
+
 // payloadVersion is the first byte of every broker payload.
 const payloadVersion = 1
 
