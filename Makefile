@@ -20,12 +20,17 @@ run: ## Start helpr on the embedded store (data in ./data, http://127.0.0.1:8080
 build: ## Build the helpr binary into ./bin
 	$(GO) build -o bin/helpr ./cmd/helpr
 
+.PHONY: testdeps
+testdeps: ## Install the services tests use (Debian's redis-server), idempotently
+	@bash scripts/test-deps.sh
+
 .PHONY: test
-test: ## Run every test with the race detector (what CI runs)
+test: testdeps ## Run every test with the race detector (what CI runs); starts its own Redis and MongoDB-wire servers
 	$(GO) vet $(PKGS)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
-	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	cd internal/testsvc/ferretdb && $(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 .PHONY: lint
 lint: ## go vet, staticcheck and govulncheck (the latter two are fetched through the module proxy)
@@ -35,7 +40,7 @@ lint: ## go vet, staticcheck and govulncheck (the latter two are fetched through
 
 .PHONY: bench
 bench: ## Run the hot-path benchmarks (figures go in docs/performance.md)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./security/ ./transport/... ./hub/ ./storage/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./security/... ./transport/... ./hub/... ./storage/...
 
 .PHONY: fuzz
 fuzz: ## Fuzz the wire decoder for FUZZTIME (default 30s)

@@ -88,8 +88,9 @@ func readString(p []byte) (string, []byte, error) {
 }
 
 // forward publishes f to the other nodes. The event is already delivered
-// locally (and stored, for messages), so a failure is only reported:
-// remote members recover messages from the store on their next join.
+// locally (and stored, for messages), so a failure is only reported: the
+// other nodes recover lost messages from the store (see route and the
+// sweep).
 func (h *Hub) forward(ctx context.Context, channel string, f Frame) {
 	if h.broker == nil {
 		return
@@ -101,7 +102,8 @@ func (h *Hub) forward(ctx context.Context, channel string, f Frame) {
 }
 
 // remoteHandler returns the broker callback of r: it delivers other nodes'
-// frames to r's local members and ignores this node's own.
+// frames to r's local members, in sequence order (see route), and ignores
+// this node's own. It never blocks: a gap is filled by another goroutine.
 func (h *Hub) remoteHandler(r *room) func([]byte) {
 	return func(p []byte) {
 		origin, f, err := decodePayload(p)
@@ -110,7 +112,7 @@ func (h *Hub) remoteHandler(r *room) func([]byte) {
 			return
 		}
 		if origin != h.nodeID {
-			r.fanout(f)
+			h.route(r, f)
 		}
 	}
 }

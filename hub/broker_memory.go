@@ -8,13 +8,20 @@ import (
 
 // MemoryBroker is an in-process Broker: it connects several Hubs of one
 // process (tests, benchmarks, single-binary demos). Publish delivers
-// synchronously, on the publisher's goroutine.
+// synchronously, on the publisher's goroutine. SetDrop and Reconnect let
+// tests reproduce what a network broker does: lose payloads, and report a
+// resubscription.
 type MemoryBroker struct {
-	mu   sync.Mutex
-	subs map[string][]*memorySub
+	mu    sync.Mutex
+	subs  map[string][]*memorySub
+	drop  func(channel string, payload []byte) bool
+	onRes []func()
 }
 
-var _ Broker = (*MemoryBroker)(nil)
+var (
+	_ Broker       = (*MemoryBroker)(nil)
+	_ Resubscriber = (*MemoryBroker)(nil)
+)
 
 // memorySub is one subscription; mu makes its calls sequential and lets
 // unsubscribe wait for a call in progress.
@@ -37,8 +44,9 @@ func (b *MemoryBroker) Publish(ctx context.Context, channel string, payload []by
 	}
 	b.mu.Lock()
 	subs := b.subs[channel] // never modified in place: see Subscribe and remove
+	drop := b.drop
 	b.mu.Unlock()
-	if len(subs) == 0 {
+	if len(subs) == 0 || (drop != nil && drop(channel, payload)) {
 		return nil
 	}
 	p := slices.Clone(payload)
@@ -56,6 +64,35 @@ func (b *MemoryBroker) Subscribe(channel string, fn func([]byte)) (func(), error
 	b.mu.Unlock()
 	var once sync.Once
 	return func() { once.Do(func() { b.remove(channel, s) }) }, nil
+}
+
+// SetDrop installs a loss model: Publish silently discards every payload
+// for which drop returns true (and still returns nil, like a pub/sub
+// server that lost it). drop runs on the publisher's goroutine, must not
+// keep payload, and may be called concurrently; nil loses nothing.
+func (b *MemoryBroker) SetDrop(drop func(channel string, payload []byte) bool) {
+	b.mu.Lock()
+	b.drop = drop
+	b.mu.Unlock()
+}
+
+// OnResubscribe implements Resubscriber: Reconnect calls fn.
+func (b *MemoryBroker) OnResubscribe(fn func()) {
+	b.mu.Lock()
+	b.onRes = append(b.onRes, fn)
+	b.mu.Unlock()
+}
+
+// Reconnect simulates a connection loss that has healed: it calls every
+// function registered with OnResubscribe, in turn. Subscriptions stay as
+// they are; use SetDrop to lose the payloads of the outage.
+func (b *MemoryBroker) Reconnect() {
+	b.mu.Lock()
+	fns := slices.Clone(b.onRes)
+	b.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // Subscriptions returns how many subscriptions channel has.

@@ -9,8 +9,9 @@ import (
 
 // StartConversation opens a conversation for a visitor on one of its
 // organisation's widgets (storage.ErrNotFound if there is no such widget)
-// and assigns it round-robin to an online agent of this node, or leaves it
-// unassigned in the queue when none is online. It publishes an
+// and assigns it round-robin to an online agent (on any node, through the
+// PresenceDirectory), or leaves it unassigned in the queue when none is
+// online. It publishes an
 // EventConversation to the organisation's inbox and the new room. Agents
 // get ErrForbidden.
 func (h *Hub) StartConversation(ctx context.Context, a Actor, widgetID string) (storage.Conversation, error) {
@@ -87,7 +88,7 @@ func (h *Hub) Close(ctx context.Context, a Actor, conversationID string) (storag
 // closed conversation is ErrClosed, unless closing: then it is returned
 // unchanged.
 func (h *Hub) update(ctx context.Context, a Actor, conversationID string, closing bool, change func(storage.Conversation) error) (storage.Conversation, error) {
-	r := h.acquire(roomChannel(a.OrgID, conversationID))
+	r := h.acquire(a.OrgID, conversationID)
 	defer h.release(r)
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()

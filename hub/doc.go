@@ -24,8 +24,24 @@
 //
 // With a Broker in Options, several hub nodes share rooms: each delivers
 // locally and publishes to the broker for the others, and a node subscribes
-// to a channel only while it has a local member. Without one, the hub is a
-// single node.
+// to a channel only while it has a local member. Pub/sub is at-most-once
+// and every node publishes the messages it stores, so each conversation
+// room with local members keeps the highest sequence it delivered: a
+// duplicate is dropped, the next sequence goes out at once, and a later
+// one reveals a gap, filled from the store (encoded once, in order) before
+// anything after it. A loss that no later message reveals is caught by a
+// sweep that compares each such room with the conversation's stored last
+// sequence — at once after the broker reconnects (Resubscriber), and every
+// SweepInterval (5 s) otherwise. So every member on every node receives
+// each message once, in sequence order, with no gap: lost payloads are
+// late (until the next message, the reconnect sweep, or at most one
+// SweepInterval plus one sweep pass), never missing.
 //
-// The hub starts no goroutines; all its methods are safe for concurrent use.
+// Agents' presence and round-robin assignment go through a
+// PresenceDirectory: per node by default (NewMemoryPresence), cluster-wide
+// with hub/redispresence.
+//
+// A single-node hub starts no goroutines. With a Broker, one sweep
+// goroutine runs while some room has local members, and short-lived
+// goroutines fill gaps. All methods are safe for concurrent use.
 package hub

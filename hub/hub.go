@@ -27,28 +27,50 @@ type Options struct {
 	// ReplayPageSize is how many messages Join reads per query; <= 0 means
 	// 200, and it is capped at 500 (the store's limit).
 	ReplayPageSize int
+	// SweepInterval is how often a hub with a Broker compares each
+	// conversation room that has local members with the store, to deliver
+	// messages whose broker payloads were lost and that no later message
+	// revealed (see the package documentation for the bound). 0 means 5 s;
+	// negative disables the periodic sweep (the sweep after a broker
+	// reconnect still runs).
+	SweepInterval time.Duration
+	// Presence is where agents' presence is kept and assignees are picked;
+	// nil means NewMemoryPresence(), which sees this node only. Several
+	// nodes share presence through a cluster-wide directory
+	// (hub/redispresence).
+	Presence PresenceDirectory
 	// OnError receives errors that have no caller to return to: a broker
 	// publish or subscribe failure, an undecodable broker payload, an encode
-	// failure after a durable write. nil ignores them. It may be called
-	// concurrently and must not block.
+	// failure after a durable write, a failed store read while recovering
+	// lost messages, a presence directory failure. nil ignores them. It may
+	// be called concurrently and must not block.
 	OnError func(error)
 }
 
 // Hub routes chat actions to storage and events to subscribers. Create it
-// with New; it is safe for concurrent use and holds no goroutines.
+// with New; it is safe for concurrent use. A single-node hub holds no
+// goroutines; with a Broker, one sweep goroutine runs while conversation
+// rooms have local members, and short-lived fill goroutines recover lost
+// messages.
 type Hub struct {
-	store    Store
-	codec    Codec
-	now      func() time.Time
-	broker   Broker
-	nodeID   string
-	pageSize int
-	onError  func(error)
+	store      Store
+	codec      Codec
+	now        func() time.Time
+	broker     Broker
+	nodeID     string
+	pageSize   int
+	sweepEvery time.Duration
+	dir        PresenceDirectory
+	onError    func(error)
 	// maxPending bounds a joining member's buffer (defaultMaxPending;
 	// tests lower it).
 	maxPending int
-	rooms      [shardCount]roomShard
-	presence   [shardCount]presenceShard
+	// holeGrace is how long a fill waits for a message the store lacks
+	// (defaultHoleGrace; tests lower it).
+	holeGrace time.Duration
+	rooms     [shardCount]roomShard
+	presence  [shardCount]presenceShard
+	sweeper   sweeper
 }
 
 // New returns a hub over store that encodes events with codec.
@@ -60,11 +82,24 @@ func New(store Store, codec Codec, opts Options) *Hub {
 		broker:     opts.Broker,
 		nodeID:     opts.NodeID,
 		pageSize:   opts.ReplayPageSize,
+		sweepEvery: opts.SweepInterval,
+		dir:        opts.Presence,
 		onError:    opts.OnError,
 		maxPending: defaultMaxPending,
+		holeGrace:  defaultHoleGrace,
+		sweeper:    sweeper{kick: make(chan struct{}, 1)},
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.sweepEvery == 0 {
+		h.sweepEvery = defaultSweepInterval
+	}
+	if h.dir == nil {
+		h.dir = NewMemoryPresence()
+	}
+	if rs, ok := h.broker.(Resubscriber); ok {
+		rs.OnResubscribe(h.resync)
 	}
 	if h.nodeID == "" {
 		h.nodeID = storage.NewID("node")
@@ -122,7 +157,7 @@ func (h *Hub) publish(ctx context.Context, ev Event, seq int64, channels ...stri
 	f := Frame{ConversationID: ev.ConversationID, Seq: seq, Data: data}
 	for _, ch := range channels {
 		if r := h.lookup(ch); r != nil {
-			r.fanout(f)
+			h.route(r, f)
 		}
 		h.forward(ctx, ch, f)
 	}

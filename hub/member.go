@@ -49,10 +49,10 @@ func (m *member) bufferLocked(f Frame) {
 // pushLocked delivers f unless the member left or already has the message.
 // Non-message frames (Seq 0) always pass.
 //
-// A message frame from another node may skip sequence numbers (pub/sub is
-// at-most-once and nodes publish independently); cross-node gap filling —
-// fetching m.last+1 … f.Seq-1 from the store before f — belongs here and
-// is left to the scale-out issue. Locally published messages never skip.
+// Live message frames reach a member without gaps: the room orders them
+// across nodes and fills gaps from the store before fanning out (route,
+// order.go), so the member only drops what its own replay already
+// delivered.
 func (m *member) pushLocked(f Frame) {
 	if m.closed {
 		return

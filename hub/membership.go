@@ -53,9 +53,9 @@ func (h *Hub) Join(ctx context.Context, a Actor, conversationID string, afterSeq
 		return nil, err
 	}
 	m := &member{sub: sub, maxPending: h.maxPending, syncing: true, last: min(afterSeq, c.LastSeq)}
-	r := h.acquire(roomChannel(a.OrgID, conversationID))
+	r := h.acquire(a.OrgID, conversationID)
 	ms := &Membership{hub: h, room: r, member: m}
-	if err := h.addMember(r, m); err != nil {
+	if err := h.addMember(r, m, c.LastSeq); err != nil {
 		ms.Leave()
 		return nil, fmt.Errorf("join %s: %w", conversationID, err)
 	}
@@ -120,8 +120,8 @@ func (h *Hub) SubscribeInbox(a Actor, sub Subscriber) (cancel func()) {
 		return func() {}
 	}
 	m := &member{sub: sub}
-	r := h.acquire(inboxChannel(a.OrgID))
-	h.report(h.addMember(r, m)) // local delivery works without the broker
+	r := h.acquire(a.OrgID, "")
+	h.report(h.addMember(r, m, 0)) // local delivery works without the broker
 	var once sync.Once
 	return func() {
 		once.Do(func() {

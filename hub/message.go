@@ -32,7 +32,7 @@ func (h *Hub) Send(ctx context.Context, a Actor, conversationID, clientID, text 
 	if err := validateMessage(clientID, text); err != nil {
 		return storage.Message{}, false, err
 	}
-	r := h.acquire(roomChannel(a.OrgID, conversationID))
+	r := h.acquire(a.OrgID, conversationID)
 	defer h.release(r)
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()
@@ -114,7 +114,7 @@ func (h *Hub) MarkRead(ctx context.Context, a Actor, conversationID string, seq 
 	if seq < 0 {
 		return 0, fmt.Errorf("%w: negative read sequence", ErrInvalid)
 	}
-	r := h.acquire(roomChannel(a.OrgID, conversationID))
+	r := h.acquire(a.OrgID, conversationID)
 	defer h.release(r)
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()

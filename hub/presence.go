@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -19,8 +20,7 @@ type presenceShard struct {
 
 // orgPresence is an organisation's presence on this node.
 type orgPresence struct {
-	subjects     map[presenceKey]*presenceEntry
-	lastAssigned string // agent id of the last round-robin assignment
+	subjects map[presenceKey]*presenceEntry
 }
 
 // presenceKey identifies a subject within its organisation.
@@ -29,8 +29,9 @@ type presenceKey struct {
 	id   string
 }
 
-// presenceEntry counts a subject's connections and remembers an agent's
-// away choice, which outlives its connections.
+// presenceEntry counts a subject's connections on this node and remembers
+// an agent's away choice made here (the directory holds the cluster-wide
+// one; this copy serves when the directory fails).
 type presenceEntry struct {
 	conns int
 	away  bool
@@ -47,26 +48,58 @@ func (e *presenceEntry) status() PresenceStatus {
 	return PresenceOnline
 }
 
+// presenceTimeout bounds each call to the presence directory.
+const presenceTimeout = 5 * time.Second
+
+// directoryCall is a change to tell the presence directory about, returning
+// the agent's cluster-wide status before and after it.
+type directoryCall func(ctx context.Context, d PresenceDirectory) (before, after PresenceStatus, err error)
+
 // Connect counts a connection of the actor (call it once the connection
 // is authenticated) and returns disconnect, to call when it ends
 // (idempotent). A subject's first connection makes it online — an agent
 // that chose away stays away — and its last makes it offline; each change
 // is published as an EventPresence to the organisation's inbox, for agents
-// and visitors alike. Presence is per node.
+// and visitors alike. An agent's status is cluster-wide (the
+// PresenceDirectory's): connecting on a second node publishes nothing, and
+// the directory knows of the connection when Connect returns, so any
+// node's next assignment sees it. A visitor's presence is per node.
 func (h *Hub) Connect(a Actor) (disconnect func()) {
 	if !a.valid() {
 		return func() {}
 	}
-	h.changePresence(a, func(e *presenceEntry) { e.conns++ })
+	h.changePresence(a, func(e *presenceEntry) directoryCall {
+		if e.conns++; e.conns == 1 {
+			return setConnected(a, true)
+		}
+		return nil
+	})
 	var once sync.Once
 	return func() {
-		once.Do(func() { h.changePresence(a, func(e *presenceEntry) { e.conns-- }) })
+		once.Do(func() {
+			h.changePresence(a, func(e *presenceEntry) directoryCall {
+				if e.conns--; e.conns == 0 {
+					return setConnected(a, false)
+				}
+				return nil
+			})
+		})
 	}
 }
 
-// SetAgentStatus sets an agent's availability: PresenceOnline or
-// PresenceAway (else ErrInvalid; visitors get ErrForbidden). The choice
+// setConnected is the directory call for an agent's first or last
+// connection on this node.
+func setConnected(a Actor, connected bool) directoryCall {
+	return func(ctx context.Context, d PresenceDirectory) (PresenceStatus, PresenceStatus, error) {
+		return d.SetConnected(ctx, a.OrgID, a.ID, connected)
+	}
+}
+
+// SetAgentStatus sets an agent's availability on every node: PresenceOnline
+// or PresenceAway (else ErrInvalid; visitors get ErrForbidden). The choice
 // holds across reconnects; an agent without connections stays offline.
+// When the directory fails, the choice holds on this node only (the error
+// goes to OnError).
 func (h *Hub) SetAgentStatus(a Actor, s PresenceStatus) error {
 	if err := requireAgent(a); err != nil {
 		return err
@@ -74,13 +107,32 @@ func (h *Hub) SetAgentStatus(a Actor, s PresenceStatus) error {
 	if s != PresenceOnline && s != PresenceAway {
 		return fmt.Errorf("%w: agent status %q", ErrInvalid, s)
 	}
-	h.changePresence(a, func(e *presenceEntry) { e.away = s == PresenceAway })
+	away := s == PresenceAway
+	h.changePresence(a, func(e *presenceEntry) directoryCall {
+		e.away = away
+		return func(ctx context.Context, d PresenceDirectory) (PresenceStatus, PresenceStatus, error) {
+			return d.SetAway(ctx, a.OrgID, a.ID, away)
+		}
+	})
 	return nil
 }
 
-// Presence returns the organisation's online and away agents on this node,
-// ordered by agent id.
+// Presence returns the organisation's online and away agents, ordered by
+// agent id: on every node, as the PresenceDirectory sees them, or on this
+// node only when the directory fails (the error goes to OnError).
 func (h *Hub) Presence(orgID string) []Presence {
+	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
+	defer cancel()
+	list, err := h.dir.Agents(ctx, orgID)
+	if err == nil {
+		return list
+	}
+	h.report(fmt.Errorf("presence of %s: %w", orgID, err))
+	return h.localPresence(orgID)
+}
+
+// localPresence is this node's view of the organisation's agents.
+func (h *Hub) localPresence(orgID string) []Presence {
 	s := &h.presence[shardIndex(orgID)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,10 +148,12 @@ func (h *Hub) Presence(orgID string) []Presence {
 	return out
 }
 
-// changePresence applies change to the actor's entry and publishes the
-// effective status if it changed. Publishing under the shard lock keeps a
-// subject's presence events in order.
-func (h *Hub) changePresence(a Actor, change func(*presenceEntry)) {
+// changePresence applies change to the actor's entry, tells the directory
+// what change returned (agents only), and publishes the status if it
+// changed: the directory's cluster-wide transition, or this node's when
+// there is no call or the directory fails. Holding the shard lock keeps a
+// subject's calls and events in order.
+func (h *Hub) changePresence(a Actor, change func(*presenceEntry) directoryCall) {
 	s := &h.presence[shardIndex(a.OrgID)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,8 +169,11 @@ func (h *Hub) changePresence(a Actor, change func(*presenceEntry)) {
 		op.subjects[key] = e
 	}
 	before := e.status()
-	change(e)
+	call := change(e)
 	after := e.status()
+	if call != nil && a.Kind == storage.SubjectAgent {
+		before, after = h.callDirectory(a, call, before, after)
+	}
 	if e.conns == 0 && !e.away {
 		delete(op.subjects, key)
 	}
@@ -128,6 +185,19 @@ func (h *Hub) changePresence(a Actor, change func(*presenceEntry)) {
 	}
 }
 
+// callDirectory runs call and returns the cluster-wide transition, or the
+// local one (before, after) when the directory fails.
+func (h *Hub) callDirectory(a Actor, call directoryCall, before, after PresenceStatus) (PresenceStatus, PresenceStatus) {
+	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
+	defer cancel()
+	b, af, err := call(ctx, h.dir)
+	if err != nil {
+		h.report(fmt.Errorf("presence of agent %s: %w", a.ID, err))
+		return before, after
+	}
+	return b, af
+}
+
 // publishPresence announces a subject's status to its organisation's inbox.
 func (h *Hub) publishPresence(a Actor, st PresenceStatus) {
 	ev := Event{
@@ -137,30 +207,16 @@ func (h *Hub) publishPresence(a Actor, st PresenceStatus) {
 	h.report(h.publish(context.Background(), ev, 0, inboxChannel(a.OrgID)))
 }
 
-// nextAgent picks the online (not away) agent of the organisation that
-// follows the last one assigned, in id order, or "" when none is online.
+// nextAgent picks the assignee of a new conversation through the
+// directory: the online agent whose turn it is, cluster-wide, or "" (the
+// queue) when none is online or the directory fails.
 func (h *Hub) nextAgent(orgID string) string {
-	s := &h.presence[shardIndex(orgID)]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	op := s.orgs[orgID]
-	if op == nil {
+	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
+	defer cancel()
+	id, err := h.dir.NextAgent(ctx, orgID)
+	if err != nil {
+		h.report(fmt.Errorf("assign in %s: %w", orgID, err))
 		return ""
 	}
-	var ids []string
-	for k, e := range op.subjects {
-		if k.kind == storage.SubjectAgent && e.status() == PresenceOnline {
-			ids = append(ids, k.id)
-		}
-	}
-	if len(ids) == 0 {
-		return ""
-	}
-	slices.Sort(ids)
-	i, found := slices.BinarySearch(ids, op.lastAssigned)
-	if found {
-		i++
-	}
-	op.lastAssigned = ids[i%len(ids)]
-	return op.lastAssigned
+	return id
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -113,5 +114,55 @@ func TestTypingAndReceipts(t *testing.T) {
 	stored, err := e.store.GetConversation(ctx, e.org.id, c.ID)
 	if err != nil || stored.AgentReadSeq != 3 || stored.VisitorReadSeq != 1 {
 		t.Errorf("stored read seqs agent %d visitor %d (%v), want 3 and 1", stored.AgentReadSeq, stored.VisitorReadSeq, err)
+	}
+}
+
+// brokenDirectory fails every call, like a directory whose server is down.
+type brokenDirectory struct{}
+
+var errDirectoryDown = errors.New("directory down")
+
+func (brokenDirectory) SetConnected(context.Context, string, string, bool) (PresenceStatus, PresenceStatus, error) {
+	return "", "", errDirectoryDown
+}
+func (brokenDirectory) SetAway(context.Context, string, string, bool) (PresenceStatus, PresenceStatus, error) {
+	return "", "", errDirectoryDown
+}
+func (brokenDirectory) Agents(context.Context, string) ([]Presence, error) {
+	return nil, errDirectoryDown
+}
+func (brokenDirectory) NextAgent(context.Context, string) (string, error) {
+	return "", errDirectoryDown
+}
+
+func TestPresenceFallsBackToThisNodeWhenTheDirectoryFails(t *testing.T) {
+	t.Parallel()
+	errs := &errLog{}
+	e := newEnv(t, 2, Options{Presence: brokenDirectory{}, OnError: errs.add})
+	watcher, a := e.org.agents[0], e.org.agents[1]
+	inbox := &recorder{}
+	defer e.hub.SubscribeInbox(watcher, inbox)()
+	disconnect := e.hub.Connect(a)
+	if err := e.hub.SetAgentStatus(a, PresenceAway); err != nil {
+		t.Fatalf("SetAgentStatus with the directory down: %v", err)
+	}
+	if got := fmt.Sprint(e.hub.Presence(e.org.id)); got != fmt.Sprint([]Presence{{storage.SubjectAgent, a.ID, PresenceAway}}) {
+		t.Errorf("Presence = %s, want this node's view: %s away", got, a.ID)
+	}
+	if c := e.start(t, e.org.visitor()); c.AssigneeID != "" {
+		t.Errorf("assigned to %q with the directory down, want the queue", c.AssigneeID)
+	}
+	disconnect()
+	want := []string{a.ID + ":online", a.ID + ":away", a.ID + ":offline"}
+	if got := presenceLog(t, inbox); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("presence events %v, want %v (this node's transitions)", got, want)
+	}
+	for _, err := range errs.all() {
+		if !errors.Is(err, errDirectoryDown) {
+			t.Errorf("OnError got %v, want the directory's error", err)
+		}
+	}
+	if n := len(errs.all()); n != 5 {
+		t.Errorf("OnError got %d reports, want 5 (connect, away, presence, assign, disconnect)", n)
 	}
 }

@@ -16,8 +16,10 @@ type roomShard struct {
 // organisation's inbox. It lives while it has members or an operation in
 // flight (refs) and is removed from its shard with the last reference.
 type room struct {
-	channel string
-	refs    int // guarded by the shard's mu
+	channel        string
+	orgID          string
+	conversationID string // "" for an inbox
+	refs           int    // guarded by the shard's mu
 
 	// sendMu serialises a conversation's durable changes with their
 	// publication, so members see them in store order.
@@ -27,11 +29,22 @@ type room struct {
 	set         map[*member]struct{} // the local members
 	unsubscribe func()               // the broker subscription, nil when none
 	members     atomic.Pointer[[]*member]
+
+	// order keeps a conversation room's messages in sequence on a
+	// multi-node hub (see order.go).
+	order roomOrder
 }
 
-// newRoom returns an empty room for channel.
-func newRoom(channel string) *room {
-	r := &room{channel: channel, set: make(map[*member]struct{})}
+// newRoom returns an empty room for a conversation, or for the
+// organisation's inbox when conversationID is "".
+func newRoom(orgID, conversationID string) *room {
+	r := &room{
+		channel: inboxChannel(orgID), orgID: orgID, conversationID: conversationID,
+		set: make(map[*member]struct{}),
+	}
+	if conversationID != "" {
+		r.channel = roomChannel(orgID, conversationID)
+	}
 	r.members.Store(&[]*member{})
 	return r
 }
@@ -53,15 +66,20 @@ func (r *room) snapshotLocked() {
 	r.members.Store(&list)
 }
 
-// acquire returns the room for channel, creating it, and takes a reference
-// the caller must give back with release.
-func (h *Hub) acquire(channel string) *room {
+// acquire returns the room of a conversation (the organisation's inbox
+// when conversationID is ""), creating it, and takes a reference the caller
+// must give back with release.
+func (h *Hub) acquire(orgID, conversationID string) *room {
+	channel := inboxChannel(orgID)
+	if conversationID != "" {
+		channel = roomChannel(orgID, conversationID)
+	}
 	s := &h.rooms[shardIndex(channel)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.rooms[channel]
 	if r == nil {
-		r = newRoom(channel)
+		r = newRoom(orgID, conversationID)
 		s.rooms[channel] = r
 	}
 	r.refs++
@@ -91,21 +109,34 @@ func (h *Hub) lookup(channel string) *room {
 // broker channel; the subscription is active when addMember returns, so
 // every frame published afterwards on any node reaches m. m is registered
 // even when subscribing fails; the error says other nodes' frames will
-// not arrive (a later member retries).
-func (h *Hub) addMember(r *room, m *member) error {
+// not arrive until the sweep (or a later member) subscribes again.
+//
+// lastSeq is the conversation's last sequence as read before the call: it
+// starts the room's ordering (or reveals messages the room missed).
+func (h *Hub) addMember(r *room, m *member, lastSeq int64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var err error
-	if h.broker != nil && r.unsubscribe == nil {
-		r.unsubscribe, err = h.broker.Subscribe(r.channel, h.remoteHandler(r))
-		if err != nil {
-			r.unsubscribe = nil
-			err = fmt.Errorf("subscribe %s: %w", r.channel, err)
-		}
+	h.track(r, lastSeq)
+	if len(r.set) == 0 && h.broker != nil {
+		h.sweepAdd()
 	}
 	r.set[m] = struct{}{}
 	r.snapshotLocked()
-	return err
+	return h.subscribeLocked(r)
+}
+
+// subscribeLocked subscribes r to its broker channel unless it is already
+// (or there is no broker). r.mu is held.
+func (h *Hub) subscribeLocked(r *room) error {
+	if h.broker == nil || r.unsubscribe != nil {
+		return nil
+	}
+	unsubscribe, err := h.broker.Subscribe(r.channel, h.remoteHandler(r))
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", r.channel, err)
+	}
+	r.unsubscribe = unsubscribe
+	return nil
 }
 
 // removeMember unregisters m; the last member drops the broker
@@ -113,10 +144,20 @@ func (h *Hub) addMember(r *room, m *member) error {
 func (h *Hub) removeMember(r *room, m *member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.set[m]; !ok {
+		return
+	}
 	delete(r.set, m)
 	r.snapshotLocked()
-	if len(r.set) == 0 && r.unsubscribe != nil {
+	if len(r.set) > 0 {
+		return
+	}
+	if r.unsubscribe != nil {
 		r.unsubscribe()
 		r.unsubscribe = nil
+	}
+	h.untrack(r)
+	if h.broker != nil {
+		h.sweepRemove()
 	}
 }

@@ -12,7 +12,9 @@ const cacheShards = 64
 
 // tokenCache maps access-token hashes to their principals, bounded in size,
 // with an index from session id to hashes so a revocation evicts a whole
-// family. It is safe for concurrent use.
+// family. Each entry remembers when the store (or this node's own write)
+// last vouched for it, so that callers can bound how long it is trusted. It
+// is safe for concurrent use.
 //
 // Revocation races with a lookup that read the store before the revocation
 // but inserts after it: epoch counts evictions, a loader reads it before its
@@ -25,8 +27,14 @@ type tokenCache struct {
 
 type cacheShard struct {
 	mu        sync.RWMutex
-	entries   map[[32]byte]Principal
+	entries   map[[32]byte]cacheEntry
 	bySession map[string][][32]byte
+}
+
+// cacheEntry is a cached principal and the time it was put.
+type cacheEntry struct {
+	p        Principal
+	loadedAt time.Time
 }
 
 func newTokenCache(size int) *tokenCache {
@@ -36,7 +44,7 @@ func newTokenCache(size int) *tokenCache {
 	}
 	c := &tokenCache{shards: make([]cacheShard, n), perShard: max(1, size/n)}
 	for i := range c.shards {
-		c.shards[i].entries = make(map[[32]byte]Principal)
+		c.shards[i].entries = make(map[[32]byte]cacheEntry)
 		c.shards[i].bySession = make(map[string][][32]byte)
 	}
 	return c
@@ -46,17 +54,18 @@ func (c *tokenCache) shard(h [32]byte) *cacheShard {
 	return &c.shards[int(h[0])%len(c.shards)]
 }
 
-// get returns the cached principal of h, expired or not.
-func (c *tokenCache) get(h [32]byte) (Principal, bool) {
+// get returns the cached entry of h, expired or not.
+func (c *tokenCache) get(h [32]byte) (cacheEntry, bool) {
 	sh := c.shard(h)
 	sh.mu.RLock()
-	p, ok := sh.entries[h]
+	e, ok := sh.entries[h]
 	sh.mu.RUnlock()
-	return p, ok
+	return e, ok
 }
 
-// put caches p under h unless a session was evicted since the caller read
-// epoch. A full shard first drops expired entries, then arbitrary ones.
+// put caches p under h, loaded at now, unless a session was evicted since
+// the caller read epoch. A full shard first drops expired entries, then
+// arbitrary ones.
 func (c *tokenCache) put(h [32]byte, p Principal, epoch uint64, now time.Time) {
 	sh := c.shard(h)
 	sh.mu.Lock()
@@ -64,15 +73,26 @@ func (c *tokenCache) put(h [32]byte, p Principal, epoch uint64, now time.Time) {
 	if c.epoch.Load() != epoch {
 		return
 	}
-	if _, ok := sh.entries[h]; ok {
-		sh.entries[h] = p
+	if _, ok := sh.entries[h]; ok { // same hash, same token, same session
+		sh.entries[h] = cacheEntry{p: p, loadedAt: now}
 		return
 	}
 	if len(sh.entries) >= c.perShard {
 		sh.makeRoom(c.perShard, now)
 	}
-	sh.entries[h] = p
+	sh.entries[h] = cacheEntry{p: p, loadedAt: now}
 	sh.bySession[p.SessionID] = append(sh.bySession[p.SessionID], h)
+}
+
+// drop removes h alone (a token the store no longer knows). It is not a
+// revocation: epoch does not move.
+func (c *tokenCache) drop(h [32]byte) {
+	sh := c.shard(h)
+	sh.mu.Lock()
+	if e, ok := sh.entries[h]; ok {
+		sh.remove(h, e.p.SessionID)
+	}
+	sh.mu.Unlock()
 }
 
 // evictSession drops every cached token of session id.
@@ -93,17 +113,17 @@ func (c *tokenCache) evictSession(id string) {
 // random) until 1/16 of the shard is free, so a full shard does not pay a
 // scan on every insert.
 func (sh *cacheShard) makeRoom(limit int, now time.Time) {
-	for h, p := range sh.entries {
-		if !now.Before(p.ExpiresAt) {
-			sh.remove(h, p.SessionID)
+	for h, e := range sh.entries {
+		if !now.Before(e.p.ExpiresAt) {
+			sh.remove(h, e.p.SessionID)
 		}
 	}
 	target := limit - max(1, limit/16)
-	for h, p := range sh.entries {
+	for h, e := range sh.entries {
 		if len(sh.entries) <= target {
 			break
 		}
-		sh.remove(h, p.SessionID)
+		sh.remove(h, e.p.SessionID)
 	}
 }
 

@@ -28,7 +28,7 @@ func TestCacheEvictSessionRemovesEveryTokenOfTheFamily(t *testing.T) {
 			t.Fatalf("token %d of the evicted session still cached", i)
 		}
 	}
-	if p, ok := c.get(hashOf("b")); !ok || p.SessionID != "ses_b" {
+	if e, ok := c.get(hashOf("b")); !ok || e.p.SessionID != "ses_b" {
 		t.Fatal("another session's token was evicted")
 	}
 	if c.len() != 1 {

@@ -49,6 +49,15 @@ type SessionsConfig struct {
 	RefreshGrace  time.Duration // reuse of the just-rotated refresh token tolerated; 60s
 	VisitorTTL    time.Duration // visitor token; 24h
 	CacheSize     int           // max cached access tokens; 100_000
+
+	// CacheMaxAge bounds how long a cached access grant is trusted without
+	// re-reading the store: a hit older than this revalidates (one store
+	// read however many callers hit it at once). Zero means no bound, right
+	// for a single node, where every revocation evicts the cache directly.
+	// A cluster sets it (e.g. 30s) so that a revocation whose invalidation
+	// message was lost (pub/sub is at-most-once) still takes effect on
+	// every node within CacheMaxAge.
+	CacheMaxAge time.Duration
 }
 
 // lookupTimeout bounds a cache-miss store lookup, which runs detached from
@@ -60,18 +69,22 @@ const lookupTimeout = 10 * time.Second
 // RememberMe) rotated on every use; visitors get one token and no refresh.
 // Tokens are stored only as SHA-256 hashes. Access tokens are validated
 // through an in-memory cache that a local Revoke evicts at once; another
-// node's revocation reaches this node's cache only through EvictSession.
+// node's revocation reaches this node's cache through EvictSession (the
+// cluster relays OnLocalRevoke to the other nodes' EvictSession) or, at the
+// latest, when a cached grant outlives CacheMaxAge and is read again.
 // Sessions is safe for concurrent use.
 type Sessions struct {
 	store  SessionStore
 	secret []byte
 	now    func() time.Time
 	ttl    ttls
+	maxAge time.Duration // 0: cached grants trusted until they expire
 	cache  *tokenCache
 	flight singleflight.Group
 
 	mu        sync.Mutex
-	listeners []func(sessionID string)
+	listeners []func(sessionID string) // every revocation
+	local     []func(sessionID string) // revocations originating here
 }
 
 type ttls struct {
@@ -93,8 +106,9 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 		grace:      orDefault(cfg.RefreshGrace, 60*time.Second),
 		visitor:    orDefault(cfg.VisitorTTL, 24*time.Hour),
 	}
-	if t.access < 0 || t.refresh < 0 || t.rememberMe < 0 || t.grace < 0 || t.visitor < 0 || cfg.CacheSize < 0 {
-		return nil, errors.New("new sessions: negative TTL or CacheSize")
+	if t.access < 0 || t.refresh < 0 || t.rememberMe < 0 || t.grace < 0 || t.visitor < 0 ||
+		cfg.CacheSize < 0 || cfg.CacheMaxAge < 0 {
+		return nil, errors.New("new sessions: negative TTL, CacheSize or CacheMaxAge")
 	}
 	now := cfg.Now
 	if now == nil {
@@ -109,6 +123,7 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 		secret: append([]byte(nil), cfg.Secret...),
 		now:    now,
 		ttl:    t,
+		maxAge: cfg.CacheMaxAge,
 		cache:  newTokenCache(size),
 	}, nil
 }
@@ -134,28 +149,52 @@ type Principal struct {
 }
 
 // OnRevoke registers fn to be called with the session id after every
-// revocation this Sessions performs or is told of (Revoke, refresh reuse,
-// EvictSession). fn runs on the revoking goroutine and must not block.
+// revocation this Sessions performs or is told of: Revoke, refresh reuse,
+// EvictSession, and a revocation found in the store when a cached grant
+// older than CacheMaxAge is read again. fn runs on the revoking goroutine
+// and must not block.
 func (s *Sessions) OnRevoke(fn func(sessionID string)) {
 	s.mu.Lock()
 	s.listeners = append(s.listeners, fn)
 	s.mu.Unlock()
 }
 
+// OnLocalRevoke registers fn to be called with the session id after every
+// revocation that originates on this node — Revoke (logout, erasure, any
+// password change or "sign out everywhere"), and the family revocation on
+// refresh-token reuse — once the store holds it and the local cache is
+// evicted. It is not called for EvictSession or for revocations found in
+// the store, so a cluster can publish exactly these to the other nodes
+// (which call EvictSession) without echo loops. fn runs on the revoking
+// goroutine and must not block: hand the id to a queue.
+func (s *Sessions) OnLocalRevoke(fn func(sessionID string)) {
+	s.mu.Lock()
+	s.local = append(s.local, fn)
+	s.mu.Unlock()
+}
+
 // Revoke revokes a session (logout, or revoking a whole token family): the
-// store marks it revoked, its cached access tokens are evicted, and OnRevoke
-// listeners are called. Revoking a revoked session succeeds again.
+// store marks it revoked, its cached access tokens are evicted, and the
+// OnRevoke then OnLocalRevoke listeners are called. Revoking a revoked
+// session succeeds again (and notifies again).
 func (s *Sessions) Revoke(ctx context.Context, sessionID string) error {
 	if err := s.store.RevokeSession(ctx, sessionID, s.clock()); err != nil {
 		return fmt.Errorf("revoke session %s: %w", sessionID, err)
 	}
 	s.EvictSession(sessionID)
+	s.mu.Lock()
+	ls := s.local
+	s.mu.Unlock()
+	for _, fn := range ls {
+		fn(sessionID)
+	}
 	return nil
 }
 
 // EvictSession drops the session's cached access tokens and calls the
-// OnRevoke listeners without writing to the store: for a revocation another
-// node performed and announced (the next lookup reads the store again).
+// OnRevoke listeners (not OnLocalRevoke) without writing to the store: for
+// a revocation another node performed and announced (the next lookup reads
+// the store again). Evicting an unknown or uncached session is harmless.
 func (s *Sessions) EvictSession(sessionID string) {
 	s.cache.evictSession(sessionID)
 	s.mu.Lock()

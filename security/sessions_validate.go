@@ -22,15 +22,21 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, e
 // ValidateHash returns the principal of the access token with SHA-256 hash,
 // from the cache when it holds the token (no allocation, no I/O), from the
 // store otherwise (one lookup however many callers miss on the same hash
-// at once). Errors: ErrInvalidToken (unknown), ErrTokenExpired (at or after
-// its expiry by the injected clock), ErrSessionRevoked, or a wrapped store
-// error.
+// at once). With CacheMaxAge set, a cached grant older than that is read
+// from the store again the same way, and fails if the store does: a
+// revocation this node was never told of is then found, evicted and
+// announced to OnRevoke listeners. Errors: ErrInvalidToken (unknown),
+// ErrTokenExpired (at or after its expiry by the injected clock),
+// ErrSessionRevoked, or a wrapped store error.
 func (s *Sessions) ValidateHash(ctx context.Context, hash [32]byte) (Principal, error) {
-	if p, ok := s.cache.get(hash); ok {
-		if !s.now().Before(p.ExpiresAt) {
+	if e, ok := s.cache.get(hash); ok {
+		now := s.now()
+		if !now.Before(e.p.ExpiresAt) {
 			return Principal{}, ErrTokenExpired
 		}
-		return p, nil
+		if s.maxAge == 0 || now.Sub(e.loadedAt) < s.maxAge {
+			return e.p, nil
+		}
 	}
 	return s.validateMiss(ctx, hash)
 }
@@ -51,20 +57,25 @@ func (s *Sessions) validateMiss(ctx context.Context, hash [32]byte) (Principal, 
 }
 
 // load reads an access grant from the store and caches it if valid. It runs
-// once for every caller that missed on hash, detached from the first
-// caller's cancellation.
+// once for every caller that missed on hash (or found it stale), detached
+// from the first caller's cancellation. A store error leaves a stale entry
+// in place, still stale: the next caller tries the store again.
 func (s *Sessions) load(ctx context.Context, hash [32]byte) (Principal, error) {
 	epoch := s.cache.epoch.Load()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
 	defer cancel()
 	g, err := s.store.GetAccessGrant(ctx, hash[:])
 	if errors.Is(err, storage.ErrNotFound) {
+		s.cache.drop(hash)
 		return Principal{}, ErrInvalidToken
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("validate token: %w", err)
 	}
 	if g.Session.Revoked() {
+		if _, cached := s.cache.get(hash); cached {
+			s.EvictSession(g.Session.ID) // revoked elsewhere and never announced here
+		}
 		return Principal{}, ErrSessionRevoked
 	}
 	now := s.now()

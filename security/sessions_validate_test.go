@@ -3,6 +3,7 @@ package security
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // BenchmarkValidateHashCached is the per-frame hot path: a cached access
@@ -62,4 +63,29 @@ func BenchmarkValidateHashMiss(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkValidateHashCachedMaxAge is the per-frame hot path on a cluster
+// node, where cached grants are trusted for at most CacheMaxAge (30s: the
+// benchmark reads the store at most once per 30s).
+func BenchmarkValidateHashCachedMaxAge(b *testing.B) {
+	store, _ := openStore(b)
+	s, err := NewSessions(SessionsConfig{Store: store, Secret: testSecret, CacheMaxAge: 30 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	iss, err := s.Start(context.Background(), agentParams())
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := HashToken(iss.AccessToken)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.ValidateHash(ctx, h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/helpr-chat/helpr/hub"
 	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/security"
-	"github.com/helpr-chat/helpr/storage/sqlite"
+	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/httpx"
 	"github.com/helpr-chat/helpr/transport/ws"
@@ -31,7 +31,8 @@ const sweepInterval = 10 * time.Minute
 type app struct {
 	cfg      Config
 	log      zerolog.Logger
-	store    *sqlite.Store
+	store    storage.Store // the raw backend
+	cluster  *cluster      // nil on a single node
 	sessions *security.Sessions
 	hub      *hub.Hub
 	ws       *ws.Server
@@ -59,12 +60,18 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "helpr.db"))
+	store, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open embedded store: %w", err)
+		return nil, err
 	}
-	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), secret)
+	cl, err := joinCluster(ctx, cfg, log)
 	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), secret, cl)
+	if err != nil {
+		_ = cl.close()
 		_ = store.Close()
 		return nil, err
 	}
@@ -74,20 +81,25 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 // assemble builds the services on an open store. Every service sees only
 // the sealed view, which encrypts PII before it reaches the backend; the raw
 // store is kept for health checks, sweeping and closing.
-func assemble(cfg Config, log zerolog.Logger, raw *sqlite.Store, store *security.SealedStore, secret []byte) (*app, error) {
+func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, secret []byte, cl *cluster) (*app, error) {
 	origin, _ := publicOrigin(cfg.PublicURL) // validated with the config
 	secure := origin[:5] == "https"
 	reg := metrics.NewRegistry()
 	m := metrics.NewHelpr(reg)
-	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Secret: secret, Now: cfg.now})
+	sessions, err := security.NewSessions(security.SessionsConfig{
+		Store: store, Secret: secret, Now: cfg.now, CacheMaxAge: cl.cacheMaxAge(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	if err := cl.relayRevocations(sessions); err != nil {
+		return nil, err
 	}
 	hasher, err := security.NewHasher(security.HasherConfig{})
 	if err != nil {
 		return nil, fmt.Errorf("password hasher: %w", err)
 	}
-	h := hub.New(store, ws.Codec{}, hub.Options{Now: cfg.now})
+	h := hub.New(store, ws.Codec{}, cl.hubOptions(cfg.now))
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
 		PublicOrigin: origin, SecureCookies: secure,
@@ -98,7 +110,9 @@ func assemble(cfg Config, log zerolog.Logger, raw *sqlite.Store, store *security
 		cfg.wsTweak(&wcfg)
 	}
 	wsrv := ws.NewServer(wcfg)
+	register, loginIP, loginAccount := cl.limiters()
 	rest, err := api.New(api.Config{
+		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
@@ -107,7 +121,7 @@ func assemble(cfg Config, log zerolog.Logger, raw *sqlite.Store, store *security
 	if err != nil {
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
-	a := &app{cfg: cfg, log: log, store: raw, sessions: sessions, hub: h, ws: wsrv}
+	a := &app{cfg: cfg, log: log, store: raw, cluster: cl, sessions: sessions, hub: h, ws: wsrv}
 	a.handler = a.routes(rest.Handler(), reg.Handler(), m)
 	return a, nil
 }
@@ -182,8 +196,8 @@ func (a *app) sweep(ctx context.Context) {
 	}
 }
 
-// close releases the store.
-func (a *app) close() error { return a.store.Close() }
+// close releases the cluster connections and the store.
+func (a *app) close() error { return errors.Join(a.cluster.close(), a.store.Close()) }
 
 // serve runs helpr with cfg until ctx ends.
 func serve(ctx context.Context, cfg Config, logOut io.Writer) error {

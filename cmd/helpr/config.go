@@ -29,6 +29,11 @@ type Config struct {
 	ShutdownTimeout time.Duration  // graceful shutdown bound; default 15s
 	KeyringFile     string         // encryption keyring; default <data-dir>/secrets/keyring.json
 	KeyringJSON     string         // the keyring itself, from HELPR_KEYRING (never a flag)
+	Store           string         // sqlite (default) or mongo
+	MongoURI        string         // MongoDB connection string (with --store mongo)
+	MongoDatabase   string         // MongoDB database; default helpr
+	RedisURL        string         // Redis for pub/sub, shared limits and invalidation (several nodes)
+	NodeID          string         // this node's name in a cluster; default random
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, and adjustments of WebSocket limits.
@@ -55,6 +60,12 @@ func (c *Config) defaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.Store == "" {
+		c.Store = "sqlite"
+	}
+	if c.MongoDatabase == "" {
+		c.MongoDatabase = "helpr"
 	}
 }
 
@@ -94,6 +105,17 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must not be negative"))
 	}
+	switch {
+	case c.Store != "sqlite" && c.Store != "mongo":
+		errs = append(errs, fmt.Errorf("--store %q: want sqlite or mongo", c.Store))
+	case c.Store == "mongo" && c.MongoURI == "":
+		errs = append(errs, errors.New("--store mongo needs --mongo-uri"))
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			errs = append(errs, fmt.Errorf("--redis-url: want redis://host:port/db or rediss://…"))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -130,6 +152,8 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 	fs.Float64Var(&c.FrameRate, "ws-frame-rate", 20, "WebSocket frames per second per connection (HELPR_WS_FRAME_RATE)")
 	fs.IntVar(&c.FrameBurst, "ws-frame-burst", 40, "WebSocket frame burst per connection (HELPR_WS_FRAME_BURST)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound (HELPR_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis for several nodes: pub/sub, shared rate limits, session invalidation (HELPR_REDIS_URL)")
+	fs.StringVar(&c.NodeID, "node-id", "", "this node's name in a cluster (HELPR_NODE_ID; default random)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -148,6 +172,9 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 // the offline subcommands.
 func storeFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded store and secrets (HELPR_DATA_DIR)")
+	fs.StringVar(&c.Store, "store", "sqlite", "storage backend: sqlite (embedded) or mongo (HELPR_STORE)")
+	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB connection string, with --store mongo (HELPR_MONGO_URI)")
+	fs.StringVar(&c.MongoDatabase, "mongo-db", "helpr", "MongoDB database name (HELPR_MONGO_DB)")
 	fs.StringVar(&c.KeyringFile, "keyring-file", "", "encryption keyring file, mode 0600 (HELPR_KEYRING_FILE; default <data-dir>/secrets/keyring.json; HELPR_KEYRING may hold the keyring JSON instead)")
 }
 

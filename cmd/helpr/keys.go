@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/helpr-chat/helpr/security"
-	"github.com/helpr-chat/helpr/storage/sqlite"
 )
 
 const keysUsage = `Usage:
@@ -137,9 +136,9 @@ func keysReencrypt(ctx context.Context, c Config, src keyringSource, after strin
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "helpr.db"))
+	store, err := openStore(ctx, c)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	defer store.Close()
 	p, err := security.Reencrypt(ctx, store, cipher, after, batch, func(p security.ReencryptProgress) {
@@ -160,9 +159,9 @@ func keysRetire(ctx context.Context, c Config, src keyringSource, name string, v
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "helpr.db"))
+	store, err := openStore(ctx, c)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	defer store.Close()
 	n, err := security.CountSealedWith(ctx, store, name, version)

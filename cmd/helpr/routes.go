@@ -33,5 +33,10 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, http.StatusServiceUnavailable, "not_ready", "storage is unreachable")
 		return
 	}
+	if err := a.cluster.ping(ctx); err != nil {
+		a.log.Warn().Err(err).Msg("readiness: redis unreachable")
+		httpx.WriteError(w, http.StatusServiceUnavailable, "not_ready", "redis is unreachable")
+		return
+	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

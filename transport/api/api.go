@@ -51,6 +51,16 @@ type Config struct {
 	RegisterLimit RateLimit
 	// LoginLimit applies per account and per client IP (zero: 5 per 10 s).
 	LoginLimit RateLimit
+	// RegisterLimiter, LoginIPLimiter and LoginAccountLimiter, when set,
+	// replace the in-memory windows that RegisterLimit and LoginLimit
+	// describe (those then do not apply): a cluster passes windows shared by
+	// every node, e.g. *redislimit.Window built with the Default* numbers,
+	// one key prefix each. Keys are the client IP (register, login_ip) and
+	// the normalised email (login_account). A limiter error refuses the
+	// request with 503 unavailable: these limits fail closed.
+	RegisterLimiter     Limiter
+	LoginIPLimiter      Limiter
+	LoginAccountLimiter Limiter
 	// Metrics, when set, counts authentication failures by reason
 	// (helpr_auth_failures_total). HTTP request counts are the server's job.
 	Metrics *metrics.Helpr
@@ -100,10 +110,11 @@ func New(cfg Config) (*API, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.register = newLimiter(cfg.RegisterLimit, RateLimit{Limit: 3, Window: time.Minute}, a.now)
-	loginDefault := RateLimit{Limit: 5, Window: 10 * time.Second}
-	a.loginIP = newLimiter(cfg.LoginLimit, loginDefault, a.now)
-	a.loginUser = newLimiter(cfg.LoginLimit, loginDefault, a.now)
+	a.register = newLimiter("register", cfg.RegisterLimiter, cfg.RegisterLimit,
+		RateLimit{Limit: DefaultRegisterLimit, Window: DefaultRegisterWindow}, a.now)
+	loginDefault := RateLimit{Limit: DefaultLoginLimit, Window: DefaultLoginWindow}
+	a.loginIP = newLimiter("login_ip", cfg.LoginIPLimiter, cfg.LoginLimit, loginDefault, a.now)
+	a.loginUser = newLimiter("login_account", cfg.LoginAccountLimiter, cfg.LoginLimit, loginDefault, a.now)
 	return a, nil
 }
 

@@ -31,10 +31,10 @@ type registerResponse struct {
 }
 
 // handleRegister creates an organisation with its owner. Rate limited per
-// client IP before anything else is looked at.
+// client IP before anything else is looked at (503 if the limit cannot be
+// checked).
 func (a *API) handleRegister(w http.ResponseWriter, r *http.Request) error {
-	if ok, retry := a.register.allow(a.clientIP(r)); !ok {
-		a.rateLimited(w, retry)
+	if !a.admit(w, r, a.register, a.clientIP(r)) {
 		return nil
 	}
 	var req registerRequest
@@ -102,11 +102,10 @@ type loginRequest struct {
 }
 
 // handleLogin signs an agent in. Both limits (client IP, then account) are
-// charged before any hashing; unknown accounts and wrong passwords get the
-// same answer at the same cost.
+// charged before any hashing (503 if they cannot be checked); unknown
+// accounts and wrong passwords get the same answer at the same cost.
 func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
-	if ok, retry := a.loginIP.allow(a.clientIP(r)); !ok {
-		a.rateLimited(w, retry)
+	if !a.admit(w, r, a.loginIP, a.clientIP(r)) {
 		return nil
 	}
 	var req loginRequest
@@ -123,8 +122,7 @@ func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		a.authFailed(reasonInvalidCredentials)
 		return errInvalidCredentials
 	}
-	if ok, retry := a.loginUser.allow(email); !ok {
-		a.rateLimited(w, retry)
+	if !a.admit(w, r, a.loginUser, email) {
 		return nil
 	}
 	agent, newHash, err := a.checkPassword(r, email, req.Password)

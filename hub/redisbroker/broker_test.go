@@ -1,0 +1,420 @@
+package redisbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestTwoNodesExchangePayloadsInOrder(t *testing.T) {
+	t.Parallel()
+	url := redisServer(t).URL()
+	a, _ := newBroker(t, url, Options{Prefix: "t1:"})
+	b, _ := newBroker(t, url, Options{Prefix: "t1:"})
+	channels := []string{"room.1", "room.2", "room.3"}
+	const perPublisher = 100
+	inboxes := map[*Broker]map[string]*inbox{a: {}, b: {}}
+	for node, byChannel := range inboxes {
+		for _, ch := range channels {
+			byChannel[ch] = newInbox()
+			subscribe(t, node, ch, byChannel[ch])
+		}
+	}
+	var wg sync.WaitGroup
+	for name, node := range map[string]*Broker{"a": a, "b": b} {
+		for _, ch := range channels {
+			wg.Go(func() {
+				for i := range perPublisher {
+					if err := node.Publish(context.Background(), ch, fmt.Appendf(nil, "%s/%s/%d", name, ch, i)); err != nil {
+						t.Errorf("publish: %v", err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, byChannel := range inboxes {
+		for ch, in := range byChannel {
+			got := in.waitFor(t, 2*perPublisher)
+			for _, name := range []string{"a", "b"} {
+				want := make([]string, perPublisher)
+				for i := range want {
+					want[i] = fmt.Sprintf("%s/%s/%d", name, ch, i)
+				}
+				mine := slices.DeleteFunc(slices.Clone(got), func(p string) bool { return p[:1] != name })
+				if !slices.Equal(mine, want) {
+					t.Errorf("%s from %s: got %d payloads (in order: %v), want %d in publish order", ch, name, len(mine), slices.Equal(mine, want), perPublisher)
+				}
+			}
+			if len(got) != 2*perPublisher {
+				t.Errorf("%s: got %d payloads, want %d", ch, len(got), 2*perPublisher)
+			}
+		}
+	}
+}
+
+func TestSubscribeIsActiveWhenItReturns(t *testing.T) {
+	t.Parallel()
+	url := redisServer(t).URL()
+	a, rdb := newBroker(t, url, Options{})
+	b, _ := newBroker(t, url, Options{})
+	for i := range 20 {
+		ch := fmt.Sprintf("fresh.%d", i)
+		in := newInbox()
+		subscribe(t, b, ch, in)
+		if n := numSub(t, rdb, ch); n != 1 {
+			t.Fatalf("%s: Redis counts %d subscribers right after Subscribe returned, want 1", ch, n)
+		}
+		publish(t, a, ch, "first")
+		if got := in.waitFor(t, 1); got[0] != "first" {
+			t.Fatalf("%s: got %q", ch, got)
+		}
+	}
+}
+
+func TestUnsubscribeStopsDeliveryAndUnsubscribesOnRedis(t *testing.T) {
+	t.Parallel()
+	url := redisServer(t).URL()
+	a, rdb := newBroker(t, url, Options{})
+	b, _ := newBroker(t, url, Options{})
+	first, second, marker := newInbox(), newInbox(), newInbox()
+	unsubFirst := subscribe(t, b, "room", first)
+	unsubSecond := subscribe(t, b, "room", second)
+	subscribe(t, b, "marker", marker)
+	if n := numSub(t, rdb, "room"); n != 1 {
+		t.Fatalf("two local subscribers: Redis counts %d subscriptions, want 1 (one per node)", n)
+	}
+	publish(t, a, "room", "both")
+	first.waitFor(t, 1)
+	second.waitFor(t, 1)
+
+	unsubFirst()
+	unsubFirst() // idempotent
+	if n := numSub(t, rdb, "room"); n != 1 {
+		t.Fatalf("after the first of two left: %d subscriptions, want 1", n)
+	}
+	publish(t, a, "room", "second only")
+	publish(t, a, "marker", "1")
+	marker.waitFor(t, 1) // one connection, in order: "second only" arrived before it
+	if got := second.waitFor(t, 2); got[1] != "second only" {
+		t.Fatalf("remaining subscriber got %q", got)
+	}
+
+	unsubSecond()
+	waitUntil(t, "UNSUBSCRIBE to reach Redis", func() bool { return numSub(t, rdb, "room") == 0 })
+	publish(t, a, "room", "nobody")
+	publish(t, a, "marker", "2")
+	marker.waitFor(t, 2)
+	if got := first.all(); len(got) != 1 {
+		t.Errorf("first subscriber got %q after unsubscribing", got)
+	}
+	if got := second.all(); len(got) != 2 {
+		t.Errorf("second subscriber got %q after unsubscribing", got)
+	}
+
+	again := newInbox()
+	subscribe(t, b, "room", again)
+	publish(t, a, "room", "again")
+	if got := again.waitFor(t, 1); got[0] != "again" {
+		t.Errorf("resubscribed channel got %q", got)
+	}
+}
+
+func TestUnsubscribeWaitsForACallInProgress(t *testing.T) {
+	t.Parallel()
+	url := redisServer(t).URL()
+	b, _ := newBroker(t, url, Options{})
+	entered, release := make(chan struct{}), make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseOnce) // a failing test must not leave the receive loop stuck
+	var calls, after atomic.Int32
+	var left atomic.Bool
+	unsub, err := b.Subscribe("slow", func([]byte) {
+		if left.Load() {
+			after.Add(1)
+		}
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b, "slow", "1")
+	publish(t, b, "slow", "2")
+	<-entered
+	done := make(chan struct{})
+	go func() {
+		unsub()
+		left.Store(true)
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("unsubscribe returned while the callback was running")
+	case <-time.After(50 * time.Millisecond):
+	}
+	releaseOnce()
+	<-done
+	publish(t, b, "slow", "3")
+	marker := newInbox()
+	subscribe(t, b, "marker2", marker)
+	publish(t, b, "marker2", "m")
+	marker.waitFor(t, 1)
+	if n := after.Load(); n != 0 {
+		t.Errorf("callback ran %d times after unsubscribe returned", n)
+	}
+}
+
+func TestReconnectsAfterRedisRestart(t *testing.T) {
+	t.Parallel()
+	srv := redisServer(t)
+	a, _ := newBroker(t, srv.URL(), fastOptions())
+	b, rdb := newBroker(t, srv.URL(), fastOptions())
+	resubscribed := make(chan struct{}, 8)
+	b.OnResubscribe(func() { resubscribed <- struct{}{} })
+	publisherBack := make(chan struct{}, 8)
+	a.OnResubscribe(func() { publisherBack <- struct{}{} })
+	in1, in2 := newInbox(), newInbox()
+	subscribe(t, b, "c1", in1)
+	subscribe(t, b, "c2", in2)
+	publish(t, a, "c1", "before")
+	in1.waitFor(t, 1)
+
+	srv.Stop()
+	if err := publishOutcome(t, a, "c1", "during"); err == nil {
+		t.Fatal("Publish succeeded while Redis was down")
+	}
+	// Subscribe waits for the broker's reconnection attempt, which fails.
+	if _, err := b.Subscribe("during", newInbox().fn); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Subscribe during the outage: %v, want ErrUnavailable", err)
+	}
+	if err := publishOutcome(t, b, "c1", "during"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Publish once the outage is known: %v, want ErrUnavailable at once", err)
+	}
+	select {
+	case <-resubscribed:
+		t.Fatal("OnResubscribe ran while Redis was down")
+	default:
+	}
+
+	srv.Start()
+	for _, ch := range []chan struct{}{resubscribed, publisherBack} {
+		select {
+		case <-ch:
+		case <-time.After(guard):
+			t.Fatalf("no OnResubscribe within %v of Redis coming back", guard)
+		}
+	}
+	for _, ch := range []string{"c1", "c2"} {
+		if n := numSub(t, rdb, ch); n != 1 {
+			t.Errorf("%s after the reconnect: Redis counts %d subscriptions, want 1", ch, n)
+		}
+	}
+	publish(t, a, "c1", "after")
+	publish(t, a, "c2", "after")
+	if got := in1.waitFor(t, 2); !slices.Equal(got, []string{"before", "after"}) {
+		t.Errorf("c1 got %q, want before, after", got)
+	}
+	if got := in2.waitFor(t, 1); !slices.Equal(got, []string{"after"}) {
+		t.Errorf("c2 got %q, want after", got)
+	}
+	subscribe(t, b, "c3", newInbox()) // subscribing works again
+}
+
+// publishOutcome publishes and returns the error; it fails the test when
+// Publish does not return within the guard.
+func publishOutcome(t *testing.T, b *Broker, ch, payload string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- b.Publish(context.Background(), ch, []byte(payload)) }()
+	select {
+	case err := <-done:
+		t.Logf("Publish returned %v after %v", err, time.Since(start))
+		return err
+	case <-time.After(guard):
+		t.Fatalf("Publish blocked for %v", guard)
+		return nil
+	}
+}
+
+func TestReconnectsWhenRedisDropsTheConnection(t *testing.T) {
+	t.Parallel()
+	url := redisServer(t).URL()
+	a, _ := newBroker(t, url, fastOptions())
+	b, rdb := newBroker(t, url, fastOptions())
+	resubscribed := make(chan struct{}, 8)
+	b.OnResubscribe(func() { resubscribed <- struct{}{} })
+	in := newInbox()
+	subscribe(t, b, "room", in)
+	ctx := context.Background()
+	killed, err := rdb.ClientKillByFilter(ctx, "TYPE", "pubsub").Result()
+	if err != nil || killed < 1 {
+		t.Fatalf("CLIENT KILL TYPE pubsub: %d, %v", killed, err)
+	}
+	select {
+	case <-resubscribed:
+	case <-time.After(guard):
+		t.Fatalf("no OnResubscribe within %v of the connection drop", guard)
+	}
+	publish(t, a, "room", "after")
+	if got := in.waitFor(t, 1); got[0] != "after" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestSubscribeFailsFastWhenRedisIsUnreachable(t *testing.T) {
+	t.Parallel()
+	srv := redisServer(t)
+	url := srv.URL()
+	srv.Stop() // the port is free: nothing listens there
+	b, _ := newBroker(t, url, fastOptions())
+	resubscribed := make(chan struct{}, 1)
+	b.OnResubscribe(func() { resubscribed <- struct{}{} })
+	if _, err := b.Subscribe("room", newInbox().fn); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Subscribe with Redis down: %v, want ErrUnavailable", err)
+	}
+	if err := publishOutcome(t, b, "room", "x"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Publish with Redis down: %v, want ErrUnavailable", err)
+	}
+	srv.Start()
+	select {
+	case <-resubscribed: // the moment to subscribe again
+	case <-time.After(guard):
+		t.Fatalf("no OnResubscribe within %v of Redis coming up", guard)
+	}
+	in := newInbox()
+	subscribe(t, b, "room", in)
+	publish(t, b, "room", "up")
+	in.waitFor(t, 1)
+}
+
+// TestCloseStopsEverything is not parallel: it checks that no broker
+// goroutine runs once Close returned, so no other broker may exist.
+func TestCloseStopsEverything(t *testing.T) {
+	url := redisServer(t).URL()
+	a, rdb := newBroker(t, url, Options{})
+	b, _ := newBroker(t, url, Options{})
+	var calls atomic.Int32
+	unsub, err := b.Subscribe("room", func([]byte) { calls.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if g := brokerGoroutines(); len(g) != 0 {
+		t.Fatalf("broker goroutines still running after Close returned:\n%s", strings.Join(g, "\n\n"))
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	a, _ = newBroker(t, url, Options{})
+	waitUntil(t, "the closed broker's subscription to leave Redis", func() bool { return numSub(t, rdb, "room") == 0 })
+	publish(t, a, "room", "after close")
+	if _, err := b.Subscribe("other", func([]byte) {}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Subscribe after Close: %v, want ErrClosed", err)
+	}
+	if err := b.Publish(context.Background(), "room", []byte("x")); !errors.Is(err, ErrClosed) {
+		t.Errorf("Publish after Close: %v, want ErrClosed", err)
+	}
+	unsub() // still callable
+	if n := calls.Load(); n != 0 {
+		t.Errorf("callback ran %d times after Close", n)
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	t.Parallel()
+	lo, hi := 50*time.Millisecond, 5*time.Second
+	for n, want := range []time.Duration{lo, 2 * lo, 4 * lo, 8 * lo} {
+		for range 50 {
+			if d := backoff(lo, hi, n); d < want/2 || d > want {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, want/2, want)
+			}
+		}
+	}
+	for _, n := range []int{7, 8, 100, 1 << 20} {
+		if d := backoff(lo, hi, n); d < hi/2 || d > hi {
+			t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, hi/2, hi)
+		}
+	}
+}
+
+// brokerGoroutines returns the stacks of goroutines running a Broker
+// method.
+func brokerGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "redisbroker.(*Broker)") {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func TestChurnKeepsSubscriptionsInStepWithRedis(t *testing.T) {
+	t.Parallel()
+	url := redisServer(t).URL()
+	a, rdb := newBroker(t, url, Options{})
+	b, _ := newBroker(t, url, Options{})
+	channels := []string{"churn.0", "churn.1", "churn.2"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				ch := channels[(g+i)%len(channels)]
+				token := fmt.Sprintf("%d/%d", g, i)
+				in := newInbox()
+				unsub, err := b.Subscribe(ch, in.fn)
+				if err != nil {
+					t.Errorf("subscribe %s: %v", ch, err)
+					return
+				}
+				if err := a.Publish(context.Background(), ch, []byte(token)); err != nil {
+					t.Errorf("publish: %v", err)
+					unsub()
+					return
+				}
+				if !in.waitForToken(token) {
+					t.Errorf("%s: subscriber %s never received its own payload (subscription not active on return)", ch, token)
+				}
+				unsub()
+			}
+		})
+	}
+	wg.Wait()
+	for _, ch := range channels {
+		waitUntil(t, ch+" to be unsubscribed on Redis", func() bool { return numSub(t, rdb, ch) == 0 })
+	}
+}
+
+// waitForToken waits until token arrived, within the guard.
+func (in *inbox) waitForToken(token string) bool {
+	deadline := time.After(guard)
+	for {
+		if slices.Contains(in.all(), token) {
+			return true
+		}
+		select {
+		case <-in.notify:
+		case <-deadline:
+			return false
+		}
+	}
+}

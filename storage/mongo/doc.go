@@ -1,0 +1,102 @@
+// Package mongo is helpr's scale-out storage backend: MongoDB through the
+// official driver (go.mongodb.org/mongo-driver/v2). Several helpr nodes
+// share one database; a Store keeps nothing between calls but a few
+// in-process locks. The same code runs against FerretDB v1 (the
+// MongoDB-wire server the tests start), and the design is shaped by what
+// both support.
+//
+// # No multi-document transactions
+//
+// FerretDB v1 has none, and neither has a standalone mongod, so every
+// method is a sequence of single-document writes ordered so that a failure
+// or a crash part-way leaves nothing harmful, and what must have exactly
+// one winner under concurrency is decided by a unique index — an insert is
+// atomic on both servers. Conditional updates (an update whose filter is
+// the precondition) are atomic on MongoDB only: FerretDB v1 reads the
+// matching documents, applies the update in memory and writes them back,
+// so two concurrent updates of one document can both pass their filter and
+// the later write can undo the earlier one. Production runs MongoDB; the
+// store serialises its own writes to a conversation document per Store
+// (one node), and relies on unique indexes, never on conditional updates,
+// for what the conformance suite checks under concurrency.
+//
+//   - Sequence numbers (AppendMessage). Messages are the source of truth;
+//     the conversation's last_seq is a hint, never above the highest stored
+//     seq. An append reads the hint s and inserts the message with seq s+1;
+//     the unique (conversation_id, seq) index rejects a taken number, and
+//     the append then reads the true highest seq (sort desc, limit 1) and
+//     retries with that plus one (after a short random pause, so nodes do
+//     not collide again at once). A seq is only ever inserted as the
+//     highest plus one, so a sequence never has holes, even when a process
+//     dies between the insert and the hint update; then $max raises the
+//     hint and updated_at. GetConversation reports the true highest seq
+//     and repairs a lagging hint, MarkRead caps at it, ListConversations
+//     reports the stored hint. Appends through one Store to one conversation queue on
+//     a lock (striped by conversation id), so only appends of different
+//     nodes ever race.
+//   - Idempotent appends. Every message has a client_key, unique per
+//     conversation: "c:" + its client id, or "m:" + its id when it has none
+//     (never deduplicated). This gives the partial unique index on
+//     non-empty client ids without a partial index, which FerretDB v1
+//     lacks (and a sparse compound index would still index the
+//     conversation id alone on MongoDB). A duplicate whose seq was free is
+//     a repeated client id: the stored message is returned (created ==
+//     false), or ErrConflict when the message id itself was taken.
+//   - Refresh rotation. After checking the old token (exists, unrotated,
+//     session not revoked), a rotation inserts a claim keyed by the old
+//     token's hash into refresh_claims: one insert wins. The winner inserts
+//     the successor and access token, raises the session's generation with
+//     $max, and last marks the old token rotated — so whoever sees it
+//     rotated also sees the rest. Losers wait (bounded) until it is marked
+//     and then report ErrConflict, so the security layer's grace-window
+//     replay finds the winner's successors. A failure after the claim
+//     deletes what the call inserted. A crash between the claim and the
+//     mark leaves the token unusable: its holder signs in again.
+//   - CreateOrgWithOwner inserts the owner first (its unique email is the
+//     likely conflict), then the organisation, deleting the owner again if
+//     that fails. CreateSession checks the rehash target, inserts the
+//     tokens (useless alone), then the session (which makes them valid),
+//     then applies the rehash, deleting its inserts if a step fails. A
+//     crash can leave an unreachable orphan, or a session whose password
+//     upgrade waits for the next sign-in; never a half-valid record.
+//   - EraseSubject runs idempotent steps: the record (first, so an agent
+//     pseudonym that is another agent's email fails before anything
+//     changed), then the sessions, then the audit trail; the later steps
+//     run on every call, so retrying an interrupted erasure completes it.
+//
+// # Documents and indexes
+//
+// Records are keyed by their ids (_id); tokens and claims by the hex of
+// their hash, a string _id (FerretDB v1 answers only a lone string _id
+// filter from an index; every other query scans). Lookups of an owned
+// record by id filter on _id and check the organisation in code; every
+// other query and every update filters on org_id. Times are BSON dates
+// (milliseconds, UTC; the zero time is an absent field); agent emails are
+// stored lower-cased; visitor PII arrives sealed and the blind index is
+// binary. An insertion stamp ("ins", nanoseconds, increasing within a
+// process) breaks ties between records created in the same millisecond.
+// Open creates the indexes that do not exist yet, by name (unique: agents'
+// email, widgets' publishable key, messages' (conversation_id, seq) and
+// (conversation_id, client_key); tenant-scoped list and lookup indexes
+// including visitors' (org_id, email_index); token expiry).
+//
+// # Search
+//
+// Open tries to create a text index on messages.text with no language (no
+// stop words, no stemming). MongoDB has one; FerretDB v1 refuses, and the
+// store falls back (TextSearch reports which). Either way every query word
+// becomes an escaped, case-insensitive regular expression anchored at word
+// boundaries, and all must match; with the index, a $text search for the
+// words as phrases narrows the candidates first. Both paths return the
+// same messages. Unlike SQLite's FTS5, diacritics are significant.
+//
+// # Expiry, durability, timeouts
+//
+// FerretDB v1 has no TTL indexes: tokens and claims carry expires_at and
+// DeleteExpiredTokens sweeps them, called periodically by the server.
+// Writes use the majority write concern with journaling unless the URI
+// sets another. Every method runs under one timeout (WithTimeout, default
+// 5s) covering all its round trips. Driver errors become storage.ErrNotFound
+// (no document) and storage.ErrConflict (duplicate key, code 11000; the
+// server's message, which quotes the key, is dropped).
+package mongo

@@ -1,0 +1,145 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// textIndexName names the messages text index.
+const textIndexName = "text_search"
+
+// index is one index the store creates at Open.
+type index struct {
+	name   string
+	keys   bson.D
+	unique bool
+}
+
+// indexes lists, per collection, the indexes besides _id. Records are
+// keyed by their ids (_id), tokens by the hex of their hash, so those are
+// unique without an entry here.
+var indexes = map[string][]index{
+	collAgents: {
+		{"email_unique", keys(asc("email")), true},
+		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false},
+	},
+	collWidgets: {
+		{"publishable_key_unique", keys(asc("publishable_key")), true},
+		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false},
+	},
+	collVisitors: {
+		{"org_email_index", keys(asc("org_id"), asc("email_index")), false},
+	},
+	collConversations: {
+		{"org_updated", keys(asc("org_id"), desc("updated_at"), desc("_id")), false},
+		{"org_status_updated", keys(asc("org_id"), asc("status"), desc("updated_at"), desc("_id")), false},
+		{"org_assignee_updated", keys(asc("org_id"), asc("assignee_id"), desc("updated_at"), desc("_id")), false},
+		{"org_visitor_updated", keys(asc("org_id"), asc("visitor_id"), desc("updated_at"), desc("_id")), false},
+	},
+	collMessages: {
+		{"conversation_seq_unique", keys(asc("conversation_id"), asc("seq")), true},
+		{"conversation_client_unique", keys(asc("conversation_id"), asc("client_key")), true},
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
+	},
+	collSessions: {
+		{"subject_created", keys(asc("org_id"), asc("subject_kind"), asc("subject_id"), desc("created_at"), desc("ins")), false},
+	},
+	collAccess: {
+		{"session", keys(asc("session_id")), false},
+		{"expires", keys(asc("expires_at")), false},
+	},
+	collRefresh: {
+		{"session", keys(asc("session_id")), false},
+		{"expires", keys(asc("expires_at")), false},
+	},
+	collClaims: {
+		{"expires", keys(asc("expires_at")), false},
+	},
+	collAudit: {
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
+		{"org_actor", keys(asc("org_id"), asc("actor_id")), false},
+		{"org_target", keys(asc("org_id"), asc("target_id")), false},
+	},
+}
+
+func keys(k ...bson.E) bson.D { return bson.D(k) }
+
+// ensureIndexes creates the indexes of the indexes table that do not
+// exist yet (by name), so reopening sends nothing, one createIndexes
+// command each: FerretDB v1 drops the connection when one command names
+// several indexes that exist, which happens when nodes start together. An
+// index that exists under the same name with another definition is not
+// noticed; renaming an index is how its definition changes.
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	for coll, list := range indexes {
+		have, err := s.indexNames(ctx, coll)
+		if err != nil {
+			return err
+		}
+		for _, ix := range list {
+			if have[ix.name] {
+				continue
+			}
+			o := options.Index().SetName(ix.name)
+			if ix.unique {
+				o.SetUnique(true)
+			}
+			model := mongo.IndexModel{Keys: ix.keys, Options: o}
+			if _, err := s.coll(coll).Indexes().CreateOne(ctx, model); err != nil {
+				return fmt.Errorf("create index %s on %s: %w", ix.name, coll, err)
+			}
+		}
+	}
+	return nil
+}
+
+// codeNamespaceNotFound is the server's error for a missing collection.
+const codeNamespaceNotFound = 26
+
+// indexNames returns the names of the collection's indexes (none when the
+// collection does not exist yet).
+func (s *Store) indexNames(ctx context.Context, coll string) (map[string]bool, error) {
+	specs, err := s.coll(coll).Indexes().ListSpecifications(ctx)
+	var ce mongo.CommandError
+	if errors.As(err, &ce) && ce.Code == codeNamespaceNotFound {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", coll, err)
+	}
+	names := make(map[string]bool, len(specs))
+	for _, spec := range specs {
+		names[spec.Name] = true
+	}
+	return names, nil
+}
+
+// ensureTextIndex creates the messages text index (no language: no stop
+// words, no stemming, so every word of a query is looked up as typed)
+// unless it exists, and reports whether the server has it. A server that
+// refuses the command (FerretDB v1, say) means the fallback; a failure to
+// reach the server is an error.
+func (s *Store) ensureTextIndex(ctx context.Context) (bool, error) {
+	have, err := s.indexNames(ctx, collMessages)
+	if err != nil || have[textIndexName] {
+		return err == nil, err
+	}
+	model := mongo.IndexModel{
+		Keys:    bson.D{{Key: "text", Value: "text"}},
+		Options: options.Index().SetName(textIndexName).SetDefaultLanguage("none"),
+	}
+	_, err = s.coll(collMessages).Indexes().CreateOne(ctx, model)
+	var ce mongo.CommandError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &ce) && !ce.HasErrorLabel("NetworkError"):
+		return false, nil
+	}
+	return false, fmt.Errorf("create text index on %s: %w", collMessages, err)
+}

@@ -1,0 +1,41 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+)
+
+// convStripes is the number of conversation locks; conversations sharing
+// a stripe merely queue behind each other.
+const convStripes = 256
+
+// convLocks queue one Store's writes to a conversation, striped by the
+// hash of its id: its appends never race each other for a sequence number
+// (appends of other nodes are arbitrated by the unique index), and its
+// updates of the conversation document never interleave (see doc.go on
+// FerretDB). Each stripe is a one-slot channel, so waiting respects the
+// caller's deadline.
+type convLocks [convStripes]chan struct{}
+
+func newConvLocks() convLocks {
+	var l convLocks
+	for i := range l {
+		l[i] = make(chan struct{}, 1)
+	}
+	return l
+}
+
+// lockConversation takes the write lock of conversation id, or fails when
+// ctx ends first, and returns its release.
+func (s *Store) lockConversation(ctx context.Context, id string) (unlock func(), err error) {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	slot := s.locks[h.Sum32()%convStripes]
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for conversation %s: %w", id, ctx.Err())
+	}
+}

@@ -1,0 +1,132 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// settleLimit bounds how long a rotation that lost the claim waits for the
+// winner to finish (see awaitRotated); a deadlock guard, reached only when
+// the winner died half-way.
+const settleLimit = 2 * time.Second
+
+// claimDoc is a rotation claim: its _id is the hex of the rotated token's
+// hash, so the unique _id index lets exactly one rotation of a token
+// proceed — on MongoDB and on FerretDB v1 alike, whose conditional updates
+// are not atomic but whose unique indexes are.
+type claimDoc struct {
+	ID        string    `bson:"_id"`
+	SessionID string    `bson:"session_id"`
+	At        time.Time `bson:"at"`
+	ExpiresAt time.Time `bson:"expires_at,omitempty"` // the rotated token's, for the sweep
+}
+
+// RotateRefresh exchanges r.OldHash for r.Next and r.Access without a
+// transaction. After checking that the old token exists (else ErrNotFound),
+// is not rotated and that its session is not revoked (else ErrConflict),
+// it inserts a claim keyed by the old hash: the one insert that succeeds
+// wins; the others wait until the winner's rotation is visible and return
+// ErrConflict. The winner then inserts the successor and the access token,
+// raises the session's generation with $max, and last marks the old token
+// rotated (with a conditional update) — so whoever sees the old token
+// rotated also sees its successors and the new generation. A failure after
+// the claim deletes what the call inserted. A revocation racing the
+// rotation may let one successor into a revoked session, where it
+// authorises nothing. Token SessionIDs may be empty but must not name
+// another session.
+func (s *Store) RotateRefresh(ctx context.Context, r storage.Rotation) error {
+	if r.At.IsZero() {
+		return fmt.Errorf("rotate refresh: zero time")
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	old, err := s.rotatable(ctx, r)
+	if err != nil {
+		return fmt.Errorf("rotate refresh: %w", err)
+	}
+	var undo undoList
+	claim := claimDoc{ID: old.ID, SessionID: old.SessionID, At: r.At, ExpiresAt: old.ExpiresAt}
+	if err := undo.insert(ctx, s.coll(collClaims), claim.ID, claim); err != nil {
+		if isDuplicate(err) {
+			s.awaitRotated(ctx, old.ID)
+			err = fmt.Errorf("%w: token already rotated", storage.ErrConflict)
+		}
+		return fmt.Errorf("rotate refresh: %w", err)
+	}
+	if err := s.completeRotation(ctx, &undo, old, r); err != nil {
+		cctx, ccancel := s.cleanup(ctx)
+		defer ccancel()
+		return fmt.Errorf("rotate refresh: %w", errors.Join(err, undo.run(cctx)))
+	}
+	return nil
+}
+
+// rotatable loads the old token and checks it may be rotated.
+func (s *Store) rotatable(ctx context.Context, r storage.Rotation) (refreshDoc, error) {
+	old, err := findOne[refreshDoc](ctx, s.coll(collRefresh), byID(tokenID(r.OldHash)))
+	if err != nil {
+		return refreshDoc{}, err
+	}
+	if !old.RotatedAt.IsZero() {
+		return refreshDoc{}, fmt.Errorf("%w: token already rotated", storage.ErrConflict)
+	}
+	for _, other := range []string{r.Next.SessionID, r.Access.SessionID} {
+		if other != "" && other != old.SessionID {
+			return refreshDoc{}, fmt.Errorf("new token belongs to session %q, not %q", other, old.SessionID)
+		}
+	}
+	sess, err := findOne[sessionDoc](ctx, s.coll(collSessions), byID(old.SessionID))
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || (err == nil && !sess.RevokedAt.IsZero()):
+		return refreshDoc{}, fmt.Errorf("%w: session revoked", storage.ErrConflict)
+	case err != nil:
+		return refreshDoc{}, err
+	}
+	return old, nil
+}
+
+// completeRotation is the winner's part: successors, generation, and the
+// old token marked rotated last.
+func (s *Store) completeRotation(ctx context.Context, undo *undoList, old refreshDoc, r storage.Rotation) error {
+	next := r.Next
+	next.RotatedAt = time.Time{}
+	if err := s.insertTokens(ctx, undo, old.SessionID, r.Access, &next); err != nil {
+		return err
+	}
+	raise := bson.D{{Key: "$max", Value: bson.D{{Key: "generation", Value: next.Generation}}}}
+	if err := updateOne(ctx, s.coll(collSessions), byID(old.SessionID), raise); err != nil {
+		return fmt.Errorf("raise generation: %w", err)
+	}
+	filter := bson.D{{Key: "_id", Value: old.ID}, {Key: "rotated_at", Value: nil}}
+	mark := bson.D{{Key: "$set", Value: bson.D{{Key: "rotated_at", Value: r.At}}}}
+	if err := updateOne(ctx, s.coll(collRefresh), filter, mark); err != nil {
+		return fmt.Errorf("mark rotated: %w", err)
+	}
+	return nil
+}
+
+// awaitRotated waits, up to settleLimit or the call's deadline, until the
+// token with _id id is marked rotated, so that a caller told ErrConflict
+// reads the winner's complete rotation (the security layer then hands out
+// the same successors within its grace window).
+func (s *Store) awaitRotated(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(ctx, settleLimit)
+	defer cancel()
+	for pause := time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
+		d, err := findOne[refreshDoc](ctx, s.coll(collRefresh), byID(id))
+		if err != nil || !d.RotatedAt.IsZero() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package mongo
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// TestSearchWordsAreWholeAndCaseFolded pins the search semantics beyond
+// the conformance suite: whole words, Unicode case folding, diacritics
+// significant, and digits and marks as word characters.
+func TestSearchWordsAreWholeAndCaseFolded(t *testing.T) {
+	s, _ := openFresh(t)
+	defer s.Close()
+	c := seedConversation(t, s)
+	texts := map[string]string{
+		"a": "Héllo wörld, ÉCOLE ouverte",
+		"b": "order 4711 shipped",
+		"c": "wörlds apart",
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		m := textMessage(c, id, len(id))
+		m.ID, m.Text = "msg_"+id, texts[id]
+		if _, _, err := s.AppendMessage(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for query, want := range map[string][]string{
+		"école":        {"msg_a"},
+		"HÉLLO WÖRLD":  {"msg_a"},
+		"wör":          nil, // a prefix is not a word
+		"wörlds":       {"msg_c"},
+		"ecole":        nil, // diacritics are significant
+		"4711":         {"msg_b"},
+		"471":          nil,
+		"order.*":      {"msg_b"}, // punctuation only separates words
+		"ouverte 4711": nil,       // every word must match
+	} {
+		list, err := s.SearchMessages(t.Context(), c.OrgID, query, 0)
+		if err != nil {
+			t.Errorf("search %q: %v", query, err)
+			continue
+		}
+		got := ids(list)
+		if !slices.Equal(got, want) {
+			t.Errorf("search %q = %v, want %v", query, got, want)
+		}
+	}
+}
+
+func ids(list []storage.Message) []string {
+	var out []string
+	for _, m := range list {
+		out = append(out, m.ID)
+	}
+	return out
+}
