@@ -55,10 +55,11 @@ func (h *Hub) Join(ctx context.Context, a Actor, conversationID string, afterSeq
 	m := &member{sub: sub, maxPending: h.maxPending, syncing: true, last: min(afterSeq, c.LastSeq)}
 	r := h.acquire(a.OrgID, conversationID)
 	ms := &Membership{hub: h, room: r, member: m}
-	if err := h.addMember(r, m, c.LastSeq); err != nil {
-		ms.Leave()
-		return nil, fmt.Errorf("join %s: %w", conversationID, err)
-	}
+	// A refused broker subscription (Redis away) does not refuse the join:
+	// the member is registered, local delivery and the replay work, and the
+	// sweep subscribes the room again, filling from the store what other
+	// nodes published meanwhile.
+	h.report(h.addMember(r, m, c.LastSeq))
 	if err := h.sync(ctx, a.OrgID, conversationID, m); err != nil {
 		ms.Leave()
 		return nil, err

@@ -317,3 +317,42 @@ func TestSweepSubscribesAgainWhatTheBrokerRefused(t *testing.T) {
 		t.Errorf("inbox got %d conversation events from the other node, want 1", n)
 	}
 }
+
+// Joining while the broker refuses subscriptions (Redis away) still works:
+// the member gets the replay and local messages at once, and other nodes'
+// messages after the broker is back, in order, none lost.
+func TestJoinWhileTheBrokerRefusesSubscriptions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 1, Options{})
+	b := &refusingBroker{MemoryBroker: NewMemoryBroker()}
+	h0 := New(e.store, e.codec, Options{Broker: b, NodeID: "n0"})
+	h1 := New(e.store, e.codec, Options{Broker: b, NodeID: "n1", SweepInterval: -1, OnError: (&errLog{}).add})
+	ctx := context.Background()
+	vis := e.org.visitor()
+	conv, err := h0.StartConversation(ctx, vis, e.org.widgetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h0.Send(ctx, vis, conv.ID, "c1", "before the outage"); err != nil {
+		t.Fatal(err)
+	}
+	b.refuse.Store(true)
+	rec := &recorder{}
+	m, err := h1.Join(ctx, e.org.agents[0], conv.ID, 0, rec)
+	if err != nil {
+		t.Fatalf("join during a broker outage: %v", err)
+	}
+	defer m.Leave()
+	if _, _, err := h1.Send(ctx, e.org.agents[0], conv.ID, "c2", "local, during the outage"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h0.Send(ctx, vis, conv.ID, "c3", "remote, during the outage"); err != nil {
+		t.Fatal(err)
+	}
+	b.refuse.Store(false)
+	b.Reconnect()
+	waitFor(t, "three messages in order", func() bool { return len(rec.seqs(t)) >= 3 })
+	if got := rec.seqs(t); len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
+		t.Fatalf("member got seqs %v, want [1 2 3]", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -72,7 +73,12 @@ func startProc(t *testing.T, name, addr string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(p.stop)
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("%s logs (errors and warnings):\n%s", name, notable(p.logs.String()))
+		}
+	})
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(p.base + "/readyz")
@@ -90,6 +96,17 @@ func startProc(t *testing.T, name, addr string, args ...string) *proc {
 	}
 	t.Fatalf("%s not ready:\n%s", name, p.logs.String())
 	return nil
+}
+
+// notable keeps the log lines at warn level or above.
+func notable(logs string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"level":"warn"`) || strings.Contains(line, `"level":"error"`) {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // kill ends the process with SIGKILL: no shutdown, no flushing.
