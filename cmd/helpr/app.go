@@ -111,8 +111,14 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	}
 	wsrv := ws.NewServer(wcfg)
 	register, loginIP, loginAccount := cl.limiters()
+	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
+	if cfg.NoAuthLimits {
+		register, loginIP, loginAccount = nil, nil, nil
+		log.Warn().Msg("login and registration rate limits are OFF (--no-auth-rate-limits): load tests only")
+	}
 	rest, err := api.New(api.Config{
 		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
+		RegisterLimit: off, LoginLimit: off,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
@@ -150,6 +156,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	if a.cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(a.cfg.PprofAddr, a.log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	a.log.Info().Str("addr", ln.Addr().String()).Str("public_url", a.cfg.PublicURL).Msg("helpr serving")
 	var serveErr error
 	select {

@@ -34,6 +34,8 @@ type Config struct {
 	MongoDatabase   string         // MongoDB database; default helpr
 	RedisURL        string         // Redis for pub/sub, shared limits and invalidation (several nodes)
 	NodeID          string         // this node's name in a cluster; default random
+	NoAuthLimits    bool           // turn login/registration rate limits off (load tests only)
+	PprofAddr       string         // serve net/http/pprof here (loopback only); "" = off
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, and adjustments of WebSocket limits.
@@ -111,12 +113,25 @@ func (c *Config) validate() error {
 	case c.Store == "mongo" && c.MongoURI == "":
 		errs = append(errs, errors.New("--store mongo needs --mongo-uri"))
 	}
+	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
+		errs = append(errs, fmt.Errorf("--pprof-addr %q: profiles are served on a loopback address only", c.PprofAddr))
+	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			errs = append(errs, fmt.Errorf("--redis-url: want redis://host:port/db or rediss://…"))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// loopbackAddr reports whether addr is host:port on a loopback IP.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // publicOrigin checks that u is a bare origin (scheme://host[:port]) and
@@ -153,6 +168,8 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 	fs.IntVar(&c.FrameBurst, "ws-frame-burst", 40, "WebSocket frame burst per connection (HELPR_WS_FRAME_BURST)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound (HELPR_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis for several nodes: pub/sub, shared rate limits, session invalidation (HELPR_REDIS_URL)")
+	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production (HELPR_NO_AUTH_RATE_LIMITS)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (HELPR_PPROF_ADDR)")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's name in a cluster (HELPR_NODE_ID; default random)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -32,6 +32,9 @@ func TestServeConfigRefusesBadValuesNamingTheFlag(t *testing.T) {
 		"--public-url": {"--public-url", "https://chat.example.com/path"},
 		"--log-format": {"--log-format", "xml"},
 		"--tls-cert":   {"--tls-cert", "cert.pem"},
+		"--pprof-addr": {"--pprof-addr", "0.0.0.0:6060"},
+		"--store":      {"--store", "postgres"},
+		"--redis-url":  {"--redis-url", "http://127.0.0.1:6379"},
 	}
 	for flag, args := range cases {
 		_, err := parseServeFlags(args, env(nil))
