@@ -3,11 +3,9 @@ package security
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 )
 
 // secretLen is the size of the server secret: 256 bits.
@@ -36,28 +34,9 @@ func LoadOrCreateSecret(path string) (secret []byte, created bool, err error) {
 }
 
 func loadSecret(path string) ([]byte, error) {
-	fi, err := os.Stat(path) // before opening: opening a FIFO would block
+	b, err := readPrivateFile(path, "secret", secretLen)
 	if err != nil {
-		return nil, fmt.Errorf("load secret: %w", err)
-	}
-	if err := checkSecretMode(path, fi); err != nil {
 		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load secret: %w", err)
-	}
-	defer f.Close()
-	fi, err = f.Stat() // again on the open file, in case it was swapped
-	if err != nil {
-		return nil, fmt.Errorf("load secret: %w", err)
-	}
-	if err := checkSecretMode(path, fi); err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(f, secretLen+1))
-	if err != nil {
-		return nil, fmt.Errorf("load secret %s: %w", path, err)
 	}
 	if len(b) != secretLen {
 		return nil, fmt.Errorf("load secret %s: holds %d bytes, want exactly %d", path, len(b), secretLen)
@@ -65,51 +44,21 @@ func loadSecret(path string) ([]byte, error) {
 	return b, nil
 }
 
-func checkSecretMode(path string, fi fs.FileInfo) error {
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("load secret %s: not a regular file", path)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("load secret %s: mode %04o lets group or others access it; run chmod 600 %s",
-			path, fi.Mode().Perm(), path)
-	}
-	return nil
-}
-
 // createSecret writes a fresh secret to a temporary file in path's
 // directory, syncs it, and hard-links it into place, which fails with
 // fs.ErrExist if another process got there first.
 func createSecret(path string) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".secret-*") // mode 0600
-	if err != nil {
-		return fmt.Errorf("create secret: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(randomBytes(secretLen))
+	tmp, err := writeTempPrivate(dir, ".secret-*", randomBytes(secretLen))
+	defer os.Remove(tmp)
 	if err == nil {
-		err = tmp.Sync()
+		err = os.Link(tmp, path)
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = syncDir(dir)
 	}
 	if err != nil {
 		return fmt.Errorf("create secret: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return fmt.Errorf("create secret: %w", err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("create secret: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("create secret: sync %s: %w", dir, err)
 	}
 	return nil
 }

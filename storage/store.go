@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -210,6 +212,23 @@ type Erasure struct {
 	// becomes the email (keeping the column unique and login impossible).
 	Pseudonym string
 	At        time.Time
+}
+
+// Validate reports an erasure that no backend may carry out: an unknown
+// subject kind, a missing organisation, subject, pseudonym or time, or a
+// pseudonym equal to the subject id.
+func (e Erasure) Validate() error {
+	switch {
+	case e.Kind != SubjectVisitor && e.Kind != SubjectAgent:
+		return fmt.Errorf("unknown subject kind %q", e.Kind)
+	case e.OrgID == "" || e.SubjectID == "":
+		return errors.New("need an organisation and a subject")
+	case e.Pseudonym == "" || e.Pseudonym == e.SubjectID:
+		return errors.New("need a pseudonym distinct from the subject id")
+	case e.At.IsZero():
+		return errors.New("zero time")
+	}
+	return nil
 }
 
 // ErasureStore erases data subjects.

@@ -27,7 +27,7 @@ import (
 // unless something named it since. ErrNotFound if the subject is not in
 // the organisation.
 func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
-	if err := checkErasure(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return fmt.Errorf("erase %s %s: %w", e.Kind, e.SubjectID, err)
 	}
 	ctx, cancel := s.op(ctx)
@@ -40,20 +40,6 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 		err = s.pseudonymiseAudit(ctx, e)
 	}
 	return wrap(err, "erase %s %s", e.Kind, e.SubjectID)
-}
-
-func checkErasure(e storage.Erasure) error {
-	switch {
-	case e.Kind != storage.SubjectVisitor && e.Kind != storage.SubjectAgent:
-		return fmt.Errorf("unknown subject kind %q", e.Kind)
-	case e.OrgID == "" || e.SubjectID == "":
-		return fmt.Errorf("need an organisation and a subject")
-	case e.Pseudonym == "" || e.Pseudonym == e.SubjectID:
-		return fmt.Errorf("need a pseudonym distinct from the subject id")
-	case e.At.IsZero():
-		return fmt.Errorf("zero time")
-	}
-	return nil
 }
 
 // eraseRecord clears the subject's record unless it is already erased.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -22,7 +21,7 @@ const (
 )
 
 // wordChars is the regular-expression class of word characters: letters,
-// decimal digits and combining marks, the same runes searchTerms keeps.
+// decimal digits and combining marks, the same runes storage.SearchWords keeps.
 // Go's regexp (FerretDB) and PCRE (MongoDB) read it alike.
 const wordChars = `\p{L}\p{Nd}\p{M}`
 
@@ -40,7 +39,7 @@ const wordChars = `\p{L}\p{Nd}\p{M}`
 // paths return the same messages. Unlike the SQLite backend, diacritics
 // are significant ("ecole" does not find "école").
 func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error) {
-	terms := searchTerms(query)
+	terms := storage.SearchWords(query)
 	if len(terms) == 0 {
 		return nil, nil
 	}
@@ -60,24 +59,6 @@ func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit i
 		return nil, fmt.Errorf("search messages: %w", err)
 	}
 	return convert(list, messageDoc.message), nil
-}
-
-// searchTerms splits query into distinct words (compared case-
-// insensitively): maximal runs of letters, digits and combining marks.
-func searchTerms(query string) []string {
-	words := strings.FieldsFunc(query, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
-	})
-	seen := make(map[string]bool, len(words))
-	var terms []string
-	for _, w := range words {
-		k := strings.ToLower(w)
-		if !seen[k] {
-			seen[k] = true
-			terms = append(terms, w)
-		}
-	}
-	return terms
 }
 
 // wordRegex matches term as a whole word, case-insensitively.

@@ -22,7 +22,7 @@ import (
 // not in the organisation; ErrConflict if an agent's pseudonym is another
 // agent's email.
 func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
-	if err := checkErasure(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return fmt.Errorf("erase %s %s: %w", e.Kind, e.SubjectID, err)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -36,20 +36,6 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 	})
 	if err != nil {
 		return fmt.Errorf("erase %s %s: %w", e.Kind, e.SubjectID, err)
-	}
-	return nil
-}
-
-func checkErasure(e storage.Erasure) error {
-	switch {
-	case e.Kind != storage.SubjectVisitor && e.Kind != storage.SubjectAgent:
-		return fmt.Errorf("unknown subject kind %q", e.Kind)
-	case e.OrgID == "" || e.SubjectID == "":
-		return fmt.Errorf("need an organisation and a subject")
-	case e.Pseudonym == "" || e.Pseudonym == e.SubjectID:
-		return fmt.Errorf("need a pseudonym distinct from the subject id")
-	case e.At.IsZero():
-		return fmt.Errorf("zero time")
 	}
 	return nil
 }

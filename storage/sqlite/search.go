@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -25,7 +24,7 @@ const (
 // only separates words, so no query syntax reaches FTS5. A query without
 // words matches nothing; one with more than 256 distinct words is an error.
 func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error) {
-	terms := searchTerms(query)
+	terms := storage.SearchWords(query)
 	if len(terms) == 0 {
 		return nil, nil
 	}
@@ -41,24 +40,6 @@ func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit i
 		return nil, fmt.Errorf("search messages: %w", err)
 	}
 	return list, nil
-}
-
-// searchTerms splits query into distinct words (compared case-
-// insensitively): maximal runs of letters, digits and combining marks.
-func searchTerms(query string) []string {
-	words := strings.FieldsFunc(query, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
-	})
-	seen := make(map[string]bool, len(words))
-	var terms []string
-	for _, w := range words {
-		k := strings.ToLower(w)
-		if !seen[k] {
-			seen[k] = true
-			terms = append(terms, w)
-		}
-	}
-	return terms
 }
 
 // matchExpr quotes each term as an FTS5 string (doubling any quote, though

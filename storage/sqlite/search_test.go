@@ -2,31 +2,13 @@ package sqlite
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/helpr-chat/helpr/storage"
 )
 
-func TestSearchTerms(t *testing.T) {
-	for _, tc := range []struct {
-		query string
-		want  []string
-	}{
-		{"", nil},
-		{`"foo OR (`, []string{"foo", "OR"}},
-		{`hello" OR "x`, []string{"hello", "OR", "x"}},
-		{"NEAR(a b) col:x ^y z*", []string{"NEAR", "a", "b", "col", "x", "y", "z"}},
-		{"Hello hello HELLO", []string{"Hello"}},
-		{"naïve café 東京", []string{"naïve", "café", "東京"}},
-		{"e\u0301t\u00e9", []string{"e\u0301t\u00e9"}}, // combining mark stays in the word
-		{"\x00\"'`;--", nil},
-	} {
-		if got := searchTerms(tc.query); !slices.Equal(got, tc.want) {
-			t.Errorf("searchTerms(%q) = %q, want %q", tc.query, got, tc.want)
-		}
-	}
+func TestMatchExpr(t *testing.T) {
 	if got := matchExpr([]string{"a", `b"c`}); got != `"a" "b""c"` {
 		t.Errorf("matchExpr = %s", got)
 	}
@@ -98,7 +80,7 @@ func FuzzSearchMessages(f *testing.F) {
 	seedSearch(f, s, "hello world", "foo bar", "héllo wörld", "a b c")
 	f.Fuzz(func(t *testing.T, q string) {
 		_, err := s.SearchMessages(t.Context(), "org_1", q, 0)
-		if err != nil && len(searchTerms(q)) <= maxSearchTerms {
+		if err != nil && len(storage.SearchWords(q)) <= maxSearchTerms {
 			t.Fatalf("search %q: %v", q, err)
 		}
 	})
