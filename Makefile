@@ -3,6 +3,7 @@ GO        ?= go
 DATA_DIR  ?= ./data
 ADDR      ?= 127.0.0.1:8080
 BENCHTIME ?= 1s
+RUN_FLAGS ?=
 FUZZTIME  ?= 30s
 PKGS      := ./...
 
@@ -13,12 +14,13 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Start helpr on the embedded store (data in ./data, http://127.0.0.1:8080)
-	$(GO) run ./cmd/helpr serve --addr $(ADDR) --data-dir $(DATA_DIR) --log-format console
+run: ## Start helpr on the embedded store (data in ./data, http://127.0.0.1:8080); extra flags in RUN_FLAGS
+	$(GO) run ./cmd/helpr serve --addr $(ADDR) --data-dir $(DATA_DIR) --log-format console $(RUN_FLAGS)
 
 .PHONY: build
-build: ## Build the helpr binary into ./bin
+build: ## Build the helpr and helpr-bench binaries into ./bin
 	$(GO) build -o bin/helpr ./cmd/helpr
+	$(GO) build -o bin/helpr-bench ./cmd/helpr-bench
 
 .PHONY: testdeps
 testdeps: ## Install the services tests use (Debian's redis-server), idempotently

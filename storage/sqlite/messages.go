@@ -18,6 +18,11 @@ const (
 const messageCols = `id, org_id, conversation_id, seq, COALESCE(client_id, ''),
 	sender_kind, sender_id, text, created_at`
 
+// knownSender reports whether k passes the messages table's CHECK.
+func knownSender(k storage.SenderKind) bool {
+	return k == storage.SenderVisitor || k == storage.SenderAgent || k == storage.SenderSystem
+}
+
 func scanMessage(sc scanner) (storage.Message, error) {
 	var m storage.Message
 	err := sc.Scan(&m.ID, &m.OrgID, &m.ConversationID, &m.Seq, &m.ClientID,
@@ -31,49 +36,45 @@ func scanMessage(sc scanner) (storage.Message, error) {
 // (ConversationID, ClientID) is returned instead, with created == false.
 // An empty ClientID is never deduplicated. An empty ID is generated.
 // ErrNotFound if the conversation does not exist in m.OrgID.
+//
+// Concurrent calls are group-committed: they share one transaction and one
+// fsync, each returning once the commit holding its message is durable
+// (see committer). A lone call commits at once.
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
+	// A generated ID and a known sender kind cannot make the insert fail
+	// for this message alone, so it needs no savepoint in a group commit.
+	risky := m.ID != "" || !knownSender(m.SenderKind)
 	if m.ID == "" {
 		m.ID = storage.NewID("msg")
 	}
-	var stored storage.Message
-	var created bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		stored, created, err = appendMessage(ctx, tx, m)
-		return err
-	})
-	if err != nil {
-		return storage.Message{}, false, fmt.Errorf("append message to %s: %w", m.ConversationID, err)
+	res := s.groupAppend(ctx, m, risky)
+	if res.err != nil {
+		return storage.Message{}, false, fmt.Errorf("append message to %s: %w", m.ConversationID, res.err)
 	}
-	return stored, created, nil
+	return res.stored, res.created, nil
 }
 
-func appendMessage(ctx context.Context, tx *sql.Tx, m storage.Message) (storage.Message, bool, error) {
+// appendMessage appends m inside tx using the prepared statements st.
+// partial reports a failure after the conversation's seq was taken, which
+// leaves a write in tx that must be rolled back.
+func appendMessage(ctx context.Context, tx *sql.Tx, st *appendStmts, m storage.Message) (stored storage.Message, created, partial bool, err error) {
 	if m.ClientID != "" {
-		prev, err := messageByClientID(ctx, tx, m)
+		row := tx.StmtContext(ctx, st.byClientID).QueryRowContext(ctx, m.ConversationID, m.ClientID, m.OrgID)
+		prev, err := scanMessage(row)
 		if !errors.Is(err, storage.ErrNotFound) {
-			return prev, false, err // found (err == nil) or failed
+			return prev, false, false, err // found (err == nil) or failed
 		}
 	}
-	const bump = `UPDATE conversations SET last_seq = last_seq + 1, updated_at = COALESCE(?, updated_at)
-		WHERE id = ? AND org_id = ? RETURNING last_seq`
-	if err := tx.QueryRowContext(ctx, bump, ms(m.CreatedAt), m.ConversationID, m.OrgID).Scan(&m.Seq); err != nil {
-		return storage.Message{}, false, translate(err)
+	bump := tx.StmtContext(ctx, st.bump).QueryRowContext(ctx, ms(m.CreatedAt), m.ConversationID, m.OrgID)
+	if err := bump.Scan(&m.Seq); err != nil {
+		return storage.Message{}, false, false, translate(err)
 	}
-	const insert = `INSERT INTO messages (id, org_id, conversation_id, seq, client_id,
-		sender_kind, sender_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	_, err := tx.ExecContext(ctx, insert, m.ID, m.OrgID, m.ConversationID, m.Seq,
+	_, err = tx.StmtContext(ctx, st.insert).ExecContext(ctx, m.ID, m.OrgID, m.ConversationID, m.Seq,
 		nullIfEmpty(m.ClientID), string(m.SenderKind), m.SenderID, m.Text, ms(m.CreatedAt))
 	if err != nil {
-		return storage.Message{}, false, translate(err)
+		return storage.Message{}, false, true, translate(err)
 	}
-	return m, true, nil
-}
-
-func messageByClientID(ctx context.Context, tx *sql.Tx, m storage.Message) (storage.Message, error) {
-	const q = "SELECT " + messageCols + ` FROM messages
-		WHERE conversation_id = ? AND client_id = ? AND org_id = ?`
-	return scanMessage(tx.QueryRowContext(ctx, q, m.ConversationID, m.ClientID, m.OrgID))
+	return m, true, false, nil
 }
 
 // ListMessages returns up to limit messages of the conversation with

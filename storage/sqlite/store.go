@@ -24,8 +24,10 @@ var _ storage.Store = (*Store)(nil)
 // failing with SQLITE_BUSY); reads use a separate pool of read-only
 // connections and never wait for a write in progress.
 type Store struct {
-	w *sql.DB // the single read-write connection
-	r *sql.DB // read-only connections
+	w     *sql.DB // the single read-write connection
+	r     *sql.DB // read-only connections
+	stmts *appendStmts
+	gc    committer
 }
 
 // Option adjusts Open. With no options Open uses the defaults documented on
@@ -94,12 +96,17 @@ func openPools(ctx context.Context, abs string, o options) (*Store, error) {
 		_ = w.Close()
 		return nil, err
 	}
-	r, err := openReaders(ctx, abs, o)
+	stmts, err := prepareAppend(ctx, w)
 	if err != nil {
 		_ = w.Close()
 		return nil, err
 	}
-	return &Store{w: w, r: r}, nil
+	r, err := openReaders(ctx, abs, o)
+	if err != nil {
+		_ = errors.Join(stmts.close(), w.Close())
+		return nil, err
+	}
+	return &Store{w: w, r: r, stmts: stmts}, nil
 }
 
 // createPrivate creates an empty database file with mode 0600 if none
@@ -192,5 +199,5 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both connection pools. No method may be called afterwards.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.stmts.close(), s.r.Close(), s.w.Close())
 }

@@ -42,6 +42,9 @@ func (c *conn) join(ctx context.Context, ref, conversationID string, afterSeq in
 		c.reply(ref, err)
 		return
 	}
+	if c.memberships == nil {
+		c.memberships = make(map[string]*hub.Membership)
+	}
 	c.memberships[conversationID] = m
 	c.sendFrame(wire.TypeJoined, ref, wire.Joined{ConversationID: conversationID, LastSeq: m.LastSeq()})
 }

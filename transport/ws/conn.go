@@ -15,14 +15,17 @@ import (
 )
 
 // conn is one WebSocket connection. The handler goroutine reads and
-// dispatches frames; one writer goroutine owns every write, including the
-// close frame. Everyone else talks to the writer through the send queue and
-// the done channel.
+// dispatches frames; one writer goroutine, started by the send queue only
+// while there is something to write, owns every write of data and of the
+// close frame. Everyone else talks to the writer through the send queue.
+// An idle connection is one goroutine (the reader) and no write buffers.
 type conn struct {
 	s     *Server
 	ws    *websocket.Conn
+	ctx   context.Context // the request's; set by serve
 	gate  gate
 	queue *sendQueue
+	sweep sweepState // the server's sweeper only
 
 	// Set during authentication, then read-only (except the token hash,
 	// which a re-auth frame replaces; guarded by tokenMu).
@@ -35,7 +38,7 @@ type conn struct {
 
 	// Reader goroutine only.
 	bucket      *security.TokenBucket
-	memberships map[string]*hub.Membership
+	memberships map[string]*hub.Membership // made on first join
 	badFrames   int
 	limited     int
 	cleanups    []func() // run by detach: inbox subscription, presence
@@ -43,7 +46,7 @@ type conn struct {
 	done       chan struct{} // closed when the connection must end
 	doneOnce   sync.Once
 	why        atomic.Pointer[ending]
-	writerDone chan struct{}
+	writerDone chan struct{} // closed when the writer has written the ending
 }
 
 // ending says why and how a connection ends: graceful endings flush the
@@ -56,34 +59,53 @@ type ending struct {
 }
 
 func newConn(s *Server, ws *websocket.Conn, g gate) *conn {
-	return &conn{
-		s:           s,
-		ws:          ws,
-		gate:        g,
-		queue:       newSendQueue(s.cfg.SendQueueBytes),
-		bucket:      security.NewTokenBucket(s.cfg.FrameRate, s.cfg.FrameBurst, s.cfg.Now),
-		memberships: make(map[string]*hub.Membership),
-		done:        make(chan struct{}),
-		writerDone:  make(chan struct{}),
+	c := &conn{
+		s:          s,
+		ws:         ws,
+		ctx:        context.Background(),
+		gate:       g,
+		queue:      newSendQueue(s.cfg.SendQueueBytes),
+		bucket:     security.NewTokenBucket(s.cfg.FrameRate, s.cfg.FrameBurst, s.cfg.Now),
+		done:       make(chan struct{}),
+		writerDone: make(chan struct{}),
 	}
+	if ws != nil {
+		c.queue.wake = func() { go c.writeLoop() }
+	}
+	return c
 }
 
-// serve authenticates the connection, then reads frames until it ends.
-func (c *conn) serve(parent context.Context) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
+// serve authenticates the connection, then reads frames until it ends. ctx
+// is the request's, which the HTTP server cancels when the handler returns:
+// no context of the connection's own is needed.
+func (c *conn) serve(ctx context.Context) {
+	c.ctx = ctx
+	if !c.open(ctx) {
+		return
+	}
+	defer c.detach()
+	defer c.s.sweep.remove(c)
+	c.readLoop(ctx)
+	c.end(ending{closing: closing{websocket.StatusNormalClosure, "", "client_closed"}})
+	<-c.writerDone
+}
+
+// open authenticates the connection, lets its writer run and registers it
+// with the sweeper; false (the socket closed) when authentication failed.
+// Its frame is off the stack while the reader waits (see ServeHTTP).
+//
+//go:noinline
+func (c *conn) open(ctx context.Context) bool {
 	if err := c.authenticate(ctx); err != nil {
 		cl := closeFor(err)
 		c.s.cfg.Metrics.Rejections.With(cl.label).Inc()
 		_ = c.ws.Close(cl.code, cl.reason)
-		return
+		return false
 	}
-	defer c.detach()
-	go c.writeLoop(ctx)
+	c.queue.release() // the writer may run from now on
+	c.s.sweep.add(c)
 	c.sendReady("")
-	c.readLoop(ctx)
-	c.end(ending{closing: closing{websocket.StatusNormalClosure, "", "client_closed"}})
-	<-c.writerDone
+	return true
 }
 
 func (c *conn) readLoop(ctx context.Context) {

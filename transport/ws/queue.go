@@ -5,18 +5,26 @@ import "sync"
 // sendQueue is a connection's outgoing frame queue, capped in bytes. Producers
 // (the hub's fan-out, the connection's own replies) never block: a push that
 // would exceed the cap fails, and the connection is then closed as a slow
-// consumer. The single writer goroutine drains it.
+// consumer.
+//
+// The queue also decides when the connection's writer runs. There is no
+// writer while nothing is queued: an idle connection holds no writer
+// goroutine and no write buffers. The first push to an idle queue (or its
+// closing) calls wake, which must start one writer; that writer drains the
+// queue and parks (see park) when it is empty, so at most one writer runs
+// at a time. A new queue is held: nothing wakes until release.
 type sendQueue struct {
 	mu       sync.Mutex
 	frames   [][]byte
 	bytes    int
 	capBytes int
 	closed   bool
-	ready    chan struct{} // capacity 1: "there is something to write"
+	writing  bool   // a writer runs, or the queue is held
+	wake     func() // starts a writer; nil: never (tests drain by hand)
 }
 
 func newSendQueue(capBytes int) *sendQueue {
-	return &sendQueue{capBytes: capBytes, ready: make(chan struct{}, 1)}
+	return &sendQueue{capBytes: capBytes, writing: true}
 }
 
 // push appends a frame. It reports false when the queue is closed or the
@@ -29,11 +37,46 @@ func (q *sendQueue) push(frame []byte) bool {
 	}
 	q.frames = append(q.frames, frame)
 	q.bytes += len(frame)
+	start := q.claimLocked()
 	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
+	if start {
+		q.wake()
 	}
+	return true
+}
+
+// claimLocked marks a writer as running if none was, reporting whether the
+// caller must start it.
+func (q *sendQueue) claimLocked() bool {
+	if q.writing || q.wake == nil {
+		return false
+	}
+	q.writing = true
+	return true
+}
+
+// release ends the hold of a new queue: from now on pushes wake a writer,
+// and one starts at once if anything is queued or the queue is closed.
+func (q *sendQueue) release() {
+	q.mu.Lock()
+	q.writing = false
+	start := (len(q.frames) > 0 || q.closed) && q.claimLocked()
+	q.mu.Unlock()
+	if start {
+		q.wake()
+	}
+}
+
+// park is the writer's exit: when nothing is queued and the queue is open
+// it marks the writer stopped and reports true; otherwise the writer must
+// go on (to write, or to finish a closed queue).
+func (q *sendQueue) park() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.frames) > 0 || q.closed {
+		return false
+	}
+	q.writing = false
 	return true
 }
 
@@ -54,23 +97,30 @@ func (q *sendQueue) drain(dst [][]byte, maxFrames, maxBytes int) [][]byte {
 	clear(q.frames[:n])
 	q.frames = q.frames[n:]
 	if len(q.frames) == 0 {
-		q.frames = q.frames[:0:0] // let the backing array go once drained
+		q.frames = nil // let the backing array go once drained
 	}
 	q.bytes -= size
-	if len(q.frames) > 0 {
-		select {
-		case q.ready <- struct{}{}:
-		default:
-		}
-	}
 	return dst
 }
 
-// close refuses further pushes. Frames already queued can still be drained.
+// close refuses further pushes and wakes a writer if none runs, so that
+// the connection's ending is written. Frames already queued can still be
+// drained.
 func (q *sendQueue) close() {
 	q.mu.Lock()
 	q.closed = true
+	start := q.claimLocked()
 	q.mu.Unlock()
+	if start {
+		q.wake()
+	}
+}
+
+// isClosed reports whether close has been called.
+func (q *sendQueue) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
 }
 
 // empty reports whether nothing is waiting to be written.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -20,9 +21,11 @@ import (
 type Server struct {
 	cfg Config
 
+	sweep *sweeper // pings and idle re-validation of every connection
+
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
-	bySession map[string]map[*conn]struct{}
+	bySession map[string][]*conn // usually one connection per session
 	closing   bool
 	wg        sync.WaitGroup
 }
@@ -33,8 +36,9 @@ func NewServer(cfg Config) *Server {
 	cfg.applyDefaults()
 	s := &Server{
 		cfg:       cfg,
+		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
 		conns:     make(map[*conn]struct{}),
-		bySession: make(map[string]map[*conn]struct{}),
+		bySession: make(map[string][]*conn),
 	}
 	cfg.Sessions.OnRevoke(s.closeSession)
 	return s
@@ -42,31 +46,48 @@ func NewServer(cfg Config) *Server {
 
 // ServeHTTP checks the Origin and any token presented with the request, then
 // upgrades and serves the connection until it ends.
+//
+// The handler goroutine is the connection's reader for its whole life, so
+// its stack is most of an idle connection's cost: the upgrade runs in its
+// own call (upgrade), whose frame is gone by the time the reader parks,
+// letting the runtime shrink the stack to its minimum.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := s.upgrade(w, r)
+	if c == nil {
+		return
+	}
+	defer s.untrack(c)
+	c.serve(r.Context())
+}
+
+// upgrade admits and upgrades the request and tracks the new connection;
+// nil when it was refused (the response is written).
+//
+//go:noinline
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) *conn {
 	if r.Method != http.MethodGet {
 		httpx.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET to open a WebSocket")
-		return
+		return nil
 	}
 	gate, herr := s.admit(r)
 	if herr != nil {
 		s.cfg.Metrics.Rejections.With(herr.Code).Inc()
 		httpx.WriteError(w, herr.Status, herr.Code, herr.Message)
-		return
+		return nil
 	}
 	// The Origin has already been checked against an exact allowlist above,
 	// which is stricter than the library's same-host check.
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
-		return // Accept has written the HTTP error
+		return nil // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(wire.MaxFrameBytes)
 	c := newConn(s, ws, gate)
 	if !s.track(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
-		return
+		return nil
 	}
-	defer s.untrack(c)
-	c.serve(r.Context())
+	return c
 }
 
 // Shutdown tells every connection to reconnect elsewhere (close 1001) after
@@ -140,30 +161,23 @@ func (s *Server) rebind(c *conn, sessionID string) {
 
 func (s *Server) bindLocked(c *conn, sessionID string) {
 	c.sessionID = sessionID
-	set := s.bySession[sessionID]
-	if set == nil {
-		set = make(map[*conn]struct{})
-		s.bySession[sessionID] = set
-	}
-	set[c] = struct{}{}
+	s.bySession[sessionID] = append(s.bySession[sessionID], c)
 }
 
 func (s *Server) unbindLocked(c *conn, sessionID string) {
-	set := s.bySession[sessionID]
-	delete(set, c)
-	if len(set) == 0 {
+	list := slices.DeleteFunc(s.bySession[sessionID], func(o *conn) bool { return o == c })
+	if len(list) == 0 {
 		delete(s.bySession, sessionID)
+		return
 	}
+	s.bySession[sessionID] = list
 }
 
 // closeSession closes every connection of a revoked session. It is a
 // Sessions.OnRevoke listener and does not block.
 func (s *Server) closeSession(sessionID string) {
 	s.mu.Lock()
-	conns := make([]*conn, 0, len(s.bySession[sessionID]))
-	for c := range s.bySession[sessionID] {
-		conns = append(conns, c)
-	}
+	conns := slices.Clone(s.bySession[sessionID])
 	s.mu.Unlock()
 	for _, c := range conns {
 		c.fail(closeFor(errSessionRevoked))

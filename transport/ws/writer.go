@@ -2,48 +2,47 @@ package ws
 
 import (
 	"context"
-	"time"
 
 	"github.com/coder/websocket"
 )
 
-// writeLoop is the connection's only writer. It coalesces queued frames
-// into one WebSocket message (newline-separated), pings the client, and
-// re-validates the token while the socket is idle, so a revoked or expired
-// session is closed within RevalidateInterval even without traffic.
-func (c *conn) writeLoop(ctx context.Context) {
-	defer close(c.writerDone)
-	ping := time.NewTicker(c.s.cfg.PingInterval)
-	defer ping.Stop()
-	revalidate := time.NewTicker(c.s.cfg.RevalidateInterval)
-	defer revalidate.Stop()
+// writeLoop is the connection's only writer of data and close frames. The
+// send queue starts it when frames arrive on an idle connection (or the
+// connection ends); it coalesces queued frames into WebSocket messages
+// (newline-separated) and exits when the queue is empty, releasing its
+// buffers, so an idle connection costs no goroutine. Pings and idle token
+// re-validation are driven by the server's shared sweeper (sweep.go).
+func (c *conn) writeLoop() {
 	w := &batchWriter{}
 	for {
-		select {
-		case <-ctx.Done():
-			_ = c.ws.CloseNow()
+		if c.queue.isClosed() {
+			c.finish(w)
+			close(c.writerDone)
 			return
-		case <-c.done:
-			c.finish(ctx, w)
-			return
-		case <-c.queue.ready:
-			if err := c.flush(ctx, w); err != nil {
-				c.end(ending{closing: closing{label: "write_failed"}, abort: true})
+		}
+		if c.queue.empty() {
+			if c.queue.park() {
+				return
 			}
-		case <-ping.C:
-			go c.ping(ctx)
-		case <-revalidate.C:
-			c.checkToken(ctx)
+			continue
+		}
+		if err := c.flush(c.ctx, w); err != nil {
+			c.end(ending{closing: closing{label: "write_failed"}, abort: true})
 		}
 	}
 }
 
 // finish writes the close frame. A graceful ending (server shutdown) first
 // flushes what is queued; a failure (revocation, slow consumer) does not.
-func (c *conn) finish(ctx context.Context, w *batchWriter) {
+// When the request itself is gone the socket is dropped at once.
+func (c *conn) finish(w *batchWriter) {
 	e := c.why.Load()
+	if c.ctx.Err() != nil {
+		_ = c.ws.CloseNow()
+		return
+	}
 	if e.graceful {
-		_ = c.flush(ctx, w)
+		_ = c.flush(c.ctx, w)
 	}
 	if e.label != "client_closed" && e.label != "shutdown" {
 		c.s.cfg.Metrics.Rejections.With(e.label).Inc()
@@ -81,7 +80,7 @@ func (c *conn) ping(ctx context.Context) {
 }
 
 // batchWriter joins frames into one newline-separated message, reusing its
-// buffers across writes.
+// buffers across the writes of one writer run.
 type batchWriter struct {
 	frames [][]byte
 	buf    []byte

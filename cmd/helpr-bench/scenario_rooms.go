@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/helpr-chat/helpr/transport/wire"
+)
+
+// defaultFrameRate is helpr's default --ws-frame-rate per connection.
+const defaultFrameRate = 20
+
+// room is one conversation: a visitor and an agent connection.
+type room struct {
+	conv    string
+	visitor *peer
+	agent   *peer
+}
+
+// runRooms is `rooms` (and `cluster`, where the visitor and the agent of a
+// conversation connect to different targets): conversations each with a
+// visitor and an agent sending at --rate overall; e2e and ack latency; every
+// stream verified.
+func runRooms(ctx context.Context, r *runner, warn io.Writer) error {
+	cfg := r.cfg
+	r.baseline()
+	t, err := provision(ctx, r.rest[0], cfg.orgEmail, cfg.password, cfg.agentAccounts)
+	if err != nil {
+		return err
+	}
+	perConn := cfg.rate / float64(2*cfg.conversations)
+	if perConn > defaultFrameRate {
+		fmt.Fprintf(warn, "helpr-bench: %.1f messages/s per connection is over helpr's default --ws-frame-rate %d: start the server with a higher one\n", perConn, defaultFrameRate)
+	}
+	rooms := make([]*room, cfg.conversations)
+	r.parallel(ctx, cfg.conversations, cfg.ramp, "setup", func(ctx context.Context, i int) error {
+		rm, err := r.openRoom(ctx, i, t)
+		rooms[i] = rm
+		return err
+	})
+	live := make([]*room, 0, len(rooms))
+	for _, rm := range rooms {
+		if rm != nil {
+			live = append(live, rm)
+		}
+	}
+	r.beginMeasure()
+	r.sendAll(ctx, live)
+	r.endMeasure(r.openPeers())
+	r.drain()
+	members := map[string][]*peer{}
+	for _, rm := range live {
+		members[rm.conv] = []*peer{rm.visitor, rm.agent}
+	}
+	r.finish(members)
+	if acked, delivered := r.m.get(cAcks), r.m.get(cDeliveries); acked != delivered {
+		r.v.fail("count_mismatch", fmt.Sprintf("%d messages acked but %d delivered to the peer", acked, delivered))
+	}
+	return nil
+}
+
+// openRoom connects conversation i's visitor (which starts it) and agent
+// (which joins it). In a cluster they use different targets.
+func (r *runner) openRoom(ctx context.Context, i int, t *tenant) (*room, error) {
+	vt, at := i%len(r.targets), (i+1)%len(r.targets)
+	v, err := r.dialVisitor(ctx, vt, t.WidgetKey)
+	if err != nil {
+		return nil, err
+	}
+	f, err := v.request(ctx, wire.TypeConversationStart, nil)
+	if err != nil {
+		return nil, err
+	}
+	var c wire.Conversation
+	if err := f.Decode(&c); err != nil || c.ID == "" {
+		return nil, fmt.Errorf("conversation.start: no conversation in the answer")
+	}
+	a, err := r.dialAgent(ctx, at, t.Tokens[i%len(t.Tokens)].Access)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.request(ctx, wire.TypeConversationJoin, wire.ConversationJoin{ConversationID: c.ID}); err != nil {
+		return nil, err
+	}
+	return &room{conv: c.ID, visitor: v, agent: a}, nil
+}
+
+// sendAll makes both sides of every room send at their share of --rate
+// for --duration, send times spread evenly.
+func (r *runner) sendAll(ctx context.Context, rooms []*room) {
+	if len(rooms) == 0 {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, r.cfg.duration)
+	defer cancel()
+	senders := 2 * len(rooms)
+	interval := time.Duration(float64(time.Second) * float64(senders) / r.cfg.rate)
+	begin := time.Now()
+	var wg sync.WaitGroup
+	for i, rm := range rooms {
+		for side, p := range []*peer{rm.visitor, rm.agent} {
+			k := 2*i + side
+			offset := interval * time.Duration(k) / time.Duration(senders)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pace(sctx, begin.Add(offset), interval, func() bool { return p.sendMessage(sctx, rm.conv) == nil })
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+// pace calls send at first, then every interval, until ctx ends or send
+// fails. A sender that falls behind does not catch up in a burst.
+func pace(ctx context.Context, first time.Time, interval time.Duration, send func() bool) {
+	next := first
+	for sleepUntil(ctx, next) {
+		if !send() {
+			return
+		}
+		next = next.Add(interval)
+		if now := time.Now(); next.Before(now) {
+			next = now
+		}
+	}
+}

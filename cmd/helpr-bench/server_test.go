@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests drive real `helpr serve` processes built from ../helpr.
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchAsMainEnv) == "1" { // a child run as helpr-bench (floor-server)
+		os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	code := m.Run()
+	stopSharedServer()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// helprBin builds the helpr binary once per test run.
+func helprBin(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "helpr-bench-test-")
+		if buildErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, "helpr"), "../helpr").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build ../helpr: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "helpr")
+}
+
+// helprServer is one running `helpr serve`.
+type helprServer struct {
+	base string
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	done chan struct{}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startHelpr starts `helpr serve` on a free loopback port with the rate
+// limits a load test needs off, and waits for /readyz.
+func startHelpr(t *testing.T, dataDir string, extra ...string) *helprServer {
+	t.Helper()
+	addr := freeLoopbackAddr(t)
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--no-auth-rate-limits",
+		"--ws-frame-rate", "1000", "--ws-frame-burst", "1000"}, extra...)
+	s := &helprServer{base: "http://" + addr, logs: &lockedBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(helprBin(t), args...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(s.base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("helpr exited before it was ready:\n%s", s.logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	s.stop()
+	t.Fatalf("helpr not ready:\n%s", s.logs.String())
+	return nil
+}
+
+// stop ends the server gracefully (idempotent).
+func (s *helprServer) stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+var (
+	sharedMu  sync.Mutex
+	shared    *helprServer
+	sharedDir string
+)
+
+// sharedServer is one helpr server for the tests of this package that do
+// not need their own (stopped in TestMain).
+func sharedServer(t *testing.T) *helprServer {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if shared != nil {
+		return shared
+	}
+	dir, err := os.MkdirTemp("", "helpr-bench-data-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharedDir = dir
+	shared = startHelpr(t, dir)
+	return shared
+}
+
+func stopSharedServer() {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if shared != nil {
+		shared.stop()
+	}
+	if sharedDir != "" {
+		_ = os.RemoveAll(sharedDir)
+	}
+}
