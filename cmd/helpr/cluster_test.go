@@ -15,8 +15,9 @@ import (
 // revocationBound is the documented bound for a revocation on one node to
 // close the session's sockets on every other node (README "Running a
 // cluster"): Redis pub/sub normally delivers in milliseconds; a lost
-// message is covered by the 30 s cache age plus the 10 s idle re-check.
-const revocationBound = 40 * time.Second
+// message is covered by the 30 s cache age plus the idle re-check (at
+// least every 12.5 s).
+const revocationBound = 45 * time.Second
 
 // Three real `helpr serve` processes share one Redis and one MongoDB-wire
 // server. A visitor on node 1 and an agent on node 2 chat as on one node;
