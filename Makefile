@@ -11,7 +11,7 @@ PKGS      := ./...
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
 run: ## Start helpr on the embedded store (data in ./data, http://127.0.0.1:8080); extra flags in RUN_FLAGS
@@ -23,8 +23,9 @@ build: ## Build the helpr and helpr-bench binaries into ./bin
 	$(GO) build -o bin/helpr-bench ./cmd/helpr-bench
 
 .PHONY: testdeps
-testdeps: ## Install the services tests use (Debian's redis-server), idempotently
+testdeps: ## Install what tests use (redis-server, chromium, the widget's npm packages), idempotently
 	@bash scripts/test-deps.sh
+	@bash scripts/browser-deps.sh
 
 .PHONY: test
 test: testdeps ## Run every test with the race detector (what CI runs); starts its own Redis and MongoDB-wire servers
@@ -32,7 +33,16 @@ test: testdeps ## Run every test with the race detector (what CI runs); starts i
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	cd internal/testsvc/ferretdb && $(GO) vet ./...
+	cd widget && node build.mjs --check
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+.PHONY: widget
+widget: ## Rebuild the widget and console into widget/dist (Node and npm; fails over the size budgets)
+	cd widget && npm ci --no-audit --no-fund && node build.mjs
+
+.PHONY: widget-check
+widget-check: widget ## Fail if the committed widget/dist differs from a fresh build of widget/src
+	@git diff --exit-code --stat -- widget/dist || { echo "widget/dist is stale: run make widget and commit it"; exit 1; }
 
 .PHONY: lint
 lint: ## go vet, staticcheck and govulncheck (the latter two are fetched through the module proxy)

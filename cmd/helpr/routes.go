@@ -20,8 +20,24 @@ func (a *app) routes(rest, metricsHandler http.Handler, m *metrics.Helpr) http.H
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", metricsHandler)
-	mux.Handle("/", http.FileServerFS(widget.Assets()))
-	return a.logRequests(mux, m)
+	a.mountWeb(mux)
+	return a.logRequests(securityHeaders(mux, a.cfg.TLSCert != ""), m)
+}
+
+// mountWeb adds the front end: the widget loader and iframe, the console, the
+// demo and index pages. The assets are embedded, so loading them fails only
+// on a broken build; then the front end answers 500 and the API still works.
+func (a *app) mountWeb(mux *http.ServeMux) {
+	origin, _ := publicOrigin(a.cfg.PublicURL) // validated with the config
+	w, err := newWeb(widget.Assets(), a.store, origin, a.log)
+	if err != nil {
+		a.log.Error().Err(err).Msg("front end unavailable")
+		mux.HandleFunc("GET /", func(rw http.ResponseWriter, r *http.Request) {
+			httpx.WriteError(rw, http.StatusInternalServerError, "internal", "the front end is unavailable")
+		})
+		return
+	}
+	w.mount(mux)
 }
 
 // ready reports whether the store answers.

@@ -142,6 +142,7 @@ func (a *API) routes(r *router) {
 
 	r.handle("POST", "/visitor/sessions", a.handleVisitorSession)
 	r.handle("OPTIONS", "/visitor/sessions", a.handleVisitorPreflight)
+	r.handle("GET", "/visitor/session", a.handleVisitorProbe)
 
 	r.handle("GET", "/visitors", a.authed(a.agentOnly(a.handleFindVisitors)))
 	r.handle("GET", "/visitors/{id}", a.authed(a.agentOnly(a.handleGetVisitor)))
@@ -151,6 +152,7 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations", a.authed(a.handleListConversations))
 	r.handle("GET", "/conversations/{id}", a.authed(a.handleGetConversation))
 	r.handle("GET", "/conversations/{id}/messages", a.authed(a.handleListMessages))
+	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
 	r.fallback()
 }

@@ -45,12 +45,15 @@ func (a *API) authed(h authedFunc) handlerFunc {
 }
 
 // requestToken returns the bearer token, or else the access cookie's value
-// with fromCookie set.
+// (else the visitor cookie's: the widget iframe) with fromCookie set.
 func (a *API) requestToken(r *http.Request) (token string, fromCookie bool) {
 	if tok, ok := httpx.BearerToken(r); ok {
 		return tok, false
 	}
 	if tok, ok := httpx.CookieToken(r, httpx.CookieName(httpx.AccessCookie, a.cfg.SecureCookies)); ok {
+		return tok, true
+	}
+	if tok, ok := httpx.CookieToken(r, VisitorCookie); ok {
 		return tok, true
 	}
 	return "", false

@@ -89,7 +89,11 @@ func (a *API) handleLogout(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	a.audit(r, storage.AuditEvent{OrgID: c.OrgID, ActorKind: c.Kind, ActorID: c.SubjectID,
 		Action: "auth.logout", TargetID: c.SessionID})
-	a.clearCookies(w)
+	if c.isAgent() {
+		a.clearCookies(w)
+	} else {
+		clearVisitorCookie(w)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -76,12 +76,13 @@ func publishableKey(r *http.Request, body string) (string, *httpx.Error) {
 	return key, nil
 }
 
-// allowCORS admits requests without an Origin (server-side clients) and
+// allowCORS admits requests without an Origin (server-side clients), the
+// hub's own origin (the widget iframe; same-origin, so no CORS header) and
 // browser requests whose Origin is exactly one of the widget's; for those it
 // sets Access-Control-Allow-Origin. Any other Origin is forbidden.
 func (a *API) allowCORS(w http.ResponseWriter, r *http.Request, wg storage.Widget) error {
 	origins := r.Header.Values("Origin")
-	if len(origins) == 0 {
+	if len(origins) == 0 || httpx.SameOrigin(r, a.cfg.PublicOrigin) {
 		return nil
 	}
 	if len(origins) != 1 || !originAllowed(origins[0], wg.AllowedOrigins) {
@@ -134,11 +135,11 @@ func (a *API) visitorFor(r *http.Request, wg storage.Widget, fields storage.Visi
 	return v, nil
 }
 
-// resumable returns the visitor named by the request's bearer token when it
-// is a valid visitor token of widget wg and the visitor is not erased. A rejected token is not an error:
+// resumable returns the visitor named by the request's bearer token (else
+// its visitor cookie) when it is a valid visitor token of widget wg and the visitor is not erased. A rejected token is not an error:
 // the caller starts a new visitor.
 func (a *API) resumable(r *http.Request, wg storage.Widget) (storage.Visitor, bool, error) {
-	tok, ok := httpx.BearerToken(r)
+	tok, ok := visitorToken(r)
 	if !ok {
 		return storage.Visitor{}, false, nil
 	}
@@ -181,8 +182,10 @@ func (a *API) startVisitorSession(w http.ResponseWriter, r *http.Request, v stor
 	if err != nil {
 		return fmt.Errorf("start visitor session: %w", err)
 	}
+	ttl := issued.AccessExpiresAt.Sub(a.now())
+	setVisitorCookie(w, issued.AccessToken, ttl)
 	httpx.WriteJSON(w, http.StatusCreated, visitorSessionResponse{Visitor: visitorRef{ID: v.ID},
-		Token: issued.AccessToken, ExpiresIn: seconds(issued.AccessExpiresAt.Sub(a.now()))})
+		Token: issued.AccessToken, ExpiresIn: seconds(ttl)})
 	return nil
 }
 

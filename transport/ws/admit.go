@@ -10,6 +10,10 @@ import (
 	"github.com/helpr-chat/helpr/transport/httpx"
 )
 
+// VisitorCookie is the widget iframe's visitor session cookie, set by the
+// REST visitor session endpoint (transport/api.VisitorCookie).
+const VisitorCookie = "__Host-helpr_visitor"
+
 // gate is what the pre-upgrade checks learned about a connection.
 type gate struct {
 	origin string          // "" for non-browser clients
@@ -26,7 +30,9 @@ type gate struct {
 //     of that widget's allowed origins, exactly;
 //   - any other browser must come from the server's own origin;
 //   - a token in the Authorization header (any client) or, for browsers
-//     only, in the access cookie is validated now.
+//     only, in a cookie is validated now: the visitor cookie when the widget
+//     iframe (a key and the server's own Origin) connects, else the access
+//     cookie. A client without Origin is never authenticated by cookie.
 func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
 	g := gate{origin: r.Header.Get("Origin")}
 	if key := r.URL.Query().Get("key"); key != "" {
@@ -43,6 +49,10 @@ func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
 		return g, &httpx.Error{Status: http.StatusForbidden, Code: "forbidden_origin", Message: "this origin may not open a chat connection"}
 	}
 	token, ok := httpx.BearerToken(r)
+	if !ok && g.widget != nil && g.origin != "" && g.origin == s.cfg.PublicOrigin {
+		// The widget iframe runs on the hub's own origin: its visitor cookie.
+		token, ok = httpx.CookieToken(r, VisitorCookie)
+	}
 	if !ok && g.origin != "" {
 		token, ok = httpx.CookieToken(r, httpx.CookieName(httpx.AccessCookie, s.cfg.SecureCookies))
 	}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpr-chat/helpr/client"
+	"github.com/helpr-chat/helpr/transport/wire"
+	"github.com/helpr-chat/helpr/widget"
+)
+
+// chromiumPath is Debian's chromium, the only browser the tests drive.
+const chromiumPath = "/usr/bin/chromium"
+
+// hostPage is a customer's page on another site than the hub: it embeds the
+// widget with the snippet the console shows and has its own working button.
+// Its inline script is the host's own, not helpr's.
+var hostPage = template.Must(template.New("host").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Host shop</title></head>
+<body>
+<h1>Host shop</h1>
+<label>Card number <input id="host-card" value="4111 1111 1111 1111"></label>
+<button id="host-button" type="button">Buy</button>
+<p id="host-output"></p>
+<script>
+document.getElementById("host-button").addEventListener("click", function () {
+  document.getElementById("host-output").textContent = "clicked";
+});
+</script>
+<script src="{{.Hub}}/widget.js" data-key="{{.Key}}" async></script>
+</body></html>`))
+
+// browserDeps returns what the browser test needs, or why it cannot run:
+// Debian's chromium, node, playwright-core in widget/node_modules and the
+// built widget and console.
+func browserDeps(t *testing.T) (node, widgetDir string, missing string) {
+	t.Helper()
+	widgetDir, err := filepath.Abs(filepath.Join("..", "..", "widget"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		return "", "", chromiumPath + " (run scripts/browser-deps.sh)"
+	}
+	node, err = exec.LookPath("node")
+	if err != nil {
+		return "", "", "node (run scripts/browser-deps.sh)"
+	}
+	if _, err := os.Stat(filepath.Join(widgetDir, "node_modules", "playwright-core")); err != nil {
+		return "", "", "widget/node_modules/playwright-core (run scripts/browser-deps.sh)"
+	}
+	for _, f := range []string{"widget.js", "frame.html", "frame.js", "console.html", "console.js"} {
+		if _, err := fs.Stat(widget.Assets(), f); err != nil {
+			return "", "", "widget/dist/" + f + " (run make widget)"
+		}
+	}
+	return node, widgetDir, ""
+}
+
+// TestBrowser chats from the widget on a host page of another site
+// (127.0.0.1) with an agent in the console of the hub (localhost), in real
+// headless Chromium; see widget/test/browser.mjs for the scenarios.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	nodeBin, widgetDir, missing := browserDeps(t)
+	if missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("browser test needs %s", missing)
+		}
+		t.Skipf("browser test needs %s", missing)
+	}
+	// Browsers reach the hub through a proxy the script can cut, like a lost
+	// network; the Go side (and the agent's offline sends) reach it directly.
+	proxyLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyAddr := proxyLn.Addr().String()
+	_ = proxyLn.Close()
+	_, proxyPort, _ := net.SplitHostPort(proxyAddr)
+	hub := "http://localhost:" + proxyPort
+	n := startNode(t, t.TempDir(), "127.0.0.1:0", func(c *Config) { c.PublicURL = hub })
+	proxy := startCutProxy(t, proxyAddr, n.addr())
+
+	hostLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostURL := "http://" + hostLn.Addr().String()
+	tn := n.registerTenant("Acme", "owner@acme.test", hostURL)
+	var demo struct {
+		PublishableKey string `json:"publishable_key"`
+	}
+	if code := n.call("POST", "/rest/v1/widgets", tn.owner.AccessToken, map[string]any{
+		"name": "demo", "allowed_origins": []string{hub},
+	}, &demo); code != http.StatusCreated {
+		t.Fatalf("create demo widget: status %d", code)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = hostPage.Execute(w, struct{ Hub, Key string }{hub, tn.widgetKey})
+	})
+	// Test controls for the script (on the host site, never on the hub).
+	mux.HandleFunc("POST /__net", func(w http.ResponseWriter, r *http.Request) {
+		closed := proxy.setCut(r.URL.Query().Get("cut") == "1")
+		_, _ = fmt.Fprint(w, closed)
+	})
+	mux.HandleFunc("POST /__agent-say", func(w http.ResponseWriter, r *http.Request) {
+		if err := agentSay(r.Context(), n, tn, r.URL.Query().Get("text")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	host := httptest.NewUnstartedServer(mux)
+	host.Listener.Close()
+	host.Listener = hostLn
+	host.Start()
+	t.Cleanup(host.Close)
+
+	artifacts := os.Getenv("HELPR_BROWSER_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = filepath.Join(t.TempDir(), "artifacts")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a deadlock guard only
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(widgetDir, "test", "browser.mjs"))
+	cmd.Dir = widgetDir
+	cmd.Env = append(os.Environ(),
+		"HELPR_HUB_URL="+hub,
+		"HELPR_HOST_URL="+hostURL+"/",
+		"HELPR_AGENT_EMAIL=owner@acme.test",
+		"HELPR_AGENT_PASSWORD=correct horse battery",
+		"HELPR_ARTIFACTS="+artifacts,
+		"HELPR_DEMO_KEY="+demo.PublishableKey,
+		"HELPR_CHROMIUM="+chromiumPath,
+	)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser.mjs (screenshots in %s):\n%s", artifacts, out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v\n%s", err, tail(n.logs.String(), 40))
+	}
+	for _, f := range []string{"visitor-reply.png", "console-conversation.png", "hub-down.png", "demo.png"} {
+		if _, err := os.Stat(filepath.Join(artifacts, f)); err != nil {
+			t.Errorf("screenshot %s missing: %v", f, err)
+		}
+	}
+}
+
+// agentSay sends text as the tenant's owner, straight to the hub (not
+// through the cut proxy), in the newest open conversation.
+func agentSay(ctx context.Context, n *node, tn tenant, text string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", n.base+"/rest/v1/conversations?status=open&limit=1", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tn.owner.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("list conversations: %w", err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Conversations []struct{ ID string } `json:"conversations"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list.Conversations) == 0 {
+		return fmt.Errorf("list conversations: status %d, %d found, %v", resp.StatusCode, len(list.Conversations), err)
+	}
+	conv := list.Conversations[0].ID
+	c, _, err := client.Dial(ctx, n.base, client.Options{Token: tn.owner.AccessToken})
+	if err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	defer c.CloseNow()
+	steps := []struct {
+		typ, ref string
+		data     any
+		want     string
+	}{
+		{wire.TypeConversationJoin, "join", wire.ConversationJoin{ConversationID: conv}, wire.TypeJoined},
+		{wire.TypeMessageSend, "say", wire.MessageSend{ConversationID: conv, ClientID: fmt.Sprintf("say-%d", time.Now().UnixNano()), Text: text}, wire.TypeAck},
+	}
+	for _, s := range steps {
+		if err := c.Send(ctx, s.typ, s.ref, s.data); err != nil {
+			return fmt.Errorf("%s: %w", s.typ, err)
+		}
+		f, err := c.Await(ctx, client.Reply(s.ref))
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.typ, err)
+		}
+		if f.Type != s.want {
+			return fmt.Errorf("%s: got %s %s", s.typ, f.Type, f.Data)
+		}
+	}
+	return nil
+}
+
+// tail returns the last n lines of s, for failure output.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return fmt.Sprintf("last %d server log lines:\n%s", len(lines), strings.Join(lines, "\n"))
+}

@@ -1,0 +1,179 @@
+// REST client for the console. Authentication is entirely by the httpOnly
+// access/refresh cookies the server sets (credentials: 'same-origin'); the
+// console never stores a token. A 401 on an ordinary call triggers one
+// cookie refresh (shared by concurrent callers) and a retry.
+
+/** An agent as GET /rest/v1/agents and /me describe it. */
+export interface Agent {
+  id: string;
+  org_id: string;
+  name: string;
+  email: string;
+  role: "owner" | "admin" | "agent";
+}
+
+/** A conversation's state (REST object and `conversation` frame alike). */
+export interface Conversation {
+  id: string;
+  visitor_id: string;
+  widget_id?: string;
+  assignee_id?: string | null;
+  status: "open" | "closed";
+  last_seq: number;
+  visitor_read_seq: number;
+  agent_read_seq: number;
+  created_at: string;
+  updated_at: string;
+  closed_at?: string | null;
+}
+
+/** A stored message (REST object and `message` frame alike). */
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  client_id?: string;
+  sender_kind: "visitor" | "agent" | "system";
+  sender_id?: string;
+  text: string;
+  created_at: string;
+}
+
+/** A visitor with decrypted details. */
+export interface Visitor {
+  id: string;
+  widget_id: string;
+  name: string;
+  email: string;
+  phone: string;
+  created_at: string;
+  last_seen_at: string;
+  deleted: boolean;
+}
+
+/** A widget and its allowed origins. */
+export interface Widget {
+  id: string;
+  name: string;
+  publishable_key: string;
+  allowed_origins: string[];
+  created_at: string;
+}
+
+/** The token response of login and refresh; only expires_in is kept. */
+export interface Tokens {
+  access_token: string;
+  expires_in: number;
+}
+
+/** A refused request: the REST error body's stable code and human message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const base = "/rest/v1";
+let refreshing: Promise<Tokens | null> | null = null;
+let onSignedOut: () => void = () => {};
+let onRefreshed: (t: Tokens) => void = () => {};
+
+/** Registers what happens when the session is gone and when it is renewed. */
+export function onSession(signedOut: () => void, refreshed: (t: Tokens) => void): void {
+  onSignedOut = signedOut;
+  onRefreshed = refreshed;
+}
+
+async function raw(method: string, path: string, body?: unknown): Promise<Response> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+  if (body !== undefined) {
+    init.headers = { "Content-Type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  return fetch(base + path, init);
+}
+
+async function parse<T>(res: Response): Promise<T> {
+  if (res.status === 204) return undefined as T;
+  let payload: unknown = null;
+  try {
+    payload = await res.json();
+  } catch {
+    payload = null;
+  }
+  if (!res.ok) {
+    const e = (payload as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, e?.code ?? "http_" + res.status, e?.message ?? res.statusText);
+  }
+  return payload as T;
+}
+
+/** Calls the API; a 401 refreshes the session once and retries. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res = await raw(method, path, body);
+  if (res.status === 401) {
+    const t = await refresh();
+    if (!t) {
+      onSignedOut();
+      throw new ApiError(401, "unauthorized", "signed out");
+    }
+    res = await raw(method, path, body);
+  }
+  return parse<T>(res);
+}
+
+/** Renews the session with the refresh cookie; null when it cannot be renewed. */
+export function refresh(): Promise<Tokens | null> {
+  if (!refreshing) {
+    refreshing = (async () => {
+      try {
+        const res = await raw("POST", "/auth/refresh");
+        if (!res.ok) return null;
+        const t = await parse<Tokens>(res);
+        onRefreshed(t);
+        return t;
+      } catch {
+        return null;
+      } finally {
+        refreshing = null;
+      }
+    })();
+  }
+  return refreshing;
+}
+
+/** Signs in; the server sets the cookies. */
+export async function login(email: string, password: string, rememberMe: boolean): Promise<Tokens> {
+  const res = await raw("POST", "/auth/login", { email, password, remember_me: rememberMe });
+  return parse<Tokens>(res);
+}
+
+/** Signs out: the server revokes the session and clears the cookies. */
+export async function logout(): Promise<void> {
+  const res = await raw("POST", "/auth/logout");
+  if (!res.ok && res.status !== 401) await parse<void>(res);
+}
+
+/** Describes the signed-in agent, or null when there is no usable session. */
+export async function me(): Promise<Agent | null> {
+  let res = await raw("GET", "/me");
+  if (res.status === 401) {
+    if (!(await refresh())) return null;
+    res = await raw("GET", "/me");
+  }
+  if (res.status === 401) return null;
+  const m = await parse<Agent & { kind: string }>(res);
+  return m.kind === "agent" ? m : null;
+}
+
+/** Query string from defined parameters. */
+export function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
