@@ -134,8 +134,11 @@ func TestBrowser(t *testing.T) {
 	t.Cleanup(host.Close)
 
 	artifacts := os.Getenv("HELPR_BROWSER_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = filepath.Join(t.TempDir(), "artifacts")
+	if artifacts == "" { // kept after the run (git-ignored), for people and CI to look at
+		artifacts = filepath.Join(widgetDir, "test", "artifacts")
+	}
+	if abs, err := filepath.Abs(artifacts); err == nil {
+		artifacts = abs // the script runs in another directory
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a deadlock guard only
 	defer cancel()
