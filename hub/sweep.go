@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,9 @@ type sweeper struct {
 	rooms int           // rooms with members
 	stop  chan struct{} // closes the running loop; nil when none runs
 	kick  chan struct{} // asks the loop for a pass now (capacity 1)
+	// announce asks the next pass to re-publish each room's newest
+	// stored message (after a broker reconnection).
+	announce atomic.Bool
 }
 
 // sweepAdd counts a room that got its first member; the first starts the
@@ -60,8 +64,14 @@ func (h *Hub) sweepRemove() {
 	}
 }
 
-// resync asks for a sweep pass now: the broker lost payloads.
+// resync asks for a sweep pass now: the broker lost payloads. Besides
+// catching up, that pass announces to the other nodes the newest stored
+// message of each room with local members: a publish this node lost while
+// its broker was away happened before this call, so the announcement
+// reveals it to nodes that had already caught up, and they fill the gap
+// from the store.
 func (h *Hub) resync() {
+	h.sweeper.announce.Store(true)
 	select {
 	case h.sweeper.kick <- struct{}{}:
 	default: // a pass is already due
@@ -91,6 +101,7 @@ func (h *Hub) sweepLoop(stop <-chan struct{}) {
 // subscription and checks every such conversation room against the store,
 // one read each, stopping early when stop closes.
 func (h *Hub) sweepOnce(stop <-chan struct{}) {
+	announce := h.sweeper.announce.Swap(false)
 	for _, r := range h.occupiedRooms() {
 		select {
 		case <-stop:
@@ -98,10 +109,31 @@ func (h *Hub) sweepOnce(stop <-chan struct{}) {
 		default:
 		}
 		h.resubscribe(r)
-		if r.conversationID != "" {
-			h.sweepRoom(r)
+		if r.conversationID == "" {
+			continue
+		}
+		if last := h.sweepRoom(r); announce && last > 0 {
+			h.announceLast(r, last)
 		}
 	}
+}
+
+// announceLast re-publishes r's message with sequence last to the other
+// nodes, which drop it as a duplicate or fill the gap it reveals.
+func (h *Hub) announceLast(r *room, last int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	msgs, err := h.store.ListMessages(ctx, r.orgID, r.conversationID, last-1, 1)
+	if err != nil || len(msgs) == 0 {
+		h.report(fmt.Errorf("announce %s: %v", r.conversationID, err))
+		return
+	}
+	f, err := h.messageFrame(&msgs[0])
+	if err != nil {
+		h.report(err)
+		return
+	}
+	h.forward(ctx, r.channel, f)
 }
 
 // resubscribe retries the broker subscription of a room with members that
@@ -114,18 +146,20 @@ func (h *Hub) resubscribe(r *room) {
 	}
 }
 
-// sweepRoom reveals r's stored last sequence to its ordering.
-func (h *Hub) sweepRoom(r *room) {
+// sweepRoom reveals r's stored last sequence to its ordering and returns
+// it (0 when it could not be read).
+func (h *Hub) sweepRoom(r *room) int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	c, err := h.store.GetConversation(ctx, r.orgID, r.conversationID)
 	if err != nil {
 		h.report(fmt.Errorf("sweep %s: %w", r.conversationID, err))
-		return
+		return 0
 	}
 	r.order.mu.Lock()
 	defer r.order.mu.Unlock()
 	h.revealLocked(r, c.LastSeq)
+	return c.LastSeq
 }
 
 // occupiedRooms lists this node's rooms with local members.
