@@ -71,6 +71,11 @@ type WidgetStore interface {
 	GetWidgetByKey(ctx context.Context, publishableKey string) (Widget, error)
 	// ListWidgets returns the organisation's widgets ordered by creation.
 	ListWidgets(ctx context.Context, orgID string) ([]Widget, error)
+	// UpdateWidget replaces the name, allowed origins, pre-chat modes and
+	// offline message of widget w.ID of organisation w.OrgID (its key and
+	// creation time stay). ErrNotFound when no such widget exists in that
+	// organisation.
+	UpdateWidget(ctx context.Context, w Widget) error
 }
 
 // VisitorStore keeps visitors.

@@ -77,7 +77,42 @@ type Widget struct {
 	Name           string
 	PublishableKey string // "pk_…", unique across organisations
 	AllowedOrigins []string
+	Prechat        PrechatFields
+	OfflineMessage string // shown when no agent is online; "" means the product's default text
 	CreatedAt      time.Time
+}
+
+// FieldMode says how a widget's pre-chat form treats one field.
+type FieldMode string
+
+// The field modes. The empty FieldMode means the field's default (see
+// PrechatFields).
+const (
+	FieldRequired FieldMode = "required"
+	FieldOptional FieldMode = "optional"
+	FieldHidden   FieldMode = "hidden"
+)
+
+// PrechatFields configures a widget's pre-chat form. An empty mode means the
+// default: name required, email optional, phone optional (see Effective).
+type PrechatFields struct {
+	Name, Email, Phone FieldMode
+}
+
+// Effective returns p with every empty mode replaced by its default.
+func (p PrechatFields) Effective() PrechatFields {
+	return PrechatFields{
+		Name:  orMode(p.Name, FieldRequired),
+		Email: orMode(p.Email, FieldOptional),
+		Phone: orMode(p.Phone, FieldOptional),
+	}
+}
+
+func orMode(m, def FieldMode) FieldMode {
+	if m == "" {
+		return def
+	}
+	return m
 }
 
 // Visitor is a person chatting through a widget. Name, Email and Phone are

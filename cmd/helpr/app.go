@@ -122,7 +122,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
-		Privacy: store,
+		Privacy: store, Presence: hubPresence{h},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rest api: %w", err)
@@ -130,6 +130,22 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	a := &app{cfg: cfg, log: log, store: raw, cluster: cl, sessions: sessions, hub: h, ws: wsrv}
 	a.handler = a.routes(rest.Handler(), reg.Handler(), m)
 	return a, nil
+}
+
+// hubPresence tells the REST API whether an organisation has an agent
+// online, from the hub's (cluster-wide) presence.
+type hubPresence struct{ h *hub.Hub }
+
+var _ api.Presence = hubPresence{}
+
+// AgentsOnline reports whether any agent of orgID has status online.
+func (p hubPresence) AgentsOnline(orgID string) bool {
+	for _, a := range p.h.Presence(orgID) {
+		if a.SubjectKind == storage.SubjectAgent && a.Status == hub.PresenceOnline {
+			return true
+		}
+	}
+	return false
 }
 
 // serve answers on ln until ctx ends, then shuts down gracefully: it stops

@@ -16,6 +16,10 @@ type widgetDoc struct {
 	Name           string    `bson:"name"`
 	PublishableKey string    `bson:"publishable_key"` // unique
 	AllowedOrigins []string  `bson:"allowed_origins,omitempty"`
+	PrechatName    string    `bson:"prechat_name,omitempty"` // a storage.FieldMode; "" = default
+	PrechatEmail   string    `bson:"prechat_email,omitempty"`
+	PrechatPhone   string    `bson:"prechat_phone,omitempty"`
+	OfflineMessage string    `bson:"offline_message,omitempty"`
 	CreatedAt      time.Time `bson:"created_at,omitempty"`
 	Ins            int64     `bson:"ins"`
 }
@@ -23,8 +27,14 @@ type widgetDoc struct {
 func (d widgetDoc) org() string { return d.OrgID }
 
 func (d widgetDoc) widget() storage.Widget {
+	origins := d.AllowedOrigins
+	if len(origins) == 0 {
+		origins = nil // an update stores an empty array; a created widget none
+	}
 	return storage.Widget{ID: d.ID, OrgID: d.OrgID, Name: d.Name, PublishableKey: d.PublishableKey,
-		AllowedOrigins: d.AllowedOrigins, CreatedAt: utc(d.CreatedAt)}
+		AllowedOrigins: origins, OfflineMessage: d.OfflineMessage, CreatedAt: utc(d.CreatedAt),
+		Prechat: storage.PrechatFields{Name: storage.FieldMode(d.PrechatName),
+			Email: storage.FieldMode(d.PrechatEmail), Phone: storage.FieldMode(d.PrechatPhone)}}
 }
 
 // CreateWidget stores a widget. ErrConflict on a duplicate publishable key
@@ -36,9 +46,35 @@ func (s *Store) CreateWidget(ctx context.Context, w storage.Widget) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	doc := widgetDoc{ID: w.ID, OrgID: w.OrgID, Name: w.Name, PublishableKey: w.PublishableKey,
-		AllowedOrigins: w.AllowedOrigins, CreatedAt: w.CreatedAt, Ins: nextIns()}
+		AllowedOrigins: w.AllowedOrigins, PrechatName: string(w.Prechat.Name),
+		PrechatEmail: string(w.Prechat.Email), PrechatPhone: string(w.Prechat.Phone),
+		OfflineMessage: w.OfflineMessage, CreatedAt: w.CreatedAt, Ins: nextIns()}
 	if _, err := s.coll(collWidgets).InsertOne(ctx, doc); err != nil {
 		return fmt.Errorf("create widget %s: %w", w.ID, translate(err))
+	}
+	return nil
+}
+
+// UpdateWidget replaces the widget's name, allowed origins, pre-chat modes
+// and offline message. ErrNotFound when w.OrgID has no widget w.ID.
+func (s *Store) UpdateWidget(ctx context.Context, w storage.Widget) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	origins := w.AllowedOrigins
+	if origins == nil {
+		origins = []string{}
+	}
+	filter := bson.D{{Key: "_id", Value: w.ID}, {Key: "org_id", Value: w.OrgID}}
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "name", Value: w.Name},
+		{Key: "allowed_origins", Value: origins},
+		{Key: "prechat_name", Value: string(w.Prechat.Name)},
+		{Key: "prechat_email", Value: string(w.Prechat.Email)},
+		{Key: "prechat_phone", Value: string(w.Prechat.Phone)},
+		{Key: "offline_message", Value: w.OfflineMessage},
+	}}}
+	if err := updateOne(ctx, s.coll(collWidgets), filter, update); err != nil {
+		return fmt.Errorf("update widget %s: %w", w.ID, err)
 	}
 	return nil
 }

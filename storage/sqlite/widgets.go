@@ -7,11 +7,14 @@ import (
 	"github.com/helpr-chat/helpr/storage"
 )
 
-const widgetCols = "id, org_id, name, publishable_key, allowed_origins, created_at"
+const widgetCols = "id, org_id, name, publishable_key, allowed_origins, " +
+	"prechat_name, prechat_email, prechat_phone, offline_message, created_at"
 
 func scanWidget(sc scanner) (storage.Widget, error) {
 	var w storage.Widget
-	err := sc.Scan(&w.ID, &w.OrgID, &w.Name, &w.PublishableKey, origins{&w.AllowedOrigins}, at(&w.CreatedAt))
+	p := &w.Prechat
+	err := sc.Scan(&w.ID, &w.OrgID, &w.Name, &w.PublishableKey, origins{&w.AllowedOrigins},
+		&p.Name, &p.Email, &p.Phone, &w.OfflineMessage, at(&w.CreatedAt))
 	return w, translate(err)
 }
 
@@ -25,10 +28,30 @@ func (s *Store) CreateWidget(ctx context.Context, w storage.Widget) error {
 	if err != nil {
 		return fmt.Errorf("create widget %s: %w", w.ID, err)
 	}
-	const q = "INSERT INTO widgets (" + widgetCols + ") VALUES (?, ?, ?, ?, ?, ?)"
-	_, err = s.w.ExecContext(ctx, q, w.ID, w.OrgID, w.Name, w.PublishableKey, enc, ms(w.CreatedAt))
+	const q = "INSERT INTO widgets (" + widgetCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	p := w.Prechat
+	_, err = s.w.ExecContext(ctx, q, w.ID, w.OrgID, w.Name, w.PublishableKey, enc,
+		string(p.Name), string(p.Email), string(p.Phone), w.OfflineMessage, ms(w.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create widget %s: %w", w.ID, translate(err))
+	}
+	return nil
+}
+
+// UpdateWidget replaces the widget's name, allowed origins, pre-chat modes
+// and offline message. ErrNotFound when w.OrgID has no widget w.ID.
+func (s *Store) UpdateWidget(ctx context.Context, w storage.Widget) error {
+	enc, err := encodeOrigins(w.AllowedOrigins)
+	if err != nil {
+		return fmt.Errorf("update widget %s: %w", w.ID, err)
+	}
+	const q = "UPDATE widgets SET name = ?, allowed_origins = ?, prechat_name = ?, prechat_email = ?, " +
+		"prechat_phone = ?, offline_message = ? WHERE id = ? AND org_id = ?"
+	p := w.Prechat
+	err = s.execOne(ctx, q, w.Name, enc, string(p.Name), string(p.Email), string(p.Phone),
+		w.OfflineMessage, w.ID, w.OrgID)
+	if err != nil {
+		return fmt.Errorf("update widget %s: %w", w.ID, err)
 	}
 	return nil
 }

@@ -64,6 +64,9 @@ type Config struct {
 	// Metrics, when set, counts authentication failures by reason
 	// (helpr_auth_failures_total). HTTP request counts are the server's job.
 	Metrics *metrics.Helpr
+	// Presence answers whether an organisation has an agent online, for the
+	// widget config endpoint. Nil means unknown: agents_online is true.
+	Presence Presence
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -139,6 +142,8 @@ func (a *API) routes(r *router) {
 
 	r.handle("POST", "/widgets", a.authed(a.manager(a.handleCreateWidget)))
 	r.handle("GET", "/widgets", a.authed(a.agentOnly(a.handleListWidgets)))
+	r.handle("PATCH", "/widgets/{id}", a.authed(a.manager(a.handleUpdateWidget)))
+	r.handle("GET", "/widget/config", a.handleWidgetConfig)
 
 	r.handle("POST", "/visitor/sessions", a.handleVisitorSession)
 	r.handle("OPTIONS", "/visitor/sessions", a.handleVisitorPreflight)

@@ -26,11 +26,13 @@ func viewAgent(a storage.Agent) agentView {
 }
 
 type widgetView struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	PublishableKey string    `json:"publishable_key"`
-	AllowedOrigins []string  `json:"allowed_origins"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             string      `json:"id"`
+	Name           string      `json:"name"`
+	PublishableKey string      `json:"publishable_key"`
+	AllowedOrigins []string    `json:"allowed_origins"`
+	Prechat        prechatView `json:"prechat"`         // effective modes
+	OfflineMessage string      `json:"offline_message"` // "" = DefaultOfflineMessage
+	CreatedAt      time.Time   `json:"created_at"`
 }
 
 func viewWidget(w storage.Widget) widgetView {
@@ -39,7 +41,8 @@ func viewWidget(w storage.Widget) widgetView {
 		origins = []string{}
 	}
 	return widgetView{ID: w.ID, Name: w.Name, PublishableKey: w.PublishableKey,
-		AllowedOrigins: origins, CreatedAt: w.CreatedAt}
+		AllowedOrigins: origins, Prechat: viewPrechat(w.Prechat), OfflineMessage: w.OfflineMessage,
+		CreatedAt: w.CreatedAt}
 }
 
 type conversationView struct {

@@ -13,8 +13,10 @@ import (
 const maxOrigins = 50
 
 type createWidgetRequest struct {
-	Name           string   `json:"name"`
-	AllowedOrigins []string `json:"allowed_origins"`
+	Name           string          `json:"name"`
+	AllowedOrigins []string        `json:"allowed_origins"`
+	Prechat        *prechatRequest `json:"prechat"`
+	OfflineMessage string          `json:"offline_message"`
 }
 
 // handleCreateWidget creates a widget with a fresh publishable key
@@ -46,24 +48,22 @@ func newWidget(orgID string, req createWidgetRequest) (storage.Widget, error) {
 	if e != nil {
 		return storage.Widget{}, e
 	}
-	if len(req.AllowedOrigins) > maxOrigins {
-		return storage.Widget{}, invalid(fmt.Sprintf("allowed_origins holds at most %d origins", maxOrigins))
+	origins, e := allowedOrigins(req.AllowedOrigins)
+	if e != nil {
+		return storage.Widget{}, e
 	}
-	origins := make([]string, 0, len(req.AllowedOrigins))
-	seen := map[string]bool{}
-	for i, raw := range req.AllowedOrigins {
-		o, err := normOrigin(raw)
-		if err != nil {
-			return storage.Widget{}, invalid(fmt.Sprintf("allowed_origins[%d]: %v", i, err))
-		}
-		if !seen[o] {
-			seen[o] = true
-			origins = append(origins, o)
-		}
+	var prechat storage.PrechatFields
+	if e := applyPrechat(&prechat, req.Prechat); e != nil {
+		return storage.Widget{}, e
+	}
+	offline, e := offlineMessage(req.OfflineMessage)
+	if e != nil {
+		return storage.Widget{}, e
 	}
 	// Publishable keys are public identifiers, not secrets: 128 random bits.
 	return storage.Widget{ID: storage.NewID("wdg"), OrgID: orgID, Name: name,
-		PublishableKey: storage.NewID("pk"), AllowedOrigins: origins}, nil
+		PublishableKey: storage.NewID("pk"), AllowedOrigins: origins, Prechat: prechat,
+		OfflineMessage: offline}, nil
 }
 
 // handleListWidgets lists the organisation's widgets (any agent).

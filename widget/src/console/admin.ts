@@ -1,9 +1,12 @@
-// The management pages: message search, team and roles, widget settings
-// (embed snippet and allowed origins). Rendered as text throughout.
+// The management pages: message search, team and roles, and (in widgets.ts)
+// widget settings. Rendered as text throughout.
 
-import { Agent, ApiError, Message, Widget, call, query } from "./api";
+import { Agent, ApiError, Message, call, query } from "./api";
 import { byId, el, formatTime, replace, show } from "./dom";
 import { isManager, loadAgents, state, visitorName } from "./state";
+import { initWidgets } from "./widgets";
+
+export { showWidgets } from "./widgets";
 
 let openConversation: (id: string) => void = () => {};
 
@@ -18,13 +21,11 @@ export function initAdmin(open: (id: string) => void): void {
     e.preventDefault();
     void addAgent();
   });
-  byId("widget-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    void addWidget();
-  });
+  initWidgets();
 }
 
-function errorText(e: unknown): string {
+/** errorText is the API's message for an ApiError, else a generic one. */
+export function errorText(e: unknown): string {
   return e instanceof ApiError ? e.message : "Something went wrong; try again.";
 }
 
@@ -123,66 +124,8 @@ async function addAgent(): Promise<void> {
   await showTeam();
 }
 
-// --- widgets ---
-
-/** Reloads and renders the widgets page. */
-export async function showWidgets(): Promise<void> {
-  show(byId("widget-form"), isManager());
-  try {
-    const r = await call<{ widgets: Widget[] }>("GET", "/widgets");
-    replace(byId("widget-list"), ...r.widgets.map(widgetCard));
-    if (r.widgets.length === 0) byId("widget-list").appendChild(el("p", { class: "muted" }, "No widget yet."));
-    setText("widget-error", "");
-  } catch (e) {
-    setText("widget-error", errorText(e));
-  }
-}
-
-/** The embed snippet a customer pastes into their site. */
-export function snippet(w: Widget): string {
-  return `<script src="${location.origin}/widget.js" data-key="${w.publishable_key}" async></script>`;
-}
-
-function widgetCard(w: Widget): HTMLElement {
-  const code = el("pre", { class: "snippet", "data-testid": "widget-snippet" }, snippet(w));
-  const copy = el("button", { type: "button", class: "ghost" }, "Copy snippet");
-  copy.addEventListener("click", () => {
-    void navigator.clipboard?.writeText(snippet(w)).then(() => (copy.textContent = "Copied"));
-  });
-  const origins = w.allowed_origins.length
-    ? el("ul", { class: "origins" }, ...w.allowed_origins.map((o) => el("li", {}, o)))
-    : el("p", { class: "muted" }, "No allowed origin: only server-side clients can start sessions.");
-  return el(
-    "section",
-    { class: "card widget", "data-widget-id": w.id, "data-testid": "widget-card" },
-    el("h3", {}, w.name),
-    el("p", {}, "Publishable key: ", el("code", {}, w.publishable_key)),
-    el("h4", {}, "Allowed origins"),
-    origins,
-    el("h4", {}, "Embed snippet"),
-    code,
-    copy,
-  );
-}
-
-async function addWidget(): Promise<void> {
-  const name = byId<HTMLInputElement>("widget-name");
-  const origins = byId<HTMLTextAreaElement>("widget-origins");
-  const list = origins.value
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-  try {
-    await call<Widget>("POST", "/widgets", { name: name.value, allowed_origins: list });
-    name.value = origins.value = "";
-    setText("widget-error", "");
-  } catch (e) {
-    setText("widget-error", errorText(e));
-  }
-  await showWidgets();
-}
-
-function setText(id: string, text: string): void {
+/** setText sets an error line's text and hides it when empty. */
+export function setText(id: string, text: string): void {
   const p = byId(id);
   p.textContent = text;
   show(p, text !== "");

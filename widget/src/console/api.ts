@@ -51,12 +51,24 @@ export interface Visitor {
   deleted: boolean;
 }
 
-/** A widget and its allowed origins. */
+/** How a widget's pre-chat form asks for a field. */
+export type FieldMode = "required" | "optional" | "hidden";
+
+/** A widget's pre-chat fields. */
+export interface Prechat {
+  name: FieldMode;
+  email: FieldMode;
+  phone: FieldMode;
+}
+
+/** A widget, its allowed origins and its visitor-facing settings. */
 export interface Widget {
   id: string;
   name: string;
   publishable_key: string;
   allowed_origins: string[];
+  prechat?: Prechat;
+  offline_message?: string;
   created_at: string;
 }
 

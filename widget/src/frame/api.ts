@@ -93,3 +93,34 @@ export async function assigneeName(conversationID: string): Promise<string> {
 export function getConversation(id: string): Promise<Conversation> {
   return call<Conversation>("GET", "/conversations/" + encodeURIComponent(id));
 }
+
+/** How the pre-chat form asks for a field. */
+export type FieldMode = "required" | "optional" | "hidden";
+
+/** The widget's public settings: GET /rest/v1/widget/config. */
+export interface WidgetConfig {
+  prechat: { name: FieldMode; email: FieldMode; phone: FieldMode };
+  offline_message: string;
+  agents_online: boolean;
+}
+
+/** defaultConfig is used when the settings cannot be read: the classic form, online. */
+export const defaultConfig: WidgetConfig = {
+  prechat: { name: "required", email: "optional", phone: "optional" },
+  offline_message: "",
+  agents_online: true,
+};
+
+/** widgetConfig reads the widget's settings, falling back to defaultConfig. */
+export async function widgetConfig(key: string): Promise<WidgetConfig> {
+  try {
+    const c = await call<Partial<WidgetConfig>>("GET", "/widget/config?key=" + encodeURIComponent(key));
+    return {
+      prechat: { ...defaultConfig.prechat, ...(c.prechat || {}) },
+      offline_message: c.offline_message || "",
+      agents_online: c.agents_online !== false,
+    };
+  } catch {
+    return defaultConfig;
+  }
+}

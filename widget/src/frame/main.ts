@@ -1,7 +1,8 @@
 // The visitor iframe app, served from the hub's origin at /widget/frame.
 // It keeps only the conversation id, the last sequence number and unsent
 // messages in memory; the visitor session is an HttpOnly cookie.
-import { APIError, Conversation, assigneeName, getConversation, me, openConversation, startSession } from "./api";
+import { APIError, Conversation, WidgetConfig, assigneeName, defaultConfig, getConversation, me, openConversation, startSession, widgetConfig } from "./api";
+import { applyPrechat, missingField, offlineValues, prechatValues } from "./forms";
 import { Host } from "./host";
 import { Frame, Socket } from "./socket";
 import { $, Bubble, bubble, place, show, text } from "./ui";
@@ -32,6 +33,8 @@ let typingOn = false;
 let typingTimer = 0;
 let typingHide = 0;
 let socket: Socket | null = null;
+let config: WidgetConfig = defaultConfig;
+let offlineCid = ""; // the client id of the offline form's message
 const seen = new Set<number>();
 const pending = new Map<string, Pending>();
 const mine = new Map<number, Bubble>();
@@ -121,7 +124,7 @@ async function applyConversation(c: Conversation): Promise<void> {
     assignee = "";
     text($("title"), "Chat with us");
     text($("avatar"), "");
-    notice("No agent is available right now. Leave a message and we will reply here as soon as we can.");
+    if ($("thanks").hidden) notice("No agent is available right now. Leave a message and we will reply here as soon as we can.");
     return;
   }
   notice("");
@@ -154,6 +157,7 @@ function onMessage(m: { conversation_id: string; seq: number; client_id?: string
   if (p && m.client_id) {
     pending.delete(m.client_id);
     stored(p.b, m.seq);
+    delivered(m.client_id);
   } else {
     const b = bubble(log, m.sender_kind, m.text, m.seq);
     if (m.sender_kind === "visitor") stored(b, m.seq);
@@ -177,6 +181,15 @@ function onAck(a: { conversation_id: string; client_id: string; seq: number }): 
   pending.delete(a.client_id);
   seen.add(a.seq);
   stored(p.b, a.seq);
+  delivered(a.client_id);
+}
+
+// delivered thanks the visitor once the offline form's message is stored.
+function delivered(cid: string): void {
+  if (!offlineCid || cid !== offlineCid) return;
+  offlineCid = "";
+  notice("");
+  show($("thanks"), true);
 }
 
 function onTyping(t: { conversation_id: string; active: boolean; sender_kind: string }): void {
@@ -227,7 +240,7 @@ function onFrame(f: Frame): void {
   switch (f.type) {
     case "ready":
       joined = false;
-      status("Online");
+      status(config.agents_online || assignee ? "Online" : "Away: we will reply by email");
       void resume();
       break;
     case "conversation":
@@ -279,12 +292,18 @@ function send(): void {
   if (!body || closed) return;
   input.value = "";
   stopTyping();
+  queue(body);
+}
+
+// queue shows a message as sending and sends it once the conversation is joined.
+function queue(body: string): string {
   const cid = clientID();
   const b = bubble(log, "visitor", body, 0);
   b.li.classList.add("pending");
   text(b.meta, "Sending…");
   pending.set(cid, { text: body, b });
   if (joined) sendFrame(cid, body);
+  return cid;
 }
 
 function stopTyping(): void {
@@ -316,16 +335,22 @@ function resetConversation(): void {
   pending.clear();
   log.replaceChildren();
   notice("");
+  offlineCid = "";
+  show($("thanks"), false);
 }
 
+// showForm shows the pre-chat form, or the offline form when no agent is online.
 function showForm(): void {
+  const off = !config.agents_online;
   show($("chat"), false);
-  show($("prechat"), true);
-  status("We usually reply in a few minutes");
+  show($("prechat"), !off);
+  show($("offline"), off);
+  status(off ? "We are away right now" : "We usually reply in a few minutes");
 }
 
 function showChat(): void {
   show($("prechat"), false);
+  show($("offline"), false);
   show($("chat"), true);
   show($("composer"), true);
   show($("newchat"), false);
@@ -366,18 +391,15 @@ function connect(): void {
 
 async function submitForm(ev: Event): Promise<void> {
   ev.preventDefault();
-  const field = (id: string) => $<HTMLInputElement>(id).value;
   const err = $("formerror");
-  show(err, false);
-  if (!field("name").trim()) {
-    text(err, "Please tell us your name.");
-    show(err, true);
-    return;
-  }
+  const missing = missingField(config);
+  text(err, missing);
+  show(err, !!missing);
+  if (missing) return;
   const btn = $<HTMLButtonElement>("start");
   btn.disabled = true;
   try {
-    visitorID = await startSession(key, { name: field("name"), email: field("email"), phone: field("phone") });
+    visitorID = await startSession(key, prechatValues());
     resetConversation();
     wantStart = true;
     showChat();
@@ -392,8 +414,39 @@ async function submitForm(ev: Event): Promise<void> {
   }
 }
 
+// submitOffline starts a session and a conversation with the offline form's
+// message; it waits in the unassigned queue and the visitor is thanked once
+// it is stored.
+async function submitOffline(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const err = $("offerror");
+  const o = offlineValues();
+  const fail = (msg: string) => {
+    text(err, msg);
+    show(err, !!msg);
+  };
+  fail(o.error);
+  if (o.error) return;
+  const btn = $<HTMLButtonElement>("off-send");
+  btn.disabled = true;
+  try {
+    visitorID = await startSession(key, { name: o.name, email: o.email });
+    resetConversation();
+    wantStart = true;
+    showChat();
+    offlineCid = queue(o.body);
+    connect();
+    if (socket?.up()) startConversation();
+  } catch (e) {
+    fail(e instanceof APIError && e.code === "validation_failed" ? e.message : "Could not send your message. Please try again.");
+  } finally {
+    btn.disabled = false;
+  }
+}
+
 async function boot(): Promise<void> {
   $("prechat").addEventListener("submit", (ev) => void submitForm(ev));
+  $("offline").addEventListener("submit", (ev) => void submitOffline(ev));
   $("composer").addEventListener("submit", (ev) => {
     ev.preventDefault();
     send();
@@ -421,7 +474,10 @@ async function boot(): Promise<void> {
     status("This chat is not configured");
     return;
   }
-  visitorID = await me();
+  const [cfg, vid] = await Promise.all([widgetConfig(key), me()]);
+  config = cfg;
+  applyPrechat(cfg);
+  visitorID = vid;
   const conv = visitorID ? await openConversation(visitorID).catch(() => null) : null;
   if (!conv) {
     showForm();
