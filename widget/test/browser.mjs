@@ -78,6 +78,13 @@ async function newPage(name) {
   page.on("pageerror", (e) => page.helpr.errors.push(String(e)));
   page.on("console", (m) => {
     if (/Content Security Policy/i.test(m.text())) page.helpr.errors.push("CSP: " + m.text());
+    // The production widget prints nothing: any console call made from the
+    // loader or the frame script fails the run (browser network notices
+    // carry the resource's URL, not the script's).
+    const src = (m.location() && m.location().url) || "";
+    if (/\/widget\.js(\?|$)|\/widget\/frame\.js(\?|$)/.test(src)) {
+      page.helpr.errors.push(`console output from ${src}: ${m.text()}`);
+    }
   });
   page.on("dialog", (d) => { page.helpr.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   return { ctx, page };
