@@ -316,7 +316,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if g := brokerGoroutines(); len(g) != 0 {
+	if g := settledBrokerGoroutines(); len(g) != 0 {
 		t.Fatalf("broker goroutines still running after Close returned:\n%s", strings.Join(g, "\n\n"))
 	}
 	if err := b.Close(); err != nil {
@@ -356,6 +356,18 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 
 // brokerGoroutines returns the stacks of goroutines running a Broker
 // method.
+// settledBrokerGoroutines is brokerGoroutines once goroutines that are
+// merely returning have gone: Close waits for their last deferred call, not
+// for the runtime to retire them. A goroutine still there after a second
+// is blocked, not exiting.
+func settledBrokerGoroutines() []string {
+	g := brokerGoroutines()
+	for deadline := time.Now().Add(time.Second); len(g) > 0 && time.Now().Before(deadline); g = brokerGoroutines() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return g
+}
+
 func brokerGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
