@@ -1,0 +1,195 @@
+// lib.mjs is the harness shared by helpr's browser scenarios: the
+// environment the Go test sets, the DOM contract (selectors), one headless
+// Debian Chromium, pages that collect errors, and small helpers. The Go test
+// cmd/helpr/browser_test.go starts the hub and a host page on another site
+// and runs browser.mjs, which runs every scenario module.
+//
+// Environment:
+//   HELPR_HUB_URL        the hub, e.g. http://localhost:PORT
+//   HELPR_HOST_URL       a host page embedding the widget, e.g. http://127.0.0.1:PORT2/
+//   HELPR_AGENT_EMAIL    an agent of the widget's organisation…
+//   HELPR_AGENT_PASSWORD …and its password
+//   HELPR_ARTIFACTS      directory for screenshots (created if missing)
+//   HELPR_DEMO_KEY       a widget key allowed on the hub's own origin (for /demo)
+//   HELPR_CHROMIUM       browser binary (default /usr/bin/chromium)
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export const env = (k, d) => {
+  const v = process.env[k] || d;
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+export const hub = env("HELPR_HUB_URL").replace(/\/$/, "");
+export const host = env("HELPR_HOST_URL");
+export const agentEmail = env("HELPR_AGENT_EMAIL");
+export const agentPassword = env("HELPR_AGENT_PASSWORD");
+export const artifacts = env("HELPR_ARTIFACTS");
+export const demoKey = env("HELPR_DEMO_KEY");
+mkdirSync(artifacts, { recursive: true });
+
+// The DOM contract with the widget (loader and iframe) and the console.
+export const sel = {
+  launcher: '[data-helpr="launcher"]',
+  frame: 'iframe[data-helpr="frame"]',
+  prechatName: '[data-testid="prechat-name"]',
+  prechatEmail: '[data-testid="prechat-email"]',
+  prechatSubmit: '[data-testid="prechat-submit"]',
+  composer: '[data-testid="composer-input"]',
+  send: '[data-testid="composer-send"]',
+  messages: '[data-testid="message-list"]',
+  loginEmail: '[data-testid="login-email"]',
+  loginPassword: '[data-testid="login-password"]',
+  loginSubmit: '[data-testid="login-submit"]',
+  inbox: '[data-testid="inbox-view"]',
+  queueAll: '[data-testid="queue-all"]',
+  inboxItem: '[data-testid="inbox-item"]',
+  typing: '[data-testid="typing-indicator"]',
+  frameTyping: '[data-testid="typing"]',
+  readSeen: '[data-testid="read-state"][data-state="seen"]',
+  queueUnassigned: '[data-testid="queue-unassigned"]',
+  offlineForm: '[data-testid="offline-form"]',
+  offlineMessage: '[data-testid="offline-message"]',
+  offlineName: '[data-testid="offline-name"]',
+  offlineEmail: '[data-testid="offline-email"]',
+  offlineText: '[data-testid="offline-text"]',
+  offlineSubmit: '[data-testid="offline-submit"]',
+  offlineThanks: '[data-testid="offline-thanks"]',
+};
+
+export const TIMEOUT = 30_000; // a deadlock guard per step, generous for a loaded 2-core machine
+export const browser = await chromium.launch({
+  executablePath: process.env.HELPR_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+// Host page state the widget must never touch, set before any script runs.
+export const HOST_STATE = { cookie: "host_session=s3cret", local: "host-local", session: "host-session" };
+
+// newPage opens a fresh browser context (its own cookie jar) and collects the
+// page's uncaught errors and dialogs (an XSS would open one).
+export async function newPage(name) {
+  const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  ctx.setDefaultTimeout(TIMEOUT);
+  const page = await ctx.newPage();
+  page.helpr = { name, errors: [], dialogs: [] };
+  page.on("pageerror", (e) => page.helpr.errors.push(String(e)));
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) page.helpr.errors.push("CSP: " + m.text());
+    // The production widget prints nothing: any console call made from the
+    // loader or the frame script fails the run (browser network notices
+    // carry the resource's URL, not the script's).
+    const src = (m.location() && m.location().url) || "";
+    if (/\/widget\.js(\?|$)|\/widget\/frame\.js(\?|$)/.test(src)) {
+      page.helpr.errors.push(`console output from ${src}: ${m.text()}`);
+    }
+  });
+  page.on("dialog", (d) => { page.helpr.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  return { ctx, page };
+}
+
+export async function hostPage(name) {
+  const p = await newPage(name);
+  await p.ctx.addInitScript((s) => {
+    if (window.top === window && location.origin === s.origin && !document.cookie.includes("host_session")) {
+      document.cookie = s.cookie + "; path=/";
+      localStorage.setItem("host", s.local);
+      sessionStorage.setItem("host", s.session);
+    }
+    if (window.top !== window || location.origin !== s.origin) return;
+    // From here on the host page's own code never touches its cookies,
+    // storage or input values: every access counted is the widget's.
+    const seen = (window.__hostAccess = []);
+    const trap = (obj, prop, what) => {
+      for (let o = obj; o; o = Object.getPrototypeOf(o)) {
+        const d = Object.getOwnPropertyDescriptor(o, prop);
+        if (!d) continue;
+        const nd = { configurable: true, enumerable: d.enumerable };
+        if (d.get) nd.get = function () { seen.push(what + " read"); return d.get.call(this); };
+        if (d.set) nd.set = function (v) { seen.push(what + " write"); d.set.call(this, v); };
+        if (d.value) nd.value = function (...a) { seen.push(what); return d.value.apply(this, a); };
+        Object.defineProperty(o, prop, nd);
+        return;
+      }
+    };
+    trap(document, "cookie", "document.cookie");
+    trap(window, "localStorage", "localStorage");
+    trap(window, "sessionStorage", "sessionStorage");
+    trap(HTMLInputElement.prototype, "value", "input.value");
+    trap(HTMLTextAreaElement.prototype, "value", "textarea.value");
+  }, { ...HOST_STATE, origin: new URL(host).origin });
+  return p;
+}
+
+export const shot = (page, file) => page.screenshot({ path: join(artifacts, file), fullPage: false });
+
+// checkInert fails if an injected script ran in any frame of page.
+export async function checkInert(page) {
+  for (const f of page.frames()) {
+    const ran = await f.evaluate(() => window.__xss === 1).catch(() => false);
+    if (ran) throw new Error(`${page.helpr.name}: XSS payload ran in ${f.url()}`);
+  }
+  if (page.helpr.dialogs.length) throw new Error(`${page.helpr.name}: dialogs opened: ${page.helpr.dialogs}`);
+}
+
+// signInAgent opens the console in a fresh context and signs in (the owner
+// by default).
+export async function signInAgent(email = agentEmail, password = agentPassword, name = "agent", base = hub) {
+  const { ctx, page } = await newPage(name);
+  await page.goto(base + "/console");
+  await page.locator(sel.loginEmail).fill(email);
+  await page.locator(sel.loginPassword).fill(password);
+  await page.locator(sel.loginSubmit).click();
+  await page.locator(sel.inbox).waitFor({ state: "visible" });
+  return { ctx, page };
+}
+
+// step logs how long the current scenario has run, so a slow step shows in
+// the output; resetClock starts a scenario's clock.
+let started = Date.now();
+export const resetClock = () => { started = Date.now(); };
+export const step = (label) => console.log(`  ${String(Date.now() - started).padStart(6)} ms  ${label}`);
+
+// control asks the Go test, on the host site, to act on the hub's network.
+export async function control(path) {
+  const res = await fetch(new URL(path, host), { method: "POST" });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`control ${path}: ${res.status} ${body}`);
+  return body;
+}
+
+// checkPageErrors fails if any page collected errors (uncaught exceptions,
+// CSP violations, console output of the production widget).
+export function checkPageErrors(...pages) {
+  for (const p of pages) {
+    if (p.helpr.errors.length) throw new Error(`${p.helpr.name}: page errors: ${p.helpr.errors.join("; ")}`);
+  }
+}
+
+// checkHostState proves the widget left the host page's cookies and storage
+// exactly as the page set them, and put no cookie on the host's site.
+export async function checkHostState(page) {
+  const touched = await page.evaluate(() => window.__hostAccess);
+  if (!Array.isArray(touched)) throw new Error("host page access traps are not installed");
+  if (touched.length) throw new Error(`the widget touched the host page: ${touched.join(", ")}`);
+  const got = await page.evaluate(() => ({
+    cookie: document.cookie,
+    local: JSON.stringify(Object.entries(localStorage)),
+    session: JSON.stringify(Object.entries(sessionStorage)),
+  }));
+  const want = {
+    cookie: HOST_STATE.cookie,
+    local: JSON.stringify([["host", HOST_STATE.local]]),
+    session: JSON.stringify([["host", HOST_STATE.session]]),
+  };
+  for (const k of Object.keys(want)) {
+    if (got[k] !== want[k]) throw new Error(`host ${k} changed: got ${got[k]}, want ${want[k]}`);
+  }
+  const hostName = new URL(host).hostname;
+  const jar = await page.context().cookies(host);
+  const foreign = jar.filter((c) => c.name !== "host_session" && c.domain.replace(/^\./, "") === hostName);
+  if (foreign.length) throw new Error(`cookies set on the host site: ${foreign.map((c) => c.name)}`);
+}
