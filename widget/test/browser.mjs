@@ -5,7 +5,7 @@
 // harness is lib.mjs; each module under scenarios/ exports its scenarios.
 //
 //   HELPR_BROWSER_ONLY=name[,name]   run only these scenarios (development)
-import { browser, step } from "./lib.mjs";
+import { browser, closeContexts, step } from "./lib.mjs";
 import { scenarios as chat } from "./scenarios/chat.mjs";
 import { scenarios as offline } from "./scenarios/offline.mjs";
 
@@ -24,6 +24,8 @@ try {
     } catch (e) {
       failed = true;
       console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+    } finally {
+      await closeContexts(); // nothing a scenario opened outlives it
     }
   }
 } finally {

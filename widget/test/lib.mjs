@@ -69,26 +69,67 @@ export const browser = await chromium.launch({
 // Host page state the widget must never touch, set before any script runs.
 export const HOST_STATE = { cookie: "host_session=s3cret", local: "host-local", session: "host-session" };
 
+// Every console call the widget's own scripts make is marked by the init
+// script below and fails the run: the production loader and frame print
+// nothing. Messages the browser itself prints (a refused connection while
+// the network is cut, attributed to the script that opened the socket) are
+// not console calls and do not count.
+const OWN_CONSOLE = "[helpr-widget-console]";
+
+// trapConsole wraps every console method in every frame of a context; a
+// call whose stack runs through the widget's loader or frame script is
+// re-printed with the marker.
+function trapConsole(marker) {
+  const own = /\/widget(?:\/frame)?\.js[?#:]/;
+  const show = (v) => {
+    if (typeof v === "string") return v;
+    try { return JSON.stringify(v); } catch { return String(v); }
+  };
+  const methods = ["log", "info", "warn", "error", "debug", "trace", "dir", "dirxml", "table", "assert",
+    "count", "countReset", "group", "groupCollapsed", "groupEnd", "time", "timeLog", "timeEnd"];
+  for (const k of methods) {
+    const orig = console[k];
+    if (typeof orig !== "function") continue;
+    const trap = function (...args) {
+      const at = (new Error().stack || "").split("\n").find((l) => own.test(l));
+      const silent = k === "assert" && args[0];
+      if (at && !silent) orig.call(console, `${marker} console.${k} ${at.trim()}: ${args.map(show).join(" ")}`);
+      return orig.apply(console, args);
+    };
+    trap.helprTrap = true;
+    console[k] = trap;
+  }
+}
+
+// Contexts opened by newPage and not yet closed: closeContexts ends them
+// after each scenario, so a failed scenario leaves no agent signed in (an
+// open console keeps its agent online for the scenarios that follow).
+const contexts = new Set();
+
 // newPage opens a fresh browser context (its own cookie jar) and collects the
 // page's uncaught errors and dialogs (an XSS would open one).
 export async function newPage(name) {
   const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  contexts.add(ctx);
+  ctx.on("close", () => contexts.delete(ctx));
   ctx.setDefaultTimeout(TIMEOUT);
+  await ctx.addInitScript(trapConsole, OWN_CONSOLE);
   const page = await ctx.newPage();
   page.helpr = { name, errors: [], dialogs: [] };
   page.on("pageerror", (e) => page.helpr.errors.push(String(e)));
   page.on("console", (m) => {
     if (/Content Security Policy/i.test(m.text())) page.helpr.errors.push("CSP: " + m.text());
-    // The production widget prints nothing: any console call made from the
-    // loader or the frame script fails the run (browser network notices
-    // carry the resource's URL, not the script's).
-    const src = (m.location() && m.location().url) || "";
-    if (/\/widget\.js(\?|$)|\/widget\/frame\.js(\?|$)/.test(src)) {
-      page.helpr.errors.push(`console output from ${src}: ${m.text()}`);
-    }
+    if (m.text().startsWith(OWN_CONSOLE)) page.helpr.errors.push(m.text());
   });
   page.on("dialog", (d) => { page.helpr.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   return { ctx, page };
+}
+
+// closeContexts closes every context still open (after each scenario,
+// whatever its outcome).
+export async function closeContexts() {
+  await Promise.all([...contexts].map((c) => c.close().catch(() => {})));
+  contexts.clear();
 }
 
 export async function hostPage(name) {
@@ -126,11 +167,16 @@ export async function hostPage(name) {
 
 export const shot = (page, file) => page.screenshot({ path: join(artifacts, file), fullPage: false });
 
-// checkInert fails if an injected script ran in any frame of page.
+// checkInert fails if an injected script ran in any frame of page, or if
+// the console trap is missing from the widget's frame (so its silence would
+// prove nothing).
 export async function checkInert(page) {
   for (const f of page.frames()) {
     const ran = await f.evaluate(() => window.__xss === 1).catch(() => false);
     if (ran) throw new Error(`${page.helpr.name}: XSS payload ran in ${f.url()}`);
+    if (!f.url().includes("/widget/frame")) continue;
+    const trapped = await f.evaluate(() => console.log.helprTrap === true && console.error.helprTrap === true);
+    if (!trapped) throw new Error(`${page.helpr.name}: console trap missing in ${f.url()}`);
   }
   if (page.helpr.dialogs.length) throw new Error(`${page.helpr.name}: dialogs opened: ${page.helpr.dialogs}`);
 }
@@ -152,6 +198,25 @@ export async function signInAgent(email = agentEmail, password = agentPassword, 
 let started = Date.now();
 export const resetClock = () => { started = Date.now(); };
 export const step = (label) => console.log(`  ${String(Date.now() - started).padStart(6)} ms  ${label}`);
+
+// agentsOnline reads what the widget reads: whether the organisation has an
+// agent online (GET /rest/v1/widget/config; the demo widget is of the same
+// organisation as the host page's).
+export async function agentsOnline() {
+  const res = await fetch(`${hub}/rest/v1/widget/config?key=${encodeURIComponent(demoKey)}`);
+  if (!res.ok) throw new Error(`widget config: ${res.status} ${await res.text()}`);
+  return (await res.json()).agents_online === true;
+}
+
+// waitAgentsOnline waits until the hub's presence says want: a scenario that
+// needs the offline form (or the pre-chat form) opens the widget only then.
+export async function waitAgentsOnline(want) {
+  const deadline = Date.now() + TIMEOUT;
+  while ((await agentsOnline()) !== want) {
+    if (Date.now() > deadline) throw new Error(`agents_online is still ${!want} after ${TIMEOUT} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 // control asks the Go test, on the host site, to act on the hub's network.
 export async function control(path) {

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import {
   artifacts, checkHostState, checkInert, checkPageErrors, control, demoKey, host, hostPage, hub,
-  newPage, resetClock, sel, shot, signInAgent, step,
+  newPage, resetClock, sel, shot, signInAgent, step, waitAgentsOnline,
 } from "../lib.mjs";
 
 const OFFLINE_NOTE = "We are away until Monday: leave a note and we will write back";
@@ -41,19 +41,17 @@ async function scenarioOffline() {
   await admin.ctx.close();
   step("offline message saved, owner signed out");
 
+  // Presence sees the owner gone once the console's socket has closed: open
+  // the widget only when the hub says no agent is online.
+  await waitAgentsOnline(false);
+  step("hub reports no agent online");
   const visitor = await hostPage("offline-visitor");
   const vp = visitor.page;
   const frame = vp.frameLocator(sel.frame);
   const form = frame.locator(sel.offlineForm);
-  // Presence may take a moment to see the owner gone: reload until it does.
-  for (let i = 0; ; i++) {
-    await vp.goto(host);
-    await vp.locator(sel.launcher).click();
-    await frame.locator(sel.prechatName).or(form).filter({ visible: true }).first().waitFor();
-    if (await form.isVisible()) break;
-    if (i >= 30) throw new Error("no offline form with no agent signed in");
-    await vp.waitForTimeout(500);
-  }
+  await vp.goto(host);
+  await vp.locator(sel.launcher).click();
+  await form.waitFor();
   await frame.locator(sel.offlineMessage).getByText(OFFLINE_NOTE).waitFor();
   await frame.locator(sel.offlineName).fill(OFFLINE_NAME);
   await frame.locator(sel.offlineText).fill(OFFLINE_TEXT);
@@ -77,17 +75,13 @@ async function scenarioOffline() {
 
   // With an agent online the pre-chat form has exactly the configured
   // fields: no phone, and the email is required.
+  await waitAgentsOnline(true);
   const next = await hostPage("prechat-visitor");
   const np = next.page;
   const nf = np.frameLocator(sel.frame);
-  for (let i = 0; ; i++) {
-    await np.goto(host);
-    await np.locator(sel.launcher).click();
-    await nf.locator(sel.prechatName).or(nf.locator(sel.offlineForm)).filter({ visible: true }).first().waitFor();
-    if (await nf.locator(sel.prechatName).isVisible()) break;
-    if (i >= 30) throw new Error("no pre-chat form with an agent signed in");
-    await np.waitForTimeout(500);
-  }
+  await np.goto(host);
+  await np.locator(sel.launcher).click();
+  await nf.locator(sel.prechatName).waitFor();
   if (await nf.locator('[data-testid="prechat-phone"]').count()) throw new Error("hidden phone field is in the pre-chat form");
   await nf.locator(sel.prechatName).fill("Petra");
   await nf.locator(sel.prechatSubmit).click();
