@@ -95,15 +95,25 @@ function mount(script: HTMLScriptElement): void {
   frame.title = "Chat";
   frame.setAttribute("data-helpr", "frame");
   frame.setAttribute("allow", "");
-  // No top navigation, popups or downloads from the chat frame.
-  frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms");
+  // No top navigation or downloads from the chat frame. Links in messages
+  // open in a new tab (rel=noopener), unsandboxed, so the linked site works.
+  frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
   frame.setAttribute("referrerpolicy", "origin");
   style(frame, {
-    position: "fixed", right: "20px", bottom: "88px", width: "370px", height: "560px",
-    "max-width": "calc(100vw - 40px)", "max-height": "calc(100vh - 108px)", border: "0",
-    "border-radius": "12px", "box-shadow": "0 8px 30px rgba(0,0,0,.3)", background: "#fff",
+    position: "fixed", border: "0", "box-shadow": "0 8px 30px rgba(0,0,0,.3)", background: "#fff",
     display: "none", "z-index": Z,
   });
+  // Under 480 px wide the open panel covers the whole viewport and the
+  // launcher hides (the panel's own close button and Escape close it).
+  const small = window.matchMedia("(max-width: 479.98px)");
+  const layout = (): void => {
+    const full = small.matches;
+    style(frame, full
+      ? { top: "0", left: "0", right: "0", bottom: "0", width: "100%", height: "100%", "max-width": "none", "max-height": "none", "border-radius": "0" }
+      : { top: "auto", left: "auto", right: "20px", bottom: "88px", width: "370px", height: "560px",
+        "max-width": "calc(100vw - 40px)", "max-height": "calc(100vh - 108px)", "border-radius": "12px" });
+    style(button, { display: full && open ? "none" : "flex" });
+  };
 
   let open = false;
   let ready = false;
@@ -122,17 +132,28 @@ function mount(script: HTMLScriptElement): void {
   const post = (msg: object): void => {
     if (ready && frame.contentWindow) frame.contentWindow.postMessage(msg, origin);
   };
-  const setOpen = (v: boolean): void => {
+  // setOpen shows or hides the panel; opening moves the focus into it,
+  // closing from inside it (Escape, its close button) back to the launcher.
+  const setOpen = (v: boolean, refocus?: boolean): void => {
     open = v;
     style(frame, { display: v ? "block" : "none" });
+    layout();
     button.setAttribute("aria-expanded", String(v));
     button.setAttribute("aria-label", v ? "Close chat" : "Open chat");
     path.setAttribute("d", v ? CLOSE : CHAT);
     if (v) unread(0);
     post({ helpr: 1, type: open ? "open" : "close" });
+    if (v) frame.focus();
+    else if (refocus) button.focus();
   };
+  layout();
+  if (small.addEventListener) small.addEventListener("change", guard(layout));
+  else small.addListener(guard(layout));
 
   button.addEventListener("click", guard(() => setOpen(!open)));
+  button.addEventListener("keydown", guard((ev: KeyboardEvent) => {
+    if (ev.key === "Escape" && open) setOpen(false, true);
+  }));
   window.addEventListener("message", guard((ev: MessageEvent) => {
     if (ev.origin !== origin || ev.source !== frame.contentWindow) return;
     const d = ev.data as { helpr?: number; type?: string; count?: number } | null;
@@ -144,7 +165,7 @@ function mount(script: HTMLScriptElement): void {
         post({ helpr: 1, type: open ? "open" : "close" });
         break;
       case "close":
-        setOpen(false);
+        setOpen(false, true);
         break;
       case "unread":
         unread(typeof d.count === "number" && d.count > 0 && !open ? Math.min(d.count, 99) : 0);

@@ -79,19 +79,27 @@ export async function openConversation(visitorID: string): Promise<Conversation 
   return res.conversations.find((c) => c.visitor_id === visitorID) || null;
 }
 
-/** assigneeName returns the display name of the conversation's agent, or "". */
-export async function assigneeName(conversationID: string): Promise<string> {
-  try {
-    const res = await call<{ name: string }>("GET", "/conversations/" + encodeURIComponent(conversationID) + "/assignee");
-    return res.name || "";
-  } catch {
-    return "";
-  }
+/** An agent as the widget may know it: never more than id and name. */
+export interface AgentRef {
+  id: string;
+  name: string;
+}
+
+const convPath = (id: string): string => "/conversations/" + encodeURIComponent(id);
+
+/** assignee returns the conversation's agent (404 while unassigned). */
+export function assignee(conversationID: string): Promise<AgentRef> {
+  return call<AgentRef>("GET", convPath(conversationID) + "/assignee");
+}
+
+/** agent returns an agent of the conversation's organisation by id (404 when unknown). */
+export function agent(conversationID: string, agentID: string): Promise<AgentRef> {
+  return call<AgentRef>("GET", convPath(conversationID) + "/agents/" + encodeURIComponent(agentID));
 }
 
 /** getConversation returns one of the visitor's conversations. */
 export function getConversation(id: string): Promise<Conversation> {
-  return call<Conversation>("GET", "/conversations/" + encodeURIComponent(id));
+  return call<Conversation>("GET", convPath(id));
 }
 
 /** How the pre-chat form asks for a field. */
@@ -111,8 +119,11 @@ export const defaultConfig: WidgetConfig = {
   agents_online: true,
 };
 
-/** widgetConfig reads the widget's settings, falling back to defaultConfig. */
-export async function widgetConfig(key: string): Promise<WidgetConfig> {
+/**
+ * widgetConfig reads the widget's settings, or null when they cannot be
+ * read (the caller keeps what it knew, or defaultConfig).
+ */
+export async function widgetConfig(key: string): Promise<WidgetConfig | null> {
   try {
     const c = await call<Partial<WidgetConfig>>("GET", "/widget/config?key=" + encodeURIComponent(key));
     return {
@@ -121,6 +132,6 @@ export async function widgetConfig(key: string): Promise<WidgetConfig> {
       agents_online: c.agents_online !== false,
     };
   } catch {
-    return defaultConfig;
+    return null;
   }
 }

@@ -1,40 +1,61 @@
 // The visitor iframe app, served from the hub's origin at /widget/frame.
 // It keeps only the conversation id, the last sequence number and unsent
 // messages in memory; the visitor session is an HttpOnly cookie.
-import { APIError, Conversation, WidgetConfig, assigneeName, defaultConfig, getConversation, me, openConversation, startSession, widgetConfig } from "./api";
-import { applyPrechat, missingField, offlineValues, prechatValues } from "./forms";
+import { APIError, Conversation, WidgetConfig, defaultConfig, getConversation, me, openConversation, startSession, widgetConfig } from "./api";
+import { charCount, timeLabel, tooLong } from "./format";
+import {
+  applyOfflineMessage, applyPrechat, carryContact, focusFirst, missingField, offlineValues, prechatValues, started,
+  updateCounter,
+} from "./forms";
 import { Host } from "./host";
+import { agentName } from "./names";
+import { Notifier } from "./notify";
+import { Poller } from "./poll";
+import { FormName, formFor, headerStatus } from "./presence";
 import { Frame, Socket } from "./socket";
-import { $, Bubble, bubble, place, show, text } from "./ui";
+import { $, Bubble, bubble, greet, note, place, show, stamp, text } from "./ui";
 
 interface Pending {
   text: string;
   b: Bubble;
 }
 
+/** How often the open panel re-reads the widget's settings (agents online). */
+const CONFIG_EVERY = 5000;
+const GREETING = "Hi! How can we help?";
+
 const key = new URLSearchParams(location.search).get("key") || "";
 const log = $("log");
 const input = $<HTMLTextAreaElement>("input");
 const typingEl = $("typing");
 
+type View = "" | FormName | "chat";
+let view: View = "";
+let busy = false; // a form is being submitted
 let visitorID = "";
 let convID = "";
 let lastSeq = 0; // highest seq received as a message frame
 let wantStart = false;
 let joined = false;
+let connected = false; // a socket is up and ready
+let unavailable = false; // the hub refused this widget for good
 let closed = false;
+let known = false; // the conversation's state was seen once (later changes leave a note)
 let assignee = "";
-let agentName = "";
+let agentNameShown = "";
 let agentReadSeq = 0;
 let sentRead = 0;
-let unread = 0;
 let panelOpen = false;
 let typingOn = false;
 let typingTimer = 0;
 let typingHide = 0;
 let socket: Socket | null = null;
 let config: WidgetConfig = defaultConfig;
+let shaped = false; // the pre-chat form follows the widget's real settings
+let configAsked = 0;
+let configApplied = 0;
 let offlineCid = ""; // the client id of the offline form's message
+let draft = ""; // the offline form's text, carried into the composer
 const seen = new Set<number>();
 const pending = new Map<string, Pending>();
 const mine = new Map<number, Bubble>();
@@ -43,98 +64,140 @@ const host = new Host((type) => {
   if (type === "open" || type === "close") setOpen(type === "open");
 });
 panelOpen = !host.origin;
+const notifier = new Notifier(host);
+const poller = new Poller(loadConfig, CONFIG_EVERY);
 
 function visible(): boolean {
   return panelOpen && document.visibilityState === "visible";
 }
 
 function setOpen(v: boolean): void {
+  const was = panelOpen;
   panelOpen = v;
-  if (v) {
-    clearUnread();
-    markRead();
-    if (!$("chat").hidden) input.focus();
-  }
+  poller.set(visible());
+  if (!v) return;
+  notifier.clear();
+  markRead();
+  if (!was) focusView();
+}
+
+function focusView(): void {
+  if (view === "chat") input.focus();
+  else if (view) focusFirst($(view));
 }
 
 function notice(msg: string): void {
-  text($("notice"), msg);
+  if ($("notice").textContent !== msg) text($("notice"), msg);
   show($("notice"), !!msg);
 }
 
-function status(msg: string): void {
-  text($("status"), msg);
+// renderStatus writes the header's status line from the connection and the
+// agents' presence: it never says "Online" while no agent is.
+function renderStatus(): void {
+  let s = headerStatus(view === "chat", config.agents_online);
+  if (unavailable) s = "Chat is unavailable";
+  else if (!key) s = "This chat is not configured";
+  else if (view === "chat" && !connected) s = socket ? "Reconnecting…" : "Connecting…";
+  else if (!view) s = "Connecting…";
+  if ($("status").textContent !== s) text($("status"), s);
 }
 
-// ---- notifications ----
-
-function clearUnread(): void {
-  if (unread === 0) return;
-  unread = 0;
-  host.post("unread", { count: 0 });
-}
-
-function notify(): void {
-  if (visible()) return;
-  unread++;
-  host.post("unread", { count: unread });
-  beep();
-}
-
-// The audio context is created on the visitor's first gesture in the frame
-// (browsers refuse it before); until then notifications are silent.
-let audio: AudioContext | null = null;
-function unlockAudio(): void {
-  try {
-    audio ||= new AudioContext();
-  } catch {
-    /* no sound */
+// renderNotice explains an open conversation nobody holds yet.
+function renderNotice(): void {
+  let msg = "";
+  if (view === "chat" && convID && known && !closed && !assignee && $("thanks").hidden) {
+    msg = config.agents_online
+      ? "An agent will be with you shortly."
+      : "No agent is available right now. Leave a message and we will reply here as soon as we can.";
   }
+  notice(msg);
 }
 
-function beep(): void {
-  if (!audio || audio.state !== "running") return;
-  try {
-    const o = audio.createOscillator();
-    const g = audio.createGain();
-    o.frequency.value = 880;
-    g.gain.value = 0.05;
-    o.connect(g).connect(audio.destination);
-    o.start();
-    o.stop(audio.currentTime + 0.12);
-  } catch {
-    /* sound is best effort */
-  }
+// ---- the widget's settings and the agents' presence ----
+
+// loadConfig re-reads the settings; a failed read keeps what was known and
+// an answer older than one already applied is dropped.
+async function loadConfig(): Promise<void> {
+  const asked = ++configAsked;
+  const c = await widgetConfig(key);
+  if (!c || asked < configApplied) return;
+  configApplied = asked;
+  config = c;
+  if (!shaped) applyPrechat(c);
+  shaped = true;
+  applyOfflineMessage(c);
+  if (view === "prechat" || view === "offline") showForm();
+  renderStatus();
+  renderNotice();
+}
+
+// showForm shows the pre-chat form while an agent is online, else the
+// offline form; a form the visitor has started filling in stays, with a
+// hint offering the other one.
+function showForm(): void {
+  if (busy) return;
+  const cur = view === "prechat" || view === "offline" ? view : "";
+  const choice = formFor(cur, config.agents_online, cur !== "" && started(cur));
+  const hadFocus = cur !== "" && $(cur).contains(document.activeElement);
+  setView(choice.form);
+  show($("online-hint"), choice.form === "offline" && choice.hint);
+  show($("offline-hint"), choice.form === "prechat" && choice.hint);
+  if (cur && cur !== choice.form && hadFocus) focusFirst($(choice.form));
+}
+
+// switchForm is the visitor's own choice of the other form (the hint's
+// button): the contact details typed so far come along.
+function switchForm(to: FormName): void {
+  const from: FormName = to === "prechat" ? "offline" : "prechat";
+  carryContact(from, to);
+  if (to === "prechat") draft = $<HTMLTextAreaElement>("off-text").value.trim();
+  setView(to);
+  show($("online-hint"), false);
+  show($("offline-hint"), false);
+  focusFirst($(to));
+}
+
+function setView(v: View): void {
+  view = v;
+  show($("prechat"), v === "prechat");
+  show($("offline"), v === "offline");
+  show($("chat"), v === "chat");
+  renderStatus();
+  renderNotice();
 }
 
 // ---- conversation state ----
 
+// applyConversation applies a conversation's state; once its state is
+// known, a close, a reopening and every new assignee leave a note.
 async function applyConversation(c: Conversation): Promise<void> {
   if (c.id !== convID) return;
-  closed = c.status === "closed";
   if (c.agent_read_seq) receipt(c.agent_read_seq);
+  const wasClosed = closed;
+  closed = c.status === "closed";
+  const first = !known;
+  known = true;
+  if (!first && closed !== wasClosed) note(log, closed ? "This conversation was closed" : "This conversation was reopened", lastSeq);
   show($("composer"), !closed);
   show($("newchat"), closed);
-  if (closed) {
-    notice("This conversation has been closed.");
-    return;
-  }
   const a = c.assignee_id || "";
+  const before = assignee;
+  assignee = a;
+  renderNotice();
   if (!a) {
-    assignee = "";
+    agentNameShown = "";
     text($("title"), "Chat with us");
     text($("avatar"), "");
-    if ($("thanks").hidden) notice("No agent is available right now. Leave a message and we will reply here as soon as we can.");
     return;
   }
-  notice("");
-  if (a === assignee) return;
-  assignee = a;
-  const name = await assigneeName(c.id);
-  if (assignee !== a) return;
-  agentName = name;
-  text($("title"), name || "Support");
-  text($("avatar"), (name || "S").slice(0, 1).toUpperCase());
+  if (a === before) return;
+  const at = lastSeq;
+  const name = await agentName(c.id, a);
+  if (assignee !== a || convID !== c.id) return;
+  agentNameShown = name;
+  text($("title"), name);
+  text($("avatar"), name.slice(0, 1).toUpperCase());
+  if (!first) note(log, "You are now chatting with " + name, at);
 }
 
 function receipt(seq: number): void {
@@ -148,7 +211,17 @@ function markRead(): void {
   if (socket?.send({ type: "read", data: { conversation_id: convID, seq: lastSeq } })) sentRead = lastSeq;
 }
 
-function onMessage(m: { conversation_id: string; seq: number; client_id?: string; sender_kind: string; text: string }): void {
+interface MessageData {
+  conversation_id: string;
+  seq: number;
+  client_id?: string;
+  sender_kind: string;
+  sender_id?: string;
+  text: string;
+  created_at?: string;
+}
+
+function onMessage(m: MessageData): void {
   if (m.conversation_id !== convID) return;
   if (m.seq > lastSeq) lastSeq = m.seq;
   if (seen.has(m.seq)) return;
@@ -156,31 +229,45 @@ function onMessage(m: { conversation_id: string; seq: number; client_id?: string
   const p = m.client_id && m.sender_kind === "visitor" ? pending.get(m.client_id) : undefined;
   if (p && m.client_id) {
     pending.delete(m.client_id);
-    stored(p.b, m.seq);
+    stored(p.b, m.seq, m.created_at);
     delivered(m.client_id);
   } else {
     const b = bubble(log, m.sender_kind, m.text, m.seq);
-    if (m.sender_kind === "visitor") stored(b, m.seq);
+    if (m.sender_kind === "visitor") stored(b, m.seq, m.created_at);
+    else when(b, m.created_at);
+    if (m.sender_kind === "agent") void byline(b, m.sender_id || "");
   }
   if (m.sender_kind === "agent") {
     show(typingEl, false);
-    if (joined) notify(); // live, not the replay of a join
+    if (joined && !visible()) notifier.bump(); // live, not the replay of a join
   }
   markRead();
 }
 
-function stored(b: Bubble, seq: number): void {
+function when(b: Bubble, createdAt?: string): void {
+  if (createdAt) stamp(b, createdAt, timeLabel(new Date(createdAt), new Date()));
+}
+
+// byline names the agent who wrote a message.
+async function byline(b: Bubble, agentID: string): Promise<void> {
+  const cid = convID;
+  const name = agentID && cid ? await agentName(cid, agentID) : "Support";
+  text(b.who, name);
+}
+
+function stored(b: Bubble, seq: number, createdAt?: string): void {
   place(log, b, seq);
   mine.set(seq, b);
+  when(b, createdAt);
   text(b.meta, seq <= agentReadSeq ? "Read" : "Sent");
 }
 
-function onAck(a: { conversation_id: string; client_id: string; seq: number }): void {
+function onAck(a: { conversation_id: string; client_id: string; seq: number; created_at?: string }): void {
   const p = pending.get(a.client_id);
   if (!p || a.conversation_id !== convID) return;
   pending.delete(a.client_id);
   seen.add(a.seq);
-  stored(p.b, a.seq);
+  stored(p.b, a.seq, a.created_at);
   delivered(a.client_id);
 }
 
@@ -188,13 +275,13 @@ function onAck(a: { conversation_id: string; client_id: string; seq: number }): 
 function delivered(cid: string): void {
   if (!offlineCid || cid !== offlineCid) return;
   offlineCid = "";
-  notice("");
   show($("thanks"), true);
+  renderNotice();
 }
 
 function onTyping(t: { conversation_id: string; active: boolean; sender_kind: string }): void {
   if (t.conversation_id !== convID || t.sender_kind !== "agent") return;
-  text(typingEl, (agentName || "The agent") + " is typing…");
+  text(typingEl, (agentNameShown || "The agent") + " is typing…");
   show(typingEl, t.active);
   clearTimeout(typingHide);
   if (t.active) typingHide = setTimeout(() => show(typingEl, false), 8000) as unknown as number;
@@ -240,13 +327,15 @@ function onFrame(f: Frame): void {
   switch (f.type) {
     case "ready":
       joined = false;
-      status(config.agents_online || assignee ? "Online" : "Away: we will reply by email");
+      connected = true;
+      renderStatus();
       void resume();
       break;
     case "conversation":
       if (f.ref === "s" && wantStart) {
         wantStart = startSent = false;
         convID = d.id;
+        known = true; // a new conversation: its first assignee gets a note
       }
       void applyConversation(d);
       break;
@@ -287,12 +376,28 @@ function sendFrame(cid: string, body: string): void {
   socket?.send({ type: "message.send", ref: "m:" + cid, data: { conversation_id: convID, client_id: cid, text: body } });
 }
 
+function sendError(msg: string): void {
+  text($("sendError"), msg);
+  show($("sendError"), !!msg);
+}
+
+// send sends the composer's text; one over the hub's limit is refused here,
+// with the reason, and stays in the composer to be shortened.
 function send(): void {
   const body = input.value.trim();
   if (!body || closed) return;
+  const why = tooLong(charCount(body));
+  sendError(why);
+  if (why) return;
   input.value = "";
+  composed();
   stopTyping();
   queue(body);
+}
+
+function composed(): void {
+  const n = updateCounter(input, $("counter"));
+  if (!tooLong(n)) sendError("");
 }
 
 // queue shows a message as sending and sends it once the conversation is joined.
@@ -314,6 +419,7 @@ function stopTyping(): void {
 }
 
 function typed(): void {
+  composed();
   if (!joined) return;
   if (!typingOn) {
     typingOn = true;
@@ -328,30 +434,23 @@ function typed(): void {
 function resetConversation(): void {
   convID = "";
   lastSeq = sentRead = agentReadSeq = 0;
-  assignee = agentName = "";
-  closed = joined = startSent = false;
+  assignee = agentNameShown = "";
+  closed = joined = startSent = known = false;
   seen.clear();
   mine.clear();
   pending.clear();
   log.replaceChildren();
-  notice("");
+  greet(log, GREETING);
   offlineCid = "";
   show($("thanks"), false);
-}
-
-// showForm shows the pre-chat form, or the offline form when no agent is online.
-function showForm(): void {
-  const off = !config.agents_online;
-  show($("chat"), false);
-  show($("prechat"), !off);
-  show($("offline"), off);
-  status(off ? "We are away right now" : "We usually reply in a few minutes");
+  text($("title"), "Chat with us");
+  text($("avatar"), "");
+  renderNotice();
 }
 
 function showChat(): void {
-  show($("prechat"), false);
-  show($("offline"), false);
-  show($("chat"), true);
+  setView("chat");
+  greet(log, GREETING);
   show($("composer"), true);
   show($("newchat"), false);
 }
@@ -365,14 +464,14 @@ function connect(): void {
   socket = new Socket(proto + "//" + location.host + "/rest/v1/ws?key=" + encodeURIComponent(key), {
     frame: onFrame,
     state(up) {
-      if (!up) {
-        joined = false;
-        status("Reconnecting…");
-      }
+      if (up) return;
+      joined = connected = false;
+      renderStatus();
     },
     async closed(code) {
       if (code === 4004) {
-        status("Chat is unavailable");
+        unavailable = true;
+        renderStatus();
         return false;
       }
       if (code >= 4001 && code <= 4003) {
@@ -389,6 +488,15 @@ function connect(): void {
   socket.open();
 }
 
+// begin opens the chat for a new conversation of the visitor just started.
+function begin(): void {
+  resetConversation();
+  wantStart = true;
+  showChat();
+  connect();
+  if (socket?.up()) startConversation();
+}
+
 async function submitForm(ev: Event): Promise<void> {
   ev.preventDefault();
   const err = $("formerror");
@@ -397,20 +505,19 @@ async function submitForm(ev: Event): Promise<void> {
   show(err, !!missing);
   if (missing) return;
   const btn = $<HTMLButtonElement>("start");
-  btn.disabled = true;
+  btn.disabled = busy = true;
   try {
     visitorID = await startSession(key, prechatValues());
-    resetConversation();
-    wantStart = true;
-    showChat();
-    connect();
-    if (socket?.up()) startConversation();
+    begin();
+    if (draft) input.value = draft;
+    draft = "";
+    composed();
     input.focus();
   } catch (e) {
     text(err, e instanceof APIError && e.code === "validation_failed" ? e.message : "Could not start the chat. Please try again.");
     show(err, true);
   } finally {
-    btn.disabled = false;
+    btn.disabled = busy = false;
   }
 }
 
@@ -428,7 +535,7 @@ async function submitOffline(ev: Event): Promise<void> {
   fail(o.error);
   if (o.error) return;
   const btn = $<HTMLButtonElement>("off-send");
-  btn.disabled = true;
+  btn.disabled = busy = true;
   try {
     visitorID = await startSession(key, { name: o.name, email: o.email });
     resetConversation();
@@ -440,54 +547,76 @@ async function submitOffline(ev: Event): Promise<void> {
   } catch (e) {
     fail(e instanceof APIError && e.code === "validation_failed" ? e.message : "Could not send your message. Please try again.");
   } finally {
-    btn.disabled = false;
+    btn.disabled = busy = false;
   }
 }
 
-async function boot(): Promise<void> {
+function wire(): void {
   $("prechat").addEventListener("submit", (ev) => void submitForm(ev));
   $("offline").addEventListener("submit", (ev) => void submitOffline(ev));
+  $("go-live").addEventListener("click", () => switchForm("prechat"));
+  $("go-offline").addEventListener("click", () => switchForm("offline"));
+  $("off-text").addEventListener("input", () => updateCounter($<HTMLTextAreaElement>("off-text"), $("off-counter")));
   $("composer").addEventListener("submit", (ev) => {
     ev.preventDefault();
     send();
   });
   input.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" && !ev.shiftKey) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
       send();
     }
   });
   input.addEventListener("input", typed);
-  addEventListener("pointerdown", unlockAudio, { once: true });
-  addEventListener("keydown", unlockAudio, { once: true });
+  // Escape closes the panel; the loader gives the focus back to its launcher.
+  addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape" || ev.isComposing || !host.origin) return;
+    ev.preventDefault();
+    host.post("close");
+  });
   $("close").addEventListener("click", () => host.post("close"));
   $("newchat").addEventListener("click", () => {
     resetConversation();
     wantStart = true;
     showChat();
     if (socket?.up()) startConversation();
+    input.focus();
   });
-  document.addEventListener("visibilitychange", () => visible() && (clearUnread(), markRead()));
+  document.addEventListener("visibilitychange", () => {
+    poller.set(visible());
+    if (visible()) {
+      notifier.clear();
+      markRead();
+    }
+  });
+}
+
+async function boot(): Promise<void> {
+  wire();
   show($("close"), !!host.origin);
   host.post("ready");
   if (!key) {
-    status("This chat is not configured");
+    renderStatus();
     return;
   }
-  const [cfg, vid] = await Promise.all([widgetConfig(key), me()]);
-  config = cfg;
-  applyPrechat(cfg);
+  const [, vid] = await Promise.all([loadConfig(), me()]);
+  if (!shaped) applyPrechat(config);
+  applyOfflineMessage(config);
   visitorID = vid;
   const conv = visitorID ? await openConversation(visitorID).catch(() => null) : null;
-  if (!conv) {
+  if (conv) {
+    convID = conv.id;
+    showChat();
+    void applyConversation(conv);
+    connect();
+  } else {
     showForm();
-    return;
   }
-  convID = conv.id;
-  showChat();
-  void applyConversation(conv);
-  status("Connecting…");
-  connect();
+  if (visible()) focusView();
+  if (!host.origin) poller.set(visible()); // standalone: no loader says open
 }
 
-void boot().catch(() => status("Chat is unavailable"));
+void boot().catch(() => {
+  unavailable = true;
+  renderStatus();
+});
