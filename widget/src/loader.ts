@@ -143,7 +143,7 @@ function mount(script: HTMLScriptElement): void {
     path.setAttribute("d", v ? CLOSE : CHAT);
     if (v) unread(0);
     post({ helpr: 1, type: open ? "open" : "close" });
-    if (v) frame.focus();
+    if (v) frame.focus({ preventScroll: true });
     else if (refocus) button.focus();
   };
   layout();

@@ -56,6 +56,13 @@ export const sel = {
   offlineText: '[data-testid="offline-text"]',
   offlineSubmit: '[data-testid="offline-submit"]',
   offlineThanks: '[data-testid="offline-thanks"]',
+  headerStatus: '[data-testid="header-status"]',
+  onlineHint: '[data-testid="online-hint"]',
+  onlineHintButton: '[data-testid="online-hint-button"]',
+  greeting: '[data-testid="greeting"]',
+  chatNote: '[data-testid="chat-note"]',
+  counter: '[data-testid="composer-counter"]',
+  composerError: '[data-testid="composer-error"]',
 };
 
 export const TIMEOUT = 30_000; // a deadlock guard per step, generous for a loaded 2-core machine
