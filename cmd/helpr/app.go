@@ -82,7 +82,8 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 // the sealed view, which encrypts PII before it reaches the backend; the raw
 // store is kept for health checks, sweeping and closing.
 func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, secret []byte, cl *cluster) (*app, error) {
-	origin, _ := publicOrigin(cfg.PublicURL) // validated with the config
+	own := ownOrigins(cfg) // the public origin (validated with the config), then its aliases
+	origin, aliases := own[0], own[1:]
 	secure := origin[:5] == "https"
 	reg := metrics.NewRegistry()
 	m := metrics.NewHelpr(reg)
@@ -102,7 +103,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	h := hub.New(store, ws.Codec{}, cl.hubOptions(cfg.now))
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
-		PublicOrigin: origin, SecureCookies: secure,
+		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		Logger: log, Metrics: m, Now: cfg.now,
 		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst,
 	}
@@ -120,7 +121,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
 		RegisterLimit: off, LoginLimit: off,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
-		PublicOrigin: origin, SecureCookies: secure,
+		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h},
 	})

@@ -43,6 +43,10 @@ type Config struct {
 	// PublicOrigin is the console's origin, e.g. "http://127.0.0.1:8080".
 	// Cookie-authenticated state-changing requests must carry it as Origin.
 	PublicOrigin string
+	// OriginAliases are further origins that are this hub too: the loopback
+	// aliases of the listen address when no public URL was configured
+	// (localhost, 127.0.0.1, [::1]). Nil means PublicOrigin only.
+	OriginAliases []string
 	// SecureCookies marks cookies Secure and gives them the "__Host-" names.
 	SecureCookies bool
 	// ClientIP resolves client addresses (nil: RemoteAddr, no proxy trusted).
@@ -87,6 +91,8 @@ type API struct {
 	register  limiter
 	loginIP   limiter
 	loginUser limiter
+	own       []string              // PublicOrigin, then OriginAliases
+	refused   *httpx.RefusedOrigins // one warning per refused origin
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
@@ -113,6 +119,8 @@ func New(cfg Config) (*API, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.own = append([]string{cfg.PublicOrigin}, cfg.OriginAliases...)
+	a.refused = httpx.NewRefusedOrigins(cfg.Logger, a.now)
 	a.register = newLimiter("register", cfg.RegisterLimiter, cfg.RegisterLimit,
 		RateLimit{Limit: DefaultRegisterLimit, Window: DefaultRegisterWindow}, a.now)
 	loginDefault := RateLimit{Limit: DefaultLoginLimit, Window: DefaultLoginWindow}
@@ -158,6 +166,7 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}", a.authed(a.handleGetConversation))
 	r.handle("GET", "/conversations/{id}/messages", a.authed(a.handleListMessages))
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
+	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
 	r.fallback()
 }

@@ -82,11 +82,13 @@ func publishableKey(r *http.Request, body string) (string, *httpx.Error) {
 // sets Access-Control-Allow-Origin. Any other Origin is forbidden.
 func (a *API) allowCORS(w http.ResponseWriter, r *http.Request, wg storage.Widget) error {
 	origins := r.Header.Values("Origin")
-	if len(origins) == 0 || httpx.SameOrigin(r, a.cfg.PublicOrigin) {
+	if len(origins) == 0 || a.sameOrigin(r) {
 		return nil
 	}
 	if len(origins) != 1 || !originAllowed(origins[0], wg.AllowedOrigins) {
 		a.authFailed(reasonForbiddenOrigin)
+		a.refused.Warn(origins[0], "not an allowed origin of widget "+wg.ID+
+			"; add it to the widget's allowed origins (console → Widgets)")
 		return httpx.NewError(http.StatusForbidden, httpx.CodeForbidden, "origin is not allowed for this widget")
 	}
 	w.Header().Set("Access-Control-Allow-Origin", origins[0])

@@ -37,6 +37,9 @@ type Config struct {
 	// PublicOrigin is the server's own origin ("http://127.0.0.1:8080"):
 	// the only browser origin allowed without a widget key.
 	PublicOrigin string
+	// OriginAliases are further origins that are this hub too (the loopback
+	// aliases of the listen address when no public URL is configured).
+	OriginAliases []string
 	// SecureCookies selects the "__Host-" cookie names (HTTPS deployments).
 	SecureCookies bool
 	Logger        zerolog.Logger

@@ -23,6 +23,9 @@ type Server struct {
 
 	sweep *sweeper // pings and idle re-validation of every connection
 
+	own     []string              // PublicOrigin, then OriginAliases
+	refused *httpx.RefusedOrigins // one warning per refused origin
+
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
 	bySession map[string][]*conn // usually one connection per session
@@ -36,6 +39,8 @@ func NewServer(cfg Config) *Server {
 	cfg.applyDefaults()
 	s := &Server{
 		cfg:       cfg,
+		own:       append([]string{cfg.PublicOrigin}, cfg.OriginAliases...),
+		refused:   httpx.NewRefusedOrigins(cfg.Logger, cfg.Now),
 		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
 		conns:     make(map[*conn]struct{}),
 		bySession: make(map[string][]*conn),
