@@ -21,7 +21,8 @@ import (
 type Server struct {
 	cfg Config
 
-	sweep *sweeper // pings and idle re-validation of every connection
+	sweep     *sweeper     // pings and idle re-validation of every connection
+	convLimit *convLimiter // conversation.start per visitor; nil: unlimited
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -37,6 +38,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{
 		cfg:       cfg,
 		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
+		convLimit: newConvLimiter(&cfg),
 		conns:     make(map[*conn]struct{}),
 		bySession: make(map[string][]*conn),
 	}
