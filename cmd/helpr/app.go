@@ -101,11 +101,18 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("password hasher: %w", err)
 	}
 	h := hub.New(store, ws.Codec{}, cl.hubOptions(cfg.now))
+	lim, err := cfg.Limits.resolve()
+	if err != nil {
+		return nil, err
+	}
+	lim.warnOff(log)
+	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		Logger: log, Metrics: m, Now: cfg.now,
 		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst,
+		ConversationLimit: lim.conversations.ws(), ConversationLimiter: sharedConversations,
 	}
 	if cfg.wsTweak != nil {
 		cfg.wsTweak(&wcfg)
@@ -120,6 +127,8 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	rest, err := api.New(api.Config{
 		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
 		RegisterLimit: off, LoginLimit: off,
+		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
+		VisitorSessionWidgetLimit: lim.visitorWidget.api(), VisitorSessionWidgetLimiter: sharedVisitorWidget,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,

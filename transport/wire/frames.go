@@ -176,4 +176,8 @@ type Presence struct {
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, when set, is how many whole seconds (at least 1) to wait
+	// before the refused frame can succeed: sent with rate_limited when a
+	// per-visitor limit (conversation.start) refused it.
+	RetryAfter int `json:"retry_after,omitempty"`
 }

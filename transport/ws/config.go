@@ -54,6 +54,18 @@ type Config struct {
 	PingInterval       time.Duration // default 20s
 	PongTimeout        time.Duration // default 10s
 	RevalidateInterval time.Duration // idle token re-check; default 10s
+
+	// ConversationLimit caps conversation.start per visitor (zero: 10 per
+	// hour); a refused start gets a rate_limited error frame with
+	// retry_after.
+	ConversationLimit RateLimit
+	// ConversationLimiter, when set, counts that window cluster-wide (e.g.
+	// *redislimit.Window built with the same numbers; keys are visitor
+	// ids). It fails open to this node: when it errors, the start is
+	// charged to this node's window with the same numbers, and a warning is
+	// logged (at most once a minute, never the key). Ignored when
+	// ConversationLimit is Disabled.
+	ConversationLimiter Limiter
 }
 
 // Defaults for Config's zero values.

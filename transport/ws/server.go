@@ -21,7 +21,8 @@ import (
 type Server struct {
 	cfg Config
 
-	sweep *sweeper // pings and idle re-validation of every connection
+	sweep     *sweeper     // pings and idle re-validation of every connection
+	convLimit *convLimiter // conversation.start per visitor; nil: unlimited
 
 	own     []string              // PublicOrigin, then OriginAliases
 	refused *httpx.RefusedOrigins // one warning per refused origin
@@ -42,6 +43,7 @@ func NewServer(cfg Config) *Server {
 		own:       append([]string{cfg.PublicOrigin}, cfg.OriginAliases...),
 		refused:   httpx.NewRefusedOrigins(cfg.Logger, cfg.Now),
 		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
+		convLimit: newConvLimiter(&cfg),
 		conns:     make(map[*conn]struct{}),
 		bySession: make(map[string][]*conn),
 	}
