@@ -24,11 +24,11 @@ func (n *node) addAgent(tn tenant, name, email string) (id string, tk tokens) {
 
 // restConversation is the REST conversation object's read state.
 type restConversation struct {
-	ID           string          `json:"id"`
-	LastSeq      int64           `json:"last_seq"`
-	AgentReadSeq int64           `json:"agent_read_seq"`
-	UnreadCount  *int64          `json:"unread_count"`
-	Preview      string          `json:"preview"`
+	ID           string `json:"id"`
+	LastSeq      int64  `json:"last_seq"`
+	AgentReadSeq int64  `json:"agent_read_seq"`
+	UnreadCount  *int64 `json:"unread_count"`
+	Preview      string `json:"preview"`
 }
 
 // conversationAs reads one conversation through REST with token.

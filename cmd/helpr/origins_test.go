@@ -136,4 +136,3 @@ func countLines(s, sub string) int {
 	}
 	return n
 }
-
