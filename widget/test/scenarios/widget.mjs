@@ -224,6 +224,12 @@ async function scenarioPresence() {
   await ap.locator('[data-testid="transfer-button"]').click();
   await f1.locator(sel.chatNote).getByText(`You are now chatting with ${BOB.name}`).waitFor();
   await waitText(f1.locator("#title"), BOB.name, "header title after the transfer");
+  // After a reload the replayed reply still names its author, who is no
+  // longer the assignee (GET /conversations/{id}/agents/{agent_id}).
+  await p1.reload();
+  await p1.locator(sel.launcher).click();
+  await waitText(reply.locator(".by"), owner, "name of a former assignee after a reload");
+  await waitText(f1.locator("#title"), BOB.name, "header title after the reload");
   await ap.locator('[data-testid="close-button"]').click();
   await f1.locator(sel.chatNote).getByText("This conversation was closed").waitFor();
   await f1.locator("#newchat").waitFor();
