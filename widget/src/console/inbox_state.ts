@@ -166,7 +166,8 @@ export class InboxState {
     const prev = this.rows.get(m.conversation_id);
     if (!prev) return undefined;
     const next: Row = { ...prev };
-    if (m.seq > next.last_seq || (m.seq === next.last_seq && !next.preview)) {
+    // The same message as the newest known fills in what a frame lacked (its sender).
+    if (m.seq > next.last_seq || (m.seq === next.last_seq && (!next.preview || !next.last_sender_id))) {
       next.preview = previewOf(m.text);
       next.last_sender_kind = m.sender_kind;
       next.last_sender_id = m.sender_id ?? "";

@@ -104,6 +104,17 @@ test("messages update preview, last sender and activity; my own keeps it read", 
   assert.equal(s.applyMessage({ conversation_id: "cnv_x", seq: 1, sender_kind: "visitor", text: "x", created_at: at(1) }), undefined);
 });
 
+test("the ack of my message after its frame still names me", () => {
+  const s = new InboxState(ME);
+  s.applyRest(conv({ last_seq: 1, agent_read_seq: 1 }));
+  s.applyFrame(conv({ last_seq: 2, preview: "on it", last_sender_kind: "agent", updated_at: at(2) }));
+  const ch = s.applyMessage({ conversation_id: "cnv_1", seq: 2, sender_kind: "agent", sender_id: ME, text: "on it", created_at: at(2) });
+  assert.equal(s.previewLine(ch.next, () => "?"), "You: on it");
+  assert.equal(s.unread(ch.next), 0);
+  s.applyFrame(conv({ last_seq: 2, preview: "on it", last_sender_kind: "agent", updated_at: at(2) }));
+  assert.equal(s.rows.get("cnv_1").last_sender_id, ME, "a repeated frame does not forget the sender");
+});
+
 test("queues, counts, order and the opening queue", () => {
   const s = new InboxState(ME);
   assert.equal(s.openingQueue(), "mine");
