@@ -83,6 +83,32 @@ func (h *Hub) Close(ctx context.Context, a Actor, conversationID string) (storag
 	})
 }
 
+// Reopen reopens a closed conversation and assigns it to the acting agent,
+// who wants to continue it, and publishes its new state to the inbox and
+// the room. Reopening an open conversation returns it unchanged and
+// publishes nothing. Visitors get ErrForbidden.
+func (h *Hub) Reopen(ctx context.Context, a Actor, conversationID string) (storage.Conversation, error) {
+	if err := requireAgent(a); err != nil {
+		return storage.Conversation{}, err
+	}
+	r := h.acquire(a.OrgID, conversationID)
+	defer h.release(r)
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	c, err := h.authorize(ctx, a, conversationID)
+	if err != nil || c.Status == storage.ConversationOpen {
+		return c, err
+	}
+	if err := h.store.ReopenConversation(ctx, a.OrgID, conversationID, a.ID, h.clock()); err != nil {
+		return storage.Conversation{}, fmt.Errorf("reopen %s: %w", conversationID, err)
+	}
+	if c, err = h.store.GetConversation(ctx, a.OrgID, conversationID); err != nil {
+		return storage.Conversation{}, fmt.Errorf("reload conversation %s: %w", conversationID, err)
+	}
+	h.publishConversation(ctx, c)
+	return c, nil
+}
+
 // update applies change to an open conversation under its room lock,
 // reloads it and publishes its new state to the inbox and the room. A
 // closed conversation is ErrClosed, unless closing: then it is returned

@@ -62,10 +62,13 @@ type Typing struct {
 	Active     bool
 }
 
-// Receipt carries one side's read sequence after MarkRead.
+// Receipt carries a read sequence after MarkRead: the visitor side's, or
+// for an agent (AgentID set) that agent's own mark — the agent side is the
+// highest of those, so the visitor sees a message read once any agent read it.
 type Receipt struct {
-	Side storage.SenderKind
-	Seq  int64
+	Side    storage.SenderKind
+	Seq     int64
+	AgentID string // the reading agent; "" for the visitor side
 }
 
 // PresenceStatus is a subject's availability.

@@ -43,12 +43,14 @@ func (h *Hub) Send(ctx context.Context, a Actor, conversationID, clientID, text 
 	if c.Status == storage.ConversationClosed {
 		return storage.Message{}, false, fmt.Errorf("send to %s: %w", conversationID, ErrClosed)
 	}
-	return h.append(ctx, a, conversationID, clientID, text)
+	return h.append(ctx, a, c, clientID, text)
 }
 
-// append stores the message and, when new, publishes it. The room's
-// sendMu is held.
-func (h *Hub) append(ctx context.Context, a Actor, conversationID, clientID, text string) (storage.Message, bool, error) {
+// append stores the message in conversation c and, when new, publishes it
+// to the room and the conversation's new state (last_seq, preview) to the
+// organisation's inbox. The room's sendMu is held.
+func (h *Hub) append(ctx context.Context, a Actor, c storage.Conversation, clientID, text string) (storage.Message, bool, error) {
+	conversationID := c.ID
 	stored, created, err := h.store.AppendMessage(ctx, storage.Message{
 		ID:             storage.NewID("msg"),
 		OrgID:          a.OrgID,
@@ -70,7 +72,22 @@ func (h *Hub) append(ctx context.Context, a Actor, conversationID, clientID, tex
 	}
 	ev := Event{Type: EventMessage, OrgID: a.OrgID, ConversationID: conversationID, Message: &stored}
 	h.report(h.publish(ctx, ev, stored.Seq, roomChannel(a.OrgID, conversationID)))
+	h.announceActivity(ctx, c, &stored)
 	return stored, false, nil
+}
+
+// announceActivity tells every agent of the organisation, on every node,
+// that conversation c has a new message: its state with the new LastSeq,
+// UpdatedAt and preview, as AppendMessage stored them. Status, assignee and
+// read sequences are c's as loaded under the room lock just before the
+// append. The message is already durable, so a failure is only reported.
+func (h *Hub) announceActivity(ctx context.Context, c storage.Conversation, m *storage.Message) {
+	c.LastSeq = m.Seq
+	c.UpdatedAt = m.CreatedAt
+	c.Preview = storage.PreviewOf(m.Text)
+	c.LastSenderKind = m.SenderKind
+	ev := Event{Type: EventConversation, OrgID: c.OrgID, ConversationID: c.ID, Conversation: &c}
+	h.report(h.publish(ctx, ev, 0, inboxChannel(c.OrgID)))
 }
 
 // validateMessage checks a message's client id and text.
@@ -105,11 +122,15 @@ func (h *Hub) Typing(ctx context.Context, a Actor, conversationID string, active
 	return h.publish(ctx, ev, 0, roomChannel(a.OrgID, conversationID))
 }
 
-// MarkRead raises the actor's side's read sequence (the visitor side for
-// visitors, the agent side for agents) to seq, capped at the
+// MarkRead raises the actor's read sequence to seq, capped at the
 // conversation's last message, and returns the resulting value; it never
-// lowers it. It publishes an EventReceipt to the room. Negative seq is
-// ErrInvalid.
+// lowers it. A visitor raises the visitor side. An agent raises its own
+// read mark (read state is per agent: one agent reading does not mark the
+// conversation read for the others) and with it the agent side, which is
+// what the visitor sees as read. It publishes an EventReceipt to the room
+// and, for an agent, to the organisation's inbox too (so the agent's other
+// consoles see it); an agent's receipt names the agent and carries its own
+// mark. Negative seq is ErrInvalid.
 func (h *Hub) MarkRead(ctx context.Context, a Actor, conversationID string, seq int64) (int64, error) {
 	if seq < 0 {
 		return 0, fmt.Errorf("%w: negative read sequence", ErrInvalid)
@@ -121,15 +142,26 @@ func (h *Hub) MarkRead(ctx context.Context, a Actor, conversationID string, seq 
 	if _, err := h.authorize(ctx, a, conversationID); err != nil {
 		return 0, err
 	}
-	side := a.senderKind()
-	read, err := h.store.MarkRead(ctx, a.OrgID, conversationID, side, seq)
+	read, err := h.markRead(ctx, a, conversationID, seq)
 	if err != nil {
 		return 0, fmt.Errorf("mark read in %s: %w", conversationID, err)
 	}
-	ev := Event{
-		Type: EventReceipt, OrgID: a.OrgID, ConversationID: conversationID,
-		Receipt: &Receipt{Side: side, Seq: read},
+	receipt := &Receipt{Side: a.senderKind(), Seq: read}
+	channels := []string{roomChannel(a.OrgID, conversationID)}
+	if a.Kind == storage.SubjectAgent {
+		receipt.AgentID = a.ID
+		channels = append(channels, inboxChannel(a.OrgID))
 	}
-	h.report(h.publish(ctx, ev, 0, roomChannel(a.OrgID, conversationID)))
+	ev := Event{Type: EventReceipt, OrgID: a.OrgID, ConversationID: conversationID, Receipt: receipt}
+	h.report(h.publish(ctx, ev, 0, channels...))
 	return read, nil
+}
+
+// markRead stores the read mark: the agent's own (and the agent side), or
+// the visitor side.
+func (h *Hub) markRead(ctx context.Context, a Actor, conversationID string, seq int64) (int64, error) {
+	if a.Kind == storage.SubjectAgent {
+		return h.store.MarkAgentRead(ctx, a.OrgID, conversationID, a.ID, seq)
+	}
+	return h.store.MarkRead(ctx, a.OrgID, conversationID, storage.SenderVisitor, seq)
 }

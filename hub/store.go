@@ -20,6 +20,8 @@ type Store interface {
 	SetAssignee(ctx context.Context, orgID, id, from, to string, at time.Time) error
 	CloseConversation(ctx context.Context, orgID, id string, at time.Time) error
 	MarkRead(ctx context.Context, orgID, id string, side storage.SenderKind, seq int64) (int64, error)
+	MarkAgentRead(ctx context.Context, orgID, conversationID, agentID string, seq int64) (int64, error)
+	ReopenConversation(ctx context.Context, orgID, id, assigneeID string, at time.Time) error
 	AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error)
 	ListMessages(ctx context.Context, orgID, conversationID string, afterSeq int64, limit int) ([]storage.Message, error)
 }

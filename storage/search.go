@@ -9,7 +9,7 @@ import (
 // case-insensitively), in order of first appearance: maximal runs of
 // letters, digits and combining marks. Every other character only separates
 // words, so no query syntax of any backend can pass through. Backends match
-// messages containing every word.
+// messages in which every word is the prefix of a word.
 func SearchWords(query string) []string {
 	words := strings.FieldsFunc(query, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)

@@ -128,27 +128,70 @@ type ConversationStore interface {
 	// CloseConversation marks the conversation closed at `at`. Closing a
 	// closed conversation is a no-op.
 	CloseConversation(ctx context.Context, orgID, id string, at time.Time) error
+	// ReopenConversation makes a closed conversation open again, assigned
+	// to assigneeID ("" leaves it unassigned), with ClosedAt zeroed and
+	// UpdatedAt set to at. Reopening an open conversation changes nothing
+	// and returns nil. ErrNotFound if the conversation is not in orgID.
+	// The status check is part of the write (a conditional update), so of
+	// concurrent reopens exactly one changes the conversation.
+	ReopenConversation(ctx context.Context, orgID, id, assigneeID string, at time.Time) error
 	// MarkRead raises the side's read sequence to seq (never lowers it, and
 	// never beyond LastSeq) and returns the resulting value.
 	MarkRead(ctx context.Context, orgID, id string, side SenderKind, seq int64) (int64, error)
+	// MarkAgentRead raises agent agentID's own read mark of the
+	// conversation to seq, never lowering it and never beyond LastSeq (a
+	// negative seq counts as 0), raises the conversation's AgentReadSeq to
+	// at least the same value, and returns the agent's resulting mark. The
+	// agent id is not checked against the team: callers pass an
+	// authenticated agent of orgID. ErrNotFound if the conversation is not
+	// in orgID. Concurrent calls never lower a mark (both values only grow,
+	// by max); whether the two values change in one atomic write is up to
+	// the backend, but AgentReadSeq is never left below a mark this method
+	// reported.
+	MarkAgentRead(ctx context.Context, orgID, conversationID, agentID string, seq int64) (int64, error)
+	// AgentReadSeqs returns agent agentID's own read marks for the
+	// organisation's conversations among conversationIDs, keyed by
+	// conversation id. A conversation the agent never marked (or one of
+	// another organisation, or unknown) has no entry: its mark is 0. An
+	// empty list returns an empty map without a query; more than
+	// MaxAgentReadIDs ids is an error (callers page, as ListConversations
+	// returns at most 200).
+	AgentReadSeqs(ctx context.Context, orgID, agentID string, conversationIDs []string) (map[string]int64, error)
+}
+
+// MaxAgentReadIDs is the most conversation ids one AgentReadSeqs call
+// takes.
+const MaxAgentReadIDs = 500
+
+// CheckAgentReadIDs is the argument check of AgentReadSeqs every backend
+// runs: an error for more than MaxAgentReadIDs ids.
+func CheckAgentReadIDs(conversationIDs []string) error {
+	if len(conversationIDs) > MaxAgentReadIDs {
+		return fmt.Errorf("agent read seqs: %d conversation ids, at most %d per call", len(conversationIDs), MaxAgentReadIDs)
+	}
+	return nil
 }
 
 // MessageStore keeps messages.
 type MessageStore interface {
 	// AppendMessage stores m in its conversation, assigning the next
-	// sequence number, setting the conversation's LastSeq and UpdatedAt, and
-	// returns the stored message with created == true. If a message with the
-	// same (ConversationID, ClientID) exists, it returns that message with
-	// created == false and stores nothing. ErrNotFound if the conversation
-	// does not exist in m.OrgID. Concurrent appends to one conversation get
-	// distinct consecutive sequence numbers.
+	// sequence number, setting the conversation's LastSeq, UpdatedAt,
+	// Preview (PreviewOf m.Text) and LastSenderKind in the same atomic
+	// write, and returns the stored message with created == true. If a
+	// message with the same (ConversationID, ClientID) exists, it returns
+	// that message with created == false and changes nothing. ErrNotFound
+	// if the conversation does not exist in m.OrgID. Concurrent appends to
+	// one conversation get distinct consecutive sequence numbers, and the
+	// conversation ends up describing the one with the highest.
 	AppendMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
 	// ListMessages returns up to limit messages with Seq > afterSeq in
 	// ascending Seq order. limit <= 0 means 100; backends cap it at 500.
 	ListMessages(ctx context.Context, orgID, conversationID string, afterSeq int64, limit int) ([]Message, error)
 	// SearchMessages returns up to limit messages of the organisation whose
-	// text matches every word of query, newest first. The query is plain
-	// words, never backend syntax: any character is safe.
+	// text matches every word of query, newest first. Each query word (see
+	// SearchWords) matches as the prefix of a word of the text,
+	// case-insensitively: "ord" finds "order" but "der" does not. The query
+	// is plain words, never backend syntax: any character is safe.
 	SearchMessages(ctx context.Context, orgID, query string, limit int) ([]Message, error)
 }
 
@@ -244,9 +287,12 @@ type ErasureStore interface {
 	// way DeletedAt is set, every session of the subject is revoked and
 	// loses its IP address and user agent, and every audit event naming the
 	// subject (as actor or target) names Pseudonym instead; the events it
-	// performed also lose their IP address and user agent. Conversations and messages stay. Erasing an erased
-	// subject changes nothing and returns nil. ErrNotFound if the subject is
-	// not in the organisation.
+	// performed also lose their IP address and user agent. Conversations
+	// (their previews included) and messages stay, and so do an agent's
+	// read marks (MarkAgentRead): they hold nothing but the agent id, which
+	// its messages and assignments keep too. Erasing an erased subject
+	// changes nothing and returns nil. ErrNotFound if the subject is not in
+	// the organisation.
 	EraseSubject(ctx context.Context, e Erasure) error
 }
 

@@ -139,7 +139,11 @@ func (v Visitor) Deleted() bool { return !v.DeletedAt.IsZero() }
 // Conversation is one chat between a visitor and the organisation's agents.
 // LastSeq is the sequence number of its newest message (0 when empty).
 // VisitorReadSeq and AgentReadSeq are the highest sequence each side has
-// marked read.
+// marked read; AgentReadSeq is the agent side as a whole (what the visitor
+// sees as "Read"), at least every agent's own mark (see MarkAgentRead).
+// Preview (PreviewOf the newest message's text) and LastSenderKind (who
+// wrote it) are "" while the conversation is empty; AppendMessage sets them
+// with LastSeq.
 type Conversation struct {
 	ID             string
 	OrgID          string
@@ -150,6 +154,8 @@ type Conversation struct {
 	LastSeq        int64
 	VisitorReadSeq int64
 	AgentReadSeq   int64
+	Preview        string     // the newest message's text, shortened (PreviewOf)
+	LastSenderKind SenderKind // sender kind of the newest message; "" when empty
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	ClosedAt       time.Time // zero while open

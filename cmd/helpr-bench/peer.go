@@ -182,7 +182,7 @@ func (p *peer) onError(f client.Frame) {
 	}
 	p.r.m.add(cErrors, 1)
 	if pend {
-		p.r.v.fail("refused", fmt.Sprintf("connection %d: request refused with %s", p.id, e.Code))
+		p.r.v.fail("refused", fmt.Sprintf("connection %d: request refused with %s%s", p.id, e.Code, refusalHint(e.Code, e.RetryAfter)))
 		return
 	}
 	p.r.v.fail("error_frame", fmt.Sprintf("connection %d: unsolicited error %s", p.id, e.Code))
@@ -259,7 +259,7 @@ func (p *peer) request(ctx context.Context, typ string, data any) (client.Frame,
 		if f.Type == wire.TypeError {
 			var e wire.Error
 			_ = f.Decode(&e)
-			return f, fmt.Errorf("%s refused: %s", typ, e.Code)
+			return f, fmt.Errorf("%s refused: %s%s", typ, e.Code, refusalHint(e.Code, e.RetryAfter))
 		}
 		return f, nil
 	case <-p.done:

@@ -140,12 +140,34 @@ func (c *restClient) visitorSession(ctx context.Context, key string) (string, er
 	}
 	in := map[string]string{"publishable_key": key}
 	if err := c.do(ctx, http.MethodPost, "/rest/v1/visitor/sessions?publishable_key="+key, "", benchOrigin, in, &s); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests {
+			return "", fmt.Errorf("%w%s", err, hintVisitorLimits)
+		}
 		return "", err
 	}
 	if s.Token == "" {
 		return "", errors.New("visitor session: answer without token")
 	}
 	return s.Token, nil
+}
+
+// Hints for refusals by helpr's abuse limits, which a load test from one
+// address through one widget must turn off on the server.
+const (
+	hintVisitorLimits = " (the server limits visitor sessions per IP and per widget: for load tests start it with" +
+		" --visitor-sessions-per-ip off --visitor-sessions-per-widget off)"
+	hintConversationLimit = " (the server limits new conversations per visitor: for load tests start it with" +
+		" --conversations-per-visitor off)"
+)
+
+// refusalHint explains an error frame a load test can cause by leaving the
+// server's conversation limit on ("" for any other).
+func refusalHint(code string, retryAfter int) string {
+	if code == "rate_limited" && retryAfter > 0 { // a per-visitor limit; the frame budget sends none
+		return hintConversationLimit
+	}
+	return ""
 }
 
 // tenant is what a run provisioned: an owner, agent accounts (owner first)

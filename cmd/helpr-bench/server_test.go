@@ -90,11 +90,14 @@ func freeLoopbackAddr(t *testing.T) string {
 }
 
 // startHelpr starts `helpr serve` on a free loopback port with the rate
-// limits a load test needs off, and waits for /readyz.
+// limits a load test needs off (every visitor comes from 127.0.0.1 through
+// one widget, and fanout starts many conversations per visitor), and waits
+// for /readyz.
 func startHelpr(t *testing.T, dataDir string, extra ...string) *helprServer {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--no-auth-rate-limits",
+		"--visitor-sessions-per-ip", "off", "--visitor-sessions-per-widget", "off", "--conversations-per-visitor", "off",
 		"--ws-frame-rate", "1000", "--ws-frame-burst", "1000"}, extra...)
 	s := &helprServer{base: "http://" + addr, logs: &lockedBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(helprBin(t), args...)

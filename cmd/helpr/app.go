@@ -82,7 +82,8 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 // the sealed view, which encrypts PII before it reaches the backend; the raw
 // store is kept for health checks, sweeping and closing.
 func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, secret []byte, cl *cluster) (*app, error) {
-	origin, _ := publicOrigin(cfg.PublicURL) // validated with the config
+	own := ownOrigins(cfg) // the public origin (validated with the config), then its aliases
+	origin, aliases := own[0], own[1:]
 	secure := origin[:5] == "https"
 	reg := metrics.NewRegistry()
 	m := metrics.NewHelpr(reg)
@@ -100,11 +101,18 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("password hasher: %w", err)
 	}
 	h := hub.New(store, ws.Codec{}, cl.hubOptions(cfg.now))
+	lim, err := cfg.Limits.resolve()
+	if err != nil {
+		return nil, err
+	}
+	lim.warnOff(log)
+	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
-		PublicOrigin: origin, SecureCookies: secure,
+		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		Logger: log, Metrics: m, Now: cfg.now,
 		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst,
+		ConversationLimit: lim.conversations.ws(), ConversationLimiter: sharedConversations,
 	}
 	if cfg.wsTweak != nil {
 		cfg.wsTweak(&wcfg)
@@ -119,8 +127,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	rest, err := api.New(api.Config{
 		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
 		RegisterLimit: off, LoginLimit: off,
+		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
+		VisitorSessionWidgetLimit: lim.visitorWidget.api(), VisitorSessionWidgetLimiter: sharedVisitorWidget,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
-		PublicOrigin: origin, SecureCookies: secure,
+		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h},
 	})

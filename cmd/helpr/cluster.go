@@ -16,6 +16,7 @@ import (
 	"github.com/helpr-chat/helpr/security/redislimit"
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/api"
+	"github.com/helpr-chat/helpr/transport/ws"
 )
 
 // revocationChannel carries the ids of sessions revoked on one node to all
@@ -151,6 +152,35 @@ func (c *cluster) limiters() (register, loginIP, loginAccount api.Limiter) {
 	return redislimit.New(c.rdb, "helpr:rl:register", api.DefaultRegisterLimit, api.DefaultRegisterWindow, nil),
 		redislimit.New(c.rdb, "helpr:rl:login_ip", api.DefaultLoginLimit, api.DefaultLoginWindow, nil),
 		redislimit.New(c.rdb, "helpr:rl:login_account", api.DefaultLoginLimit, api.DefaultLoginWindow, nil)
+}
+
+// abuseLimiters returns the visitor-session and conversation windows
+// shared through Redis, with l's numbers and one prefix each (nil: this
+// node's windows only, on a single node or for a limit that is off).
+// Unlike the login limits these fall back to each node's own window while
+// Redis is unreachable.
+func (c *cluster) abuseLimiters(l abuseLimits, now func() time.Time) (visitorIP, visitorWidget api.Limiter, conversations ws.Limiter) {
+	if c == nil {
+		return nil, nil, nil
+	}
+	if w := c.window("helpr:rl:visitor_session_ip", l.visitorIP, now); w != nil {
+		visitorIP = w
+	}
+	if w := c.window("helpr:rl:visitor_session_widget", l.visitorWidget, now); w != nil {
+		visitorWidget = w
+	}
+	if w := c.window("helpr:rl:conversation_visitor", l.conversations, now); w != nil {
+		conversations = w
+	}
+	return visitorIP, visitorWidget, conversations
+}
+
+// window is a shared window with r's numbers under prefix, nil when r is off.
+func (c *cluster) window(prefix string, r rate, now func() time.Time) *redislimit.Window {
+	if r.off {
+		return nil
+	}
+	return redislimit.New(c.rdb, prefix, r.n, r.window, now)
 }
 
 // ping reports whether Redis answers (for /readyz).

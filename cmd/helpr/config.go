@@ -35,6 +35,7 @@ type Config struct {
 	RedisURL        string         // Redis for pub/sub, shared limits and invalidation (several nodes)
 	NodeID          string         // this node's name in a cluster; default random
 	NoAuthLimits    bool           // turn login/registration rate limits off (load tests only)
+	Limits          AbuseLimits    // visitor-session and conversation limits (limits.go)
 	PprofAddr       string         // serve net/http/pprof here (loopback only); "" = off
 
 	// Test seams, not configurable by users: the clock of every TTL and
@@ -121,6 +122,9 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("--redis-url: want redis://host:port/db or rediss://…"))
 		}
 	}
+	if _, err := c.Limits.resolve(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -169,6 +173,7 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound (HELPR_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis for several nodes: pub/sub, shared rate limits, session invalidation (HELPR_REDIS_URL)")
 	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production (HELPR_NO_AUTH_RATE_LIMITS)")
+	abuseLimitFlags(fs, &c.Limits)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (HELPR_PPROF_ADDR)")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's name in a cluster (HELPR_NODE_ID; default random)")
 	if err := fs.Parse(args); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/transport/httpx"
+	"github.com/helpr-chat/helpr/transport/ws"
 	"github.com/helpr-chat/helpr/widget"
 )
 
@@ -14,6 +15,7 @@ import (
 func (a *app) routes(rest, metricsHandler http.Handler, m *metrics.Helpr) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/rest/v1/ws", a.ws)
+	mux.HandleFunc(ws.CheckPath, a.ws.Check)
 	mux.Handle("/rest/v1/", rest)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -28,8 +30,7 @@ func (a *app) routes(rest, metricsHandler http.Handler, m *metrics.Helpr) http.H
 // demo and index pages. The assets are embedded, so loading them fails only
 // on a broken build; then the front end answers 500 and the API still works.
 func (a *app) mountWeb(mux *http.ServeMux) {
-	origin, _ := publicOrigin(a.cfg.PublicURL) // validated with the config
-	w, err := newWeb(widget.Assets(), a.store, origin, a.log)
+	w, err := newWeb(widget.Assets(), a.store, ownOrigins(a.cfg), a.log)
 	if err != nil {
 		a.log.Error().Err(err).Msg("front end unavailable")
 		mux.HandleFunc("GET /", func(rw http.ResponseWriter, r *http.Request) {

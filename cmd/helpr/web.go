@@ -43,15 +43,17 @@ type web struct {
 	demo    *template.Template
 	widgets widgetFinder
 	log     zerolog.Logger
-	origin  string // the hub's public origin
-	pageCSP string // CSP of every page that must never be framed
-	frameOf string // CSP of the widget iframe without its frame-ancestors
+	origin  string   // the hub's public origin
+	own     []string // origin, then its aliases (see ownOrigins)
+	pageCSP string   // CSP of every page that must never be framed
+	frameOf string   // CSP of the widget iframe without its frame-ancestors
 }
 
-// newWeb loads every file of root into memory. publicOrigin is the origin
-// browsers use (its host is allowed for WebSocket connections).
-func newWeb(root fs.FS, widgets widgetFinder, publicOrigin string, log zerolog.Logger) (*web, error) {
-	w := &web{assets: map[string]asset{}, widgets: widgets, log: log, origin: publicOrigin}
+// newWeb loads every file of root into memory. own are the origins
+// browsers use for the hub, the public origin first (their hosts are
+// allowed for WebSocket connections).
+func newWeb(root fs.FS, widgets widgetFinder, own []string, log zerolog.Logger) (*web, error) {
+	w := &web{assets: map[string]asset{}, widgets: widgets, log: log, origin: own[0], own: own}
 	err := fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -72,21 +74,29 @@ func newWeb(root fs.FS, widgets widgetFinder, publicOrigin string, log zerolog.L
 			return nil, fmt.Errorf("parse demo.html: %w", err)
 		}
 	}
-	base := baseCSP(publicOrigin)
+	base := baseCSP(own)
 	w.pageCSP = base + "; frame-ancestors 'none'"
 	w.frameOf = base
 	return w, nil
 }
 
 // baseCSP is the policy every page shares: files from the hub only, no
-// inline script or style, WebSocket to the hub's own host.
-func baseCSP(publicOrigin string) string {
-	ws := "ws://" + strings.TrimPrefix(publicOrigin, "http://")
-	if strings.HasPrefix(publicOrigin, "https://") {
-		ws = "wss://" + strings.TrimPrefix(publicOrigin, "https://")
+// inline script or style, WebSocket to the hub's own hosts.
+func baseCSP(own []string) string {
+	connect := []string{"'self'"}
+	for _, o := range own {
+		connect = append(connect, wsOrigin(o))
 	}
-	return "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' " + ws +
+	return "default-src 'self'; script-src 'self'; style-src 'self'; connect-src " + strings.Join(connect, " ") +
 		"; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'"
+}
+
+// wsOrigin is the WebSocket origin of an http(s) origin.
+func wsOrigin(origin string) string {
+	if rest, ok := strings.CutPrefix(origin, "https://"); ok {
+		return "wss://" + rest
+	}
+	return "ws://" + strings.TrimPrefix(origin, "http://")
 }
 
 // contentType names the media type of a file by its extension.
@@ -179,7 +189,7 @@ func (w *web) frame(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "temporarily unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	rw.Header().Set("Content-Security-Policy", w.frameOf+"; frame-ancestors "+frameAncestors(wd.AllowedOrigins))
+	rw.Header().Set("Content-Security-Policy", w.frameOf+"; frame-ancestors "+frameAncestors(w.withAliases(wd.AllowedOrigins)))
 	w.serve(rw, r, "frame.html", "no-store")
 }
 
@@ -220,6 +230,33 @@ func frameAncestors(origins []string) string {
 	return strings.Join(ok, " ")
 }
 
+// allowsHub reports whether a widget's allowed origins name the hub itself
+// (its public origin or an alias), as the demo page needs.
+func (w *web) allowsHub(allowed []string) bool {
+	for _, o := range w.own {
+		if slices.Contains(allowed, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// withAliases returns a widget's allowed origins plus every origin of the
+// hub when they name one of them: a widget allowed on http://127.0.0.1:8080
+// may also be framed by the same hub's page at http://localhost:8080.
+func (w *web) withAliases(allowed []string) []string {
+	if !w.allowsHub(allowed) {
+		return allowed
+	}
+	out := slices.Clone(allowed)
+	for _, o := range w.own {
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // demoData is what demo.html shows: the widget key to embed (empty: the
 // page explains how to get one) and why a given key cannot be used.
 type demoData struct {
@@ -247,7 +284,7 @@ func (w *web) demoPage(rw http.ResponseWriter, r *http.Request) {
 			w.log.Error().Err(err).Msg("demo page: look up widget")
 			http.Error(rw, "temporarily unavailable", http.StatusServiceUnavailable)
 			return
-		case !slices.Contains(wd.AllowedOrigins, w.origin):
+		case !w.allowsHub(wd.AllowedOrigins):
 			d.NotAllowed = true
 		default:
 			d.Key = key

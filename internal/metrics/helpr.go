@@ -23,6 +23,11 @@ type Helpr struct {
 	// HTTPRequests is helpr_http_requests_total{route,code}: HTTP requests
 	// by route pattern and status code.
 	HTTPRequests *CounterVec
+	// RateLimited is helpr_rate_limited_total{limit}: requests and frames
+	// refused because a named sliding-window limit was reached (register,
+	// login_ip, login_account, visitor_session_ip, visitor_session_widget,
+	// conversation_visitor).
+	RateLimited *CounterVec
 }
 
 // NewHelpr registers helpr's metrics on r. Calling it twice on one registry
@@ -36,5 +41,6 @@ func NewHelpr(r *Registry) *Helpr {
 		Rejections:     r.Counter("helpr_rejections_total", "Frames and requests refused, by reason.", "reason"),
 		AuthFailures:   r.Counter("helpr_auth_failures_total", "Failed token and credential checks, by reason.", "reason"),
 		HTTPRequests:   r.Counter("helpr_http_requests_total", "HTTP requests served, by route pattern and status code.", "route", "code"),
+		RateLimited:    r.Counter("helpr_rate_limited_total", "Requests and frames refused by a sliding-window rate limit, by limit.", "limit"),
 	}
 }

@@ -201,6 +201,7 @@ func TestNewHelpr(t *testing.T) {
 	h.Rejections.With("rate_limited").Inc()
 	h.AuthFailures.With("token_expired").Inc()
 	h.HTTPRequests.With("POST /rest/v1/auth/login", "401").Inc()
+	h.RateLimited.With("visitor_session_ip").Inc()
 	if again := NewHelpr(r); again.FramesIn != h.FramesIn {
 		t.Fatal("a second NewHelpr on one registry does not share series")
 	}
@@ -218,6 +219,7 @@ func TestNewHelpr(t *testing.T) {
 		"helpr_rejections_total":      {"counter", map[string]string{"reason": "rate_limited"}, 1},
 		"helpr_auth_failures_total":   {"counter", map[string]string{"reason": "token_expired"}, 1},
 		"helpr_http_requests_total":   {"counter", map[string]string{"route": "POST /rest/v1/auth/login", "code": "401"}, 1},
+		"helpr_rate_limited_total":    {"counter", map[string]string{"limit": "visitor_session_ip"}, 1},
 	}
 	for name, w := range want {
 		f := families[name]

@@ -31,6 +31,8 @@ type conversationDoc struct {
 	LastSeq        int64     `bson:"last_seq"`
 	VisitorReadSeq int64     `bson:"visitor_read_seq"`
 	AgentReadSeq   int64     `bson:"agent_read_seq"`
+	Preview        string    `bson:"preview"`          // absent (so "") before issue 9
+	LastSenderKind string    `bson:"last_sender_kind"` // likewise
 	CreatedAt      time.Time `bson:"created_at,omitempty"`
 	UpdatedAt      time.Time `bson:"updated_at,omitempty"`
 	ClosedAt       time.Time `bson:"closed_at,omitempty"`
@@ -41,12 +43,13 @@ func (d conversationDoc) org() string { return d.OrgID }
 func (d conversationDoc) conversation() storage.Conversation {
 	return storage.Conversation{ID: d.ID, OrgID: d.OrgID, VisitorID: d.VisitorID, WidgetID: d.WidgetID,
 		AssigneeID: d.AssigneeID, Status: storage.ConversationStatus(d.Status), LastSeq: d.LastSeq,
-		VisitorReadSeq: d.VisitorReadSeq, AgentReadSeq: d.AgentReadSeq, CreatedAt: utc(d.CreatedAt),
+		VisitorReadSeq: d.VisitorReadSeq, AgentReadSeq: d.AgentReadSeq, Preview: d.Preview,
+		LastSenderKind: storage.SenderKind(d.LastSenderKind), CreatedAt: utc(d.CreatedAt),
 		UpdatedAt: utc(d.UpdatedAt), ClosedAt: utc(d.ClosedAt)}
 }
 
 // CreateConversation stores a new conversation with LastSeq and both read
-// sequences 0. An empty Status is stored as open.
+// sequences 0 and no preview. An empty Status is stored as open.
 func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation) error {
 	if c.Status == "" {
 		c.Status = storage.ConversationOpen
@@ -148,22 +151,45 @@ func (s *Store) SetAssignee(ctx context.Context, orgID, id, from, to string, at 
 // CloseConversation marks the conversation closed at `at`, setting
 // ClosedAt and UpdatedAt. Closing a closed conversation changes nothing.
 func (s *Store) CloseConversation(ctx context.Context, orgID, id string, at time.Time) error {
+	unless := bson.E{Key: "status", Value: bson.D{{Key: "$ne", Value: string(storage.ConversationClosed)}}}
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: string(storage.ConversationClosed)},
+		{Key: "closed_at", Value: at}, {Key: "updated_at", Value: at}}}}
+	return wrap(s.transition(ctx, orgID, id, unless, update), "close conversation %s", id)
+}
+
+// ReopenConversation makes a closed conversation open, assigned to
+// assigneeID, with ClosedAt removed and UpdatedAt set to at, in one
+// conditional update (status closed is in the filter). An open
+// conversation is left as it is (nil). ErrNotFound if the conversation is
+// not in orgID. On FerretDB v1 only reopens through one Store exclude each
+// other (see doc.go).
+func (s *Store) ReopenConversation(ctx context.Context, orgID, id, assigneeID string, at time.Time) error {
+	when := bson.E{Key: "status", Value: string(storage.ConversationClosed)}
+	update := bson.D{
+		{Key: "$set", Value: bson.D{{Key: "status", Value: string(storage.ConversationOpen)},
+			{Key: "assignee_id", Value: assigneeID}, {Key: "updated_at", Value: at}}},
+		{Key: "$unset", Value: bson.D{{Key: "closed_at", Value: ""}}},
+	}
+	return wrap(s.transition(ctx, orgID, id, when, update), "reopen conversation %s", id)
+}
+
+// transition applies update to conversation id of orgID if it matches
+// cond, under the conversation's lock. A conversation that does not match
+// cond is left as it is (nil); ErrNotFound if it is not in orgID.
+func (s *Store) transition(ctx context.Context, orgID, id string, cond bson.E, update bson.D) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	unlock, err := s.lockConversation(ctx, id)
 	if err != nil {
-		return fmt.Errorf("close conversation %s: %w", id, err)
+		return err
 	}
 	defer unlock()
-	filter := bson.D{{Key: "_id", Value: id}, {Key: "org_id", Value: orgID},
-		{Key: "status", Value: bson.D{{Key: "$ne", Value: string(storage.ConversationClosed)}}}}
-	update := bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: string(storage.ConversationClosed)},
-		{Key: "closed_at", Value: at}, {Key: "updated_at", Value: at}}}}
+	filter := bson.D{{Key: "_id", Value: id}, {Key: "org_id", Value: orgID}, cond}
 	err = updateOne(ctx, s.coll(collConversations), filter, update)
 	if errors.Is(err, storage.ErrNotFound) {
 		_, err = findOwned[conversationDoc](ctx, s.coll(collConversations), orgID, id)
 	}
-	return wrap(err, "close conversation %s", id)
+	return err
 }
 
 // readSeqField maps a side to its field.

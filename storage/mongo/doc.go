@@ -31,9 +31,19 @@
 //     dies between the insert and the hint update; then $max raises the
 //     hint and updated_at. GetConversation reports the true highest seq
 //     and repairs a lagging hint, MarkRead caps at it, ListConversations
-//     reports the stored hint. Appends through one Store to one conversation queue on
-//     a lock (striped by conversation id), so only appends of different
-//     nodes ever race.
+//     reports the stored hint. The update that raises the hint also sets the
+//     conversation's preview and last sender kind, filtered on last_seq <=
+//     the message's seq so that a slower append of an older message never
+//     overwrites a newer one's. Appends through one Store to one
+//     conversation queue on a lock (striped by conversation id), so only
+//     appends of different nodes ever race. Conversations written before
+//     previews existed have none until their next message (no backfill).
+//   - Agent read marks (MarkAgentRead) live in agent_reads, one document
+//     per (conversation, agent) keyed by both ids. The conversation's
+//     agent_read_seq is raised first ($max; its org_id filter is the
+//     tenancy check), then the agent's mark is upserted ($max): a crash in
+//     between leaves the agent's own mark behind, never agent_read_seq
+//     below a mark, and a retry completes it.
 //   - Idempotent appends. Every message has a client_key, unique per
 //     conversation: "c:" + its client id, or "m:" + its id when it has none
 //     (never deduplicated). This gives the partial unique index on
@@ -77,18 +87,21 @@
 // process) breaks ties between records created in the same millisecond.
 // Open creates the indexes that do not exist yet, by name (unique: agents'
 // email, widgets' publishable key, messages' (conversation_id, seq) and
-// (conversation_id, client_key); tenant-scoped list and lookup indexes
-// including visitors' (org_id, email_index); token expiry).
+// (conversation_id, client_key), agent_reads' (org_id, agent_id,
+// conversation_id); tenant-scoped list and lookup indexes including
+// visitors' (org_id, email_index); token expiry).
 //
 // # Search
 //
-// Open tries to create a text index on messages.text with no language (no
-// stop words, no stemming). MongoDB has one; FerretDB v1 refuses, and the
-// store falls back (TextSearch reports which). Either way every query word
-// becomes an escaped, case-insensitive regular expression anchored at word
-// boundaries, and all must match; with the index, a $text search for the
-// words as phrases narrows the candidates first. Both paths return the
-// same messages. Unlike SQLite's FTS5, diacritics are significant.
+// Every query word becomes an escaped (regexp.QuoteMeta), case-insensitive
+// regular expression matching it at the start of a word, and all must
+// match: words match as prefixes. A text index cannot serve prefixes
+// ($text matches whole terms), so none is used: the query walks the
+// organisation's messages newest first on (org_id, created_at, ins) until
+// it has enough matches. Earlier versions created a text index named
+// text_search on MongoDB; it is no longer read and can be dropped once no
+// node of an older version runs. Unlike SQLite's FTS5, diacritics are
+// significant.
 //
 // # Expiry, durability, timeouts
 //

@@ -18,7 +18,9 @@ import (
 // sessions (unrevoked ones revoked at e.At; all lose IP and user agent),
 // then the organisation's audit events (the subject's id replaced by the
 // pseudonym; the events it performed lose IP and user agent).
-// Conversations and messages stay.
+// Conversations (previews included) and messages stay, and so do an erased
+// agent's read marks (agent_reads): they hold only the agent id, which its
+// messages keep too.
 //
 // The record goes first so that an agent whose pseudonym is another
 // agent's email fails (ErrConflict) before anything changed. The other

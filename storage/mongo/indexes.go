@@ -10,9 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// textIndexName names the messages text index.
-const textIndexName = "text_search"
-
 // index is one index the store creates at Open.
 type index struct {
 	name   string
@@ -59,6 +56,9 @@ var indexes = map[string][]index{
 	},
 	collClaims: {
 		{"expires", keys(asc("expires_at")), false},
+	},
+	collAgentReads: {
+		{"org_agent_conversation_unique", keys(asc("org_id"), asc("agent_id"), asc("conversation_id")), true},
 	},
 	collAudit: {
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
@@ -117,29 +117,4 @@ func (s *Store) indexNames(ctx context.Context, coll string) (map[string]bool, e
 		names[spec.Name] = true
 	}
 	return names, nil
-}
-
-// ensureTextIndex creates the messages text index (no language: no stop
-// words, no stemming, so every word of a query is looked up as typed)
-// unless it exists, and reports whether the server has it. A server that
-// refuses the command (FerretDB v1, say) means the fallback; a failure to
-// reach the server is an error.
-func (s *Store) ensureTextIndex(ctx context.Context) (bool, error) {
-	have, err := s.indexNames(ctx, collMessages)
-	if err != nil || have[textIndexName] {
-		return err == nil, err
-	}
-	model := mongo.IndexModel{
-		Keys:    bson.D{{Key: "text", Value: "text"}},
-		Options: options.Index().SetName(textIndexName).SetDefaultLanguage("none"),
-	}
-	_, err = s.coll(collMessages).Indexes().CreateOne(ctx, model)
-	var ce mongo.CommandError
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &ce) && !ce.HasErrorLabel("NetworkError"):
-		return false, nil
-	}
-	return false, fmt.Errorf("create text index on %s: %w", collMessages, err)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -66,8 +65,10 @@ func newMessageDoc(m storage.Message) messageDoc {
 // inserts m with seq = hint+1 and lets the unique (conversation_id, seq)
 // index arbitrate; a duplicate on the sequence number re-reads the true
 // highest number and retries above it, a duplicate on the client id
-// returns the stored message (created == false). Then the hint is raised
-// with $max and UpdatedAt with it (neither is ever lowered). Appends
+// returns the stored message (created == false) and changes nothing. Then
+// one update makes the conversation describe m: the hint, Preview and
+// LastSenderKind are set and UpdatedAt raised, unless a message with a
+// higher sequence number already did (see raiseHint). Appends
 // through this Store to one conversation queue behind each other, so only
 // other nodes' appends race it. A message with an empty ClientID is never
 // deduplicated; an empty ID is generated. ErrNotFound if the conversation
@@ -94,7 +95,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	if created {
 		// The message is stored: a failed hint update is repaired by the
 		// next append or GetConversation, so it is not an error.
-		_ = s.raiseHint(ctx, m.ConversationID, stored.Seq, stored.CreatedAt)
+		_ = s.raiseHint(ctx, stored)
 	}
 	return stored, created, nil
 }
@@ -157,55 +158,6 @@ func backoff(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// newestMessage returns the conversation's message with the highest
-// sequence number: the source of truth for LastSeq. An empty conversation
-// gives the zero message (Seq 0).
-func (s *Store) newestMessage(ctx context.Context, conversationID string) (messageDoc, error) {
-	filter := bson.D{{Key: "conversation_id", Value: conversationID}}
-	opts := options.FindOne().SetSort(bson.D{desc("seq")}).SetProjection(bson.D{
-		{Key: "seq", Value: 1}, {Key: "created_at", Value: 1}})
-	d, err := findOne[messageDoc](ctx, s.coll(collMessages), filter, opts)
-	if errors.Is(err, storage.ErrNotFound) {
-		return messageDoc{}, nil
-	}
-	return d, err
-}
-
-// raiseHint raises the conversation's LastSeq hint to seq and its
-// UpdatedAt to at (never lowering either; a zero at leaves UpdatedAt).
-func (s *Store) raiseHint(ctx context.Context, conversationID string, seq int64, at time.Time) error {
-	raise := bson.D{{Key: "last_seq", Value: seq}}
-	if !at.IsZero() {
-		raise = append(raise, bson.E{Key: "updated_at", Value: at})
-	}
-	update := bson.D{{Key: "$max", Value: raise}}
-	return updateOne(ctx, s.coll(collConversations), bson.D{{Key: "_id", Value: conversationID}}, update)
-}
-
-// repairHint returns d with LastSeq set to the highest stored sequence
-// number, raising the stored hint when an interrupted append left it
-// behind.
-func (s *Store) repairHint(ctx context.Context, d conversationDoc) (conversationDoc, error) {
-	newest, err := s.newestMessage(ctx, d.ID)
-	if err != nil || newest.Seq <= d.LastSeq {
-		return d, err
-	}
-	unlock, err := s.lockConversation(ctx, d.ID)
-	if err != nil {
-		return d, err
-	}
-	err = s.raiseHint(ctx, d.ID, newest.Seq, newest.CreatedAt)
-	unlock()
-	if err != nil {
-		return d, err
-	}
-	d.LastSeq = newest.Seq
-	if newest.CreatedAt.After(d.UpdatedAt) {
-		d.UpdatedAt = newest.CreatedAt
-	}
-	return d, nil
 }
 
 // ListMessages returns up to limit messages of the conversation with

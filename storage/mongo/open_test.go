@@ -38,9 +38,6 @@ func TestIndexesExistAfterOpen(t *testing.T) {
 		for _, ix := range list {
 			want = append(want, ix.name)
 		}
-		if coll == collMessages && s.TextSearch() {
-			want = append(want, textIndexName)
-		}
 		slices.Sort(want)
 		if !slices.Equal(got[coll], want) {
 			t.Errorf("indexes of %s: got %v, want %v", coll, got[coll], want)
@@ -99,9 +96,6 @@ func TestReopenIsIdempotent(t *testing.T) {
 	m, created, err := third.AppendMessage(t.Context(), textMessage(c, "b", 2))
 	if err != nil || !created || m.Seq != 2 {
 		t.Errorf("append after reopen: seq %d created %v err %v, want seq 2", m.Seq, created, err)
-	}
-	if third.TextSearch() != first.TextSearch() {
-		t.Errorf("text search %v after reopen, %v before", third.TextSearch(), first.TextSearch())
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -26,18 +25,20 @@ const (
 const wordChars = `\p{L}\p{Nd}\p{M}`
 
 // SearchMessages returns up to limit messages of the organisation whose
-// text contains every word of query, newest first (limit <= 0 means 50,
-// capped at 200). Words are runs of letters, digits and marks, matched
-// case-insensitively as whole words; every other character only separates
-// words, so no query syntax reaches the server. A query without words
-// matches nothing; one with more than 256 distinct words is an error.
+// text has, for every word of query, a word starting with it, newest first
+// (limit <= 0 means 50, capped at 200): "ref ord" finds "refund for order
+// 12", "der" does not find "order". Words are runs of letters, digits and
+// marks, matched case-insensitively as word prefixes; every other
+// character only separates words, so no query syntax reaches the server.
+// A query without words matches nothing; one with more than 256 distinct
+// words is an error.
 //
-// Each word becomes an escaped, case-insensitive regular expression
-// anchored at word boundaries, and all must match. When the server has the
-// text index (MongoDB), a $text search for the words as phrases narrows
-// the candidates first; the regular expressions still decide, so both
-// paths return the same messages. Unlike the SQLite backend, diacritics
-// are significant ("ecole" does not find "école").
+// Each word becomes an escaped (regexp.QuoteMeta), case-insensitive
+// regular expression anchored at the start of a word, and all must match.
+// A text index cannot narrow the candidates ($text matches whole terms
+// only), so the query walks the organisation's messages newest first on
+// the (org_id, created_at, ins) index until limit match. Unlike the SQLite
+// backend, diacritics are significant ("ecole" does not find "école").
 func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error) {
 	terms := storage.SearchWords(query)
 	if len(terms) == 0 {
@@ -48,11 +49,7 @@ func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit i
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	filter := bson.D{{Key: "org_id", Value: orgID}}
-	if s.textSearch {
-		filter = append(filter, bson.E{Key: "$text", Value: bson.D{{Key: "$search", Value: phrases(terms)}}})
-	}
-	filter = append(filter, bson.E{Key: "$and", Value: wordFilters(terms)})
+	filter := bson.D{{Key: "org_id", Value: orgID}, {Key: "$and", Value: wordFilters(terms)}}
 	n := clamp(limit, defaultSearchLimit, maxSearchLimit)
 	list, err := findAll[messageDoc](ctx, s.coll(collMessages), filter, sorted(n, desc("created_at"), desc("ins")))
 	if err != nil {
@@ -61,9 +58,12 @@ func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit i
 	return convert(list, messageDoc.message), nil
 }
 
-// wordRegex matches term as a whole word, case-insensitively.
-func wordRegex(term string) bson.Regex {
-	pattern := `(?:^|[^` + wordChars + `])` + regexp.QuoteMeta(term) + `(?:$|[^` + wordChars + `])`
+// prefixRegex matches a word starting with term, case-insensitively: term
+// at the start of the text or after a character that is not a word
+// character. Metacharacters in term are escaped, though SearchWords leaves
+// none.
+func prefixRegex(term string) bson.Regex {
+	pattern := `(?:^|[^` + wordChars + `])` + regexp.QuoteMeta(term)
 	return bson.Regex{Pattern: pattern, Options: "i"}
 }
 
@@ -71,17 +71,7 @@ func wordRegex(term string) bson.Regex {
 func wordFilters(terms []string) bson.A {
 	conds := make(bson.A, len(terms))
 	for i, t := range terms {
-		conds[i] = bson.D{{Key: "text", Value: wordRegex(t)}}
+		conds[i] = bson.D{{Key: "text", Value: prefixRegex(t)}}
 	}
 	return conds
-}
-
-// phrases quotes each term for $search, where quoted phrases must all
-// occur. Terms hold only letters, digits and marks: nothing to escape.
-func phrases(terms []string) string {
-	quoted := make([]string, len(terms))
-	for i, t := range terms {
-		quoted[i] = `"` + t + `"`
-	}
-	return strings.Join(quoted, " ")
 }

@@ -7,10 +7,10 @@ import (
 	"github.com/helpr-chat/helpr/storage"
 )
 
-// TestSearchWordsAreWholeAndCaseFolded pins the search semantics beyond
-// the conformance suite: whole words, Unicode case folding, diacritics
+// TestSearchWordPrefixesCaseFolded pins the search semantics beyond the
+// conformance suite: word prefixes, Unicode case folding, diacritics
 // significant, and digits and marks as word characters.
-func TestSearchWordsAreWholeAndCaseFolded(t *testing.T) {
+func TestSearchWordPrefixesCaseFolded(t *testing.T) {
 	s, _ := openFresh(t)
 	defer s.Close()
 	c := seedConversation(t, s)
@@ -29,13 +29,17 @@ func TestSearchWordsAreWholeAndCaseFolded(t *testing.T) {
 	for query, want := range map[string][]string{
 		"école":        {"msg_a"},
 		"HÉLLO WÖRLD":  {"msg_a"},
-		"wör":          nil, // a prefix is not a word
+		"wör":          {"msg_c", "msg_a"}, // a prefix of a word
+		"öR":           nil,                // but not of its tail
 		"wörlds":       {"msg_c"},
 		"ecole":        nil, // diacritics are significant
+		"éc":           {"msg_a"},
 		"4711":         {"msg_b"},
-		"471":          nil,
+		"471":          {"msg_b"},
+		"711":          nil,
 		"order.*":      {"msg_b"}, // punctuation only separates words
-		"ouverte 4711": nil,       // every word must match
+		"ord.+ship":    {"msg_b"},
+		"ouverte 4711": nil, // every word must match
 	} {
 		list, err := s.SearchMessages(t.Context(), c.OrgID, query, 0)
 		if err != nil {

@@ -29,6 +29,7 @@ const (
 	collRefresh       = "refresh_tokens"
 	collClaims        = "refresh_claims"
 	collAudit         = "audit_events"
+	collAgentReads    = "agent_reads"
 )
 
 // Store is the MongoDB backend of storage.Store. It is safe for concurrent
@@ -38,9 +39,6 @@ type Store struct {
 	client  *mongo.Client
 	db      *mongo.Database
 	timeout time.Duration
-	// textSearch reports whether the server built the messages text index
-	// (SearchMessages then narrows with $text before the word filter).
-	textSearch bool
 	// locks queue this Store's writes to each conversation (locks.go).
 	locks convLocks
 }
@@ -50,12 +48,11 @@ type Store struct {
 type Option func(*config)
 
 type config struct {
-	timeout   time.Duration
-	textIndex bool
+	timeout time.Duration
 }
 
 func defaultConfig() config {
-	return config{timeout: 5 * time.Second, textIndex: true}
+	return config{timeout: 5 * time.Second}
 }
 
 // WithTimeout bounds every method call, all of its round trips included
@@ -66,13 +63,6 @@ func WithTimeout(d time.Duration) Option {
 			o.timeout = d
 		}
 	}
-}
-
-// WithoutTextIndex makes SearchMessages use its portable fallback (a
-// regular expression per word) even when the server supports text
-// indexes, and Open not create one.
-func WithoutTextIndex() Option {
-	return func(o *config) { o.textIndex = false }
 }
 
 // Open connects to the MongoDB deployment at uri, uses database (created
@@ -97,7 +87,7 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 		return nil, fmt.Errorf("open mongodb: %w", err)
 	}
 	s := &Store{client: client, db: client.Database(database), timeout: o.timeout, locks: newConvLocks()}
-	if err := s.start(ctx, o); err != nil {
+	if err := s.start(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("open mongodb database %s: %w", database, err)
 	}
@@ -109,28 +99,14 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 const openTimeout = 2 * time.Minute
 
 // start pings the server and creates the indexes.
-func (s *Store) start(ctx context.Context, o config) error {
+func (s *Store) start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	if err := s.client.Ping(ctx, readpref.Primary()); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
-	if err := s.ensureIndexes(ctx); err != nil {
-		return err
-	}
-	if o.textIndex {
-		ok, err := s.ensureTextIndex(ctx)
-		if err != nil {
-			return err
-		}
-		s.textSearch = ok
-	}
-	return nil
+	return s.ensureIndexes(ctx)
 }
-
-// TextSearch reports whether SearchMessages uses the server's text index
-// ($text); false means the documented regular-expression fallback.
-func (s *Store) TextSearch() bool { return s.textSearch }
 
 // op bounds one method call with the store's timeout.
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -18,18 +18,18 @@ const (
 )
 
 const conversationCols = `id, org_id, visitor_id, widget_id, assignee_id, status, last_seq,
-	visitor_read_seq, agent_read_seq, created_at, updated_at, closed_at`
+	visitor_read_seq, agent_read_seq, preview, last_sender_kind, created_at, updated_at, closed_at`
 
 func scanConversation(sc scanner) (storage.Conversation, error) {
 	var c storage.Conversation
 	err := sc.Scan(&c.ID, &c.OrgID, &c.VisitorID, &c.WidgetID, &c.AssigneeID, &c.Status,
-		&c.LastSeq, &c.VisitorReadSeq, &c.AgentReadSeq,
+		&c.LastSeq, &c.VisitorReadSeq, &c.AgentReadSeq, &c.Preview, &c.LastSenderKind,
 		at(&c.CreatedAt), at(&c.UpdatedAt), at(&c.ClosedAt))
 	return c, translate(err)
 }
 
 // CreateConversation stores a new conversation with LastSeq and both read
-// sequences 0. An empty Status is stored as open.
+// sequences 0 and no preview. An empty Status is stored as open.
 func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation) error {
 	if c.Status == "" {
 		c.Status = storage.ConversationOpen
@@ -151,6 +151,29 @@ func (s *Store) CloseConversation(ctx context.Context, orgID, id string, at time
 	})
 	if err != nil {
 		return fmt.Errorf("close conversation %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReopenConversation makes a closed conversation open, assigned to
+// assigneeID, with ClosedAt cleared and UpdatedAt set to at, in one
+// conditional UPDATE. An open conversation is left as it is (nil).
+// ErrNotFound if the conversation is not in orgID.
+func (s *Store) ReopenConversation(ctx context.Context, orgID, id, assigneeID string, at time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		const q = `UPDATE conversations SET status = 'open', closed_at = NULL, assignee_id = ?, updated_at = ?
+			WHERE id = ? AND org_id = ? AND status = 'closed'`
+		res, err := tx.ExecContext(ctx, q, assigneeID, ms(at), id, orgID)
+		if err != nil {
+			return translate(err)
+		}
+		if err := oneRow(res); !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		return conversationExists(ctx, tx, orgID, id)
+	})
+	if err != nil {
+		return fmt.Errorf("reopen conversation %s: %w", id, err)
 	}
 	return nil
 }

@@ -9,7 +9,12 @@
 // Storage conventions: times are Unix milliseconds (NULL for the zero
 // time) and come back in UTC; token hashes are BLOBs; agent emails are
 // stored lower-cased; a widget's allowed origins are a JSON array. Message
-// text is indexed with FTS5 for SearchMessages. Visitor PII arrives sealed
+// text is indexed with FTS5 for SearchMessages, which matches every query
+// word as a token prefix ("ord"* in FTS5 terms, each word quoted, so no
+// query syntax gets through). Each conversation row carries the preview and
+// sender kind of its newest message, written by the same UPDATE that takes
+// the sequence number; agent_reads holds each agent's own read mark of a
+// conversation (primary key (conversation_id, agent_id)). Visitor PII arrives sealed
 // (the store never sees plaintext); visitors.email_index holds the blind
 // index that FindVisitorByEmailIndex matches, indexed by (org_id,
 // email_index).

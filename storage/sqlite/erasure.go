@@ -14,7 +14,9 @@ import (
 // phone and email index; an agent loses name and password hash and its
 // email becomes the lower-cased pseudonym), its unrevoked sessions are
 // revoked at e.At, and the organisation's audit events naming it as actor
-// or target name e.Pseudonym instead. Conversations and messages stay.
+// or target name e.Pseudonym instead. Conversations (previews included)
+// and messages stay, and so do an erased agent's read marks (agent_reads):
+// they hold only the agent id, which its messages keep too.
 //
 // Erasing an erased subject keeps its record as the first erasure left it
 // and returns nil; the session and audit steps run again, changing nothing

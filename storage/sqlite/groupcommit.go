@@ -34,10 +34,11 @@ type committer struct {
 
 // appendReq is one AppendMessage waiting for the commit that holds it.
 type appendReq struct {
-	ctx   context.Context
-	msg   storage.Message
-	risky bool              // may fail after taking a seq: needs a savepoint
-	done  chan appendResult // capacity 1: the result, or a turn to lead
+	ctx     context.Context
+	msg     storage.Message
+	preview string            // storage.PreviewOf(msg.Text), computed by the caller
+	risky   bool              // may fail after taking a seq: needs a savepoint
+	done    chan appendResult // capacity 1: the result, or a turn to lead
 }
 
 type appendResult struct {
@@ -97,8 +98,8 @@ func (s *Store) AppendCommits() (commits, appends int64) {
 // transaction holding it has committed (or failed). The wait ignores ctx:
 // the commit is bounded, and a leaving caller could strand its turn to lead.
 // ctx is checked when the batch reaches m.
-func (s *Store) groupAppend(ctx context.Context, m storage.Message, risky bool) appendResult {
-	r := &appendReq{ctx: ctx, msg: m, risky: risky, done: make(chan appendResult, 1)}
+func (s *Store) groupAppend(ctx context.Context, m storage.Message, preview string, risky bool) appendResult {
+	r := &appendReq{ctx: ctx, msg: m, preview: preview, risky: risky, done: make(chan appendResult, 1)}
 	lead := s.gc.enqueue(r)
 	for {
 		if lead {
@@ -165,7 +166,7 @@ func appendItem(ctx context.Context, tx *sql.Tx, st *appendStmts, r *appendReq, 
 		return appendResult{err: err}, nil
 	}
 	if !savepoint {
-		stored, created, partial, err := appendMessage(ctx, tx, st, r.msg)
+		stored, created, partial, err := appendMessage(ctx, tx, st, r.msg, r.preview)
 		if partial {
 			return appendResult{}, err
 		}
@@ -174,7 +175,7 @@ func appendItem(ctx context.Context, tx *sql.Tx, st *appendStmts, r *appendReq, 
 	if _, err := tx.StmtContext(ctx, st.savepoint).ExecContext(ctx); err != nil {
 		return appendResult{}, fmt.Errorf("savepoint: %w", err)
 	}
-	stored, created, _, err := appendMessage(ctx, tx, st, r.msg)
+	stored, created, _, err := appendMessage(ctx, tx, st, r.msg, r.preview)
 	if err != nil {
 		if _, rerr := tx.StmtContext(ctx, st.rollbackTo).ExecContext(ctx); rerr != nil {
 			return appendResult{}, fmt.Errorf("rollback to savepoint: %w", rerr)

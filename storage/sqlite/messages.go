@@ -32,7 +32,9 @@ func scanMessage(sc scanner) (storage.Message, error) {
 
 // AppendMessage stores m in its conversation under the next sequence
 // number, in one transaction that also advances the conversation's LastSeq
-// and sets its UpdatedAt to m.CreatedAt. A message with the same
+// and sets its UpdatedAt to m.CreatedAt, its Preview to
+// storage.PreviewOf(m.Text) (computed before the commit, off the single
+// writer) and its LastSenderKind to m.SenderKind, in the same UPDATE. A message with the same
 // (ConversationID, ClientID) is returned instead, with created == false.
 // An empty ClientID is never deduplicated. An empty ID is generated.
 // ErrNotFound if the conversation does not exist in m.OrgID.
@@ -47,17 +49,18 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	if m.ID == "" {
 		m.ID = storage.NewID("msg")
 	}
-	res := s.groupAppend(ctx, m, risky)
+	res := s.groupAppend(ctx, m, storage.PreviewOf(m.Text), risky)
 	if res.err != nil {
 		return storage.Message{}, false, fmt.Errorf("append message to %s: %w", m.ConversationID, res.err)
 	}
 	return res.stored, res.created, nil
 }
 
-// appendMessage appends m inside tx using the prepared statements st.
+// appendMessage appends m inside tx using the prepared statements st, and
+// sets the conversation's preview (PreviewOf m.Text) with its seq.
 // partial reports a failure after the conversation's seq was taken, which
 // leaves a write in tx that must be rolled back.
-func appendMessage(ctx context.Context, tx *sql.Tx, st *appendStmts, m storage.Message) (stored storage.Message, created, partial bool, err error) {
+func appendMessage(ctx context.Context, tx *sql.Tx, st *appendStmts, m storage.Message, preview string) (stored storage.Message, created, partial bool, err error) {
 	if m.ClientID != "" {
 		row := tx.StmtContext(ctx, st.byClientID).QueryRowContext(ctx, m.ConversationID, m.ClientID, m.OrgID)
 		prev, err := scanMessage(row)
@@ -65,7 +68,8 @@ func appendMessage(ctx context.Context, tx *sql.Tx, st *appendStmts, m storage.M
 			return prev, false, false, err // found (err == nil) or failed
 		}
 	}
-	bump := tx.StmtContext(ctx, st.bump).QueryRowContext(ctx, ms(m.CreatedAt), m.ConversationID, m.OrgID)
+	bump := tx.StmtContext(ctx, st.bump).QueryRowContext(ctx, ms(m.CreatedAt), preview, string(m.SenderKind),
+		m.ConversationID, m.OrgID)
 	if err := bump.Scan(&m.Seq); err != nil {
 		return storage.Message{}, false, false, translate(err)
 	}

@@ -18,11 +18,13 @@ const (
 )
 
 // SearchMessages returns up to limit messages of the organisation whose
-// text contains every word of query, newest first (limit <= 0 means 50,
-// capped at 200). Words are runs of letters, digits and marks, matched
-// case- and diacritic-insensitively as whole words; every other character
-// only separates words, so no query syntax reaches FTS5. A query without
-// words matches nothing; one with more than 256 distinct words is an error.
+// text has, for every word of query, a word starting with it, newest first
+// (limit <= 0 means 50, capped at 200): "ref ord" finds "refund for order
+// 12", "der" does not find "order". Words are runs of letters, digits and
+// marks, matched case- and diacritic-insensitively as token prefixes;
+// every other character only separates words, so no query syntax reaches
+// FTS5. A query without words matches nothing; one with more than 256
+// distinct words is an error.
 func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error) {
 	terms := storage.SearchWords(query)
 	if len(terms) == 0 {
@@ -43,11 +45,12 @@ func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit i
 }
 
 // matchExpr quotes each term as an FTS5 string (doubling any quote, though
-// terms carry none) and joins them with spaces: an implicit AND.
+// terms carry none), makes it a prefix query with a trailing *, and joins
+// them with spaces: an implicit AND.
 func matchExpr(terms []string) string {
 	quoted := make([]string, len(terms))
 	for i, t := range terms {
-		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"*`
 	}
 	return strings.Join(quoted, " ")
 }

@@ -65,6 +65,7 @@ func newVisitorFixture(t *testing.T, s storage.Store) visitorFixture {
 	f.conv = f.a.conversation(t, s, "cnv_a", 10)
 	f.msgs = append(f.msgs, appendText(t, s, f.conv, "1", "hello, I need help", 11))
 	f.conv.LastSeq, f.conv.UpdatedAt = 1, at(11)
+	f.conv.Preview, f.conv.LastSenderKind = "hello, I need help", storage.SenderVisitor
 	active, revoked := visitorSession(f.a, "ses_v1", 20), visitorSession(f.a, "ses_v2", 21)
 	ok(t, s.CreateSession(ctx(t), active), "create active visitor session")
 	ok(t, s.CreateSession(ctx(t), revoked), "create visitor session")

@@ -32,7 +32,10 @@ func newAgentFixture(t *testing.T, s storage.Store) agentFixture {
 	stored, _, err := s.AppendMessage(ctx(t), m)
 	ok(t, err, "append bob's message")
 	f.msgs = []storage.Message{stored}
+	_, err = s.MarkAgentRead(ctx(t), f.tn.org.ID, f.conv.ID, f.bob.ID, 1)
+	ok(t, err, "bob reads the conversation")
 	f.conv.AssigneeID, f.conv.LastSeq, f.conv.UpdatedAt = f.bob.ID, 1, at(13)
+	f.conv.Preview, f.conv.LastSenderKind, f.conv.AgentReadSeq = "how can I help?", storage.SenderAgent, 1
 	owner := f.tn.owner.ID
 	f.audit = []storage.AuditEvent{
 		audit(t, s, "aud_2", f.tn.org.ID, storage.SubjectAgent, owner, "agent.role_changed", f.bob.ID, 21),
@@ -108,4 +111,9 @@ func (f agentFixture) checkErased(t *testing.T, s storage.Store, want storage.Ag
 	msgs, err := s.ListMessages(ctx(t), org, f.conv.ID, 0, 0)
 	ok(t, err, what+": list messages")
 	same(t, msgs, f.msgs, what+": messages kept")
+	// Decision: read marks hold only the agent id, which the messages
+	// keep too; they stay.
+	marks, err := s.AgentReadSeqs(ctx(t), org, f.bob.ID, []string{f.conv.ID})
+	ok(t, err, what+": read marks")
+	same(t, marks, map[string]int64{f.conv.ID: 1}, what+": read marks kept")
 }

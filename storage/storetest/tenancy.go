@@ -76,11 +76,31 @@ func testTenantWrites(t *testing.T, s storage.Store) {
 	wantErr(t, s.CloseConversation(ctx(t), a.org.ID, cb.ID, at(90)), storage.ErrNotFound, "CloseConversation")
 	_, err = s.MarkRead(ctx(t), a.org.ID, cb.ID, storage.SenderAgent, 1)
 	wantErr(t, err, storage.ErrNotFound, "MarkRead")
+	_, err = s.MarkAgentRead(ctx(t), a.org.ID, cb.ID, a.owner.ID, 1)
+	wantErr(t, err, storage.ErrNotFound, "MarkAgentRead")
 	conv, err := s.GetConversation(ctx(t), b.org.ID, cb.ID)
 	ok(t, err, "get b conversation")
 	want := cb
 	want.LastSeq, want.UpdatedAt = 1, at(20)
+	want.Preview, want.LastSenderKind = "beta secret plans", storage.SenderVisitor
 	same(t, conv, want, "b conversation untouched")
+	marks, err := s.AgentReadSeqs(ctx(t), b.org.ID, a.owner.ID, []string{cb.ID})
+	ok(t, err, "AgentReadSeqs in b")
+	same(t, marks, map[string]int64{}, "no mark stored by a refused MarkAgentRead")
+
+	ok(t, s.CloseConversation(ctx(t), b.org.ID, cb.ID, at(30)), "close b conversation")
+	wantErr(t, s.ReopenConversation(ctx(t), a.org.ID, cb.ID, a.owner.ID, at(90)), storage.ErrNotFound, "ReopenConversation")
+	conv, err = s.GetConversation(ctx(t), b.org.ID, cb.ID)
+	ok(t, err, "get closed b conversation")
+	if conv.Status != storage.ConversationClosed || conv.AssigneeID != "" {
+		t.Errorf("b conversation after a refused reopen: status %q assignee %q", conv.Status, conv.AssigneeID)
+	}
+
+	_, err = s.MarkAgentRead(ctx(t), b.org.ID, cb.ID, b.owner.ID, 1)
+	ok(t, err, "MarkAgentRead in b")
+	marks, err = s.AgentReadSeqs(ctx(t), a.org.ID, b.owner.ID, []string{cb.ID})
+	ok(t, err, "AgentReadSeqs from a")
+	same(t, marks, map[string]int64{}, "AgentReadSeqs never returns another org's marks")
 }
 
 func testTenantMessages(t *testing.T, s storage.Store) {

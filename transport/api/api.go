@@ -43,6 +43,10 @@ type Config struct {
 	// PublicOrigin is the console's origin, e.g. "http://127.0.0.1:8080".
 	// Cookie-authenticated state-changing requests must carry it as Origin.
 	PublicOrigin string
+	// OriginAliases are further origins that are this hub too: the loopback
+	// aliases of the listen address when no public URL was configured
+	// (localhost, 127.0.0.1, [::1]). Nil means PublicOrigin only.
+	OriginAliases []string
 	// SecureCookies marks cookies Secure and gives them the "__Host-" names.
 	SecureCookies bool
 	// ClientIP resolves client addresses (nil: RemoteAddr, no proxy trusted).
@@ -61,8 +65,26 @@ type Config struct {
 	RegisterLimiter     Limiter
 	LoginIPLimiter      Limiter
 	LoginAccountLimiter Limiter
+	// VisitorSessionIPLimit applies to POST /visitor/sessions per client
+	// IP, an IPv6 address counted by its /64 (zero: 20 per minute).
+	// VisitorSessionWidgetLimit applies per widget (zero: 1000 per hour).
+	// Every request that passes basic validation counts, new visitor or
+	// resume; Disabled turns a limit off.
+	VisitorSessionIPLimit     RateLimit
+	VisitorSessionWidgetLimit RateLimit
+	// VisitorSessionIPLimiter and VisitorSessionWidgetLimiter, when set,
+	// count those two windows cluster-wide (e.g. *redislimit.Window built
+	// with the same numbers, one key prefix each; keys are the client IP or
+	// its /64, and the widget id). Unlike the sign-in limits these fail
+	// open to this node: when one errors, the request is charged to this
+	// node's in-memory window with the same numbers, and a warning is
+	// logged (at most once a minute per limit, never the key). A Disabled
+	// limit ignores its limiter.
+	VisitorSessionIPLimiter     Limiter
+	VisitorSessionWidgetLimiter Limiter
 	// Metrics, when set, counts authentication failures by reason
-	// (helpr_auth_failures_total). HTTP request counts are the server's job.
+	// (helpr_auth_failures_total) and rate-limit refusals by limit
+	// (helpr_rate_limited_total). HTTP request counts are the server's job.
 	Metrics *metrics.Helpr
 	// Presence answers whether an organisation has an agent online, for the
 	// widget config endpoint. Nil means unknown: agents_online is true.
@@ -87,6 +109,10 @@ type API struct {
 	register  limiter
 	loginIP   limiter
 	loginUser limiter
+	visitorIP limiter               // POST /visitor/sessions per client IP (/64)
+	visitorWG limiter               // POST /visitor/sessions per widget
+	own       []string              // PublicOrigin, then OriginAliases
+	refused   *httpx.RefusedOrigins // one warning per refused origin
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
@@ -113,11 +139,17 @@ func New(cfg Config) (*API, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.own = append([]string{cfg.PublicOrigin}, cfg.OriginAliases...)
+	a.refused = httpx.NewRefusedOrigins(cfg.Logger, a.now)
 	a.register = newLimiter("register", cfg.RegisterLimiter, cfg.RegisterLimit,
 		RateLimit{Limit: DefaultRegisterLimit, Window: DefaultRegisterWindow}, a.now)
 	loginDefault := RateLimit{Limit: DefaultLoginLimit, Window: DefaultLoginWindow}
 	a.loginIP = newLimiter("login_ip", cfg.LoginIPLimiter, cfg.LoginLimit, loginDefault, a.now)
 	a.loginUser = newLimiter("login_account", cfg.LoginAccountLimiter, cfg.LoginLimit, loginDefault, a.now)
+	a.visitorIP = newFallbackLimiter(limitVisitorIP, cfg.VisitorSessionIPLimiter, cfg.VisitorSessionIPLimit,
+		RateLimit{Limit: DefaultVisitorSessionIPLimit, Window: DefaultVisitorSessionIPWindow}, a.now)
+	a.visitorWG = newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
+		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow}, a.now)
 	return a, nil
 }
 
@@ -158,6 +190,7 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}", a.authed(a.handleGetConversation))
 	r.handle("GET", "/conversations/{id}/messages", a.authed(a.handleListMessages))
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
+	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
 	r.fallback()
 }

@@ -33,3 +33,29 @@ func TestAssignee(t *testing.T) {
 	e.do("GET", "/rest/v1/conversations/"+unassigned.ID+"/assignee", nil, bearer(vTok)).expect(t, 404, httpx.CodeNotFound)
 	e.do("GET", "/rest/v1/conversations/"+assigned.ID+"/assignee", nil).expect(t, 401, httpx.CodeUnauthorized)
 }
+
+// A visitor may name any agent of its conversation's organisation (the
+// author of an agent message), never another organisation's agent, and only
+// through its own conversation.
+func TestConversationAgentName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner, _ := e.seedOrg("Acme")
+	stranger, _ := e.seedOrg("Other")
+	w := e.seedWidget(owner.OrgID, "https://shop.example.com")
+	v, vTok := e.seedVisitor(w)
+	_, otherTok := e.seedVisitor(w)
+	conv := e.seedConversation(v, "", 0)
+	path := "/rest/v1/conversations/" + conv.ID + "/agents/"
+
+	r := e.do("GET", path+owner.ID, nil, bearer(vTok)).expect(t, 200, "")
+	var got map[string]string
+	r.json(t, &got)
+	if got["id"] != owner.ID || got["name"] != owner.Name || len(got) != 2 {
+		t.Fatalf("agent %v", got)
+	}
+	e.do("GET", path+stranger.ID, nil, bearer(vTok)).expect(t, 404, httpx.CodeNotFound)
+	e.do("GET", path+owner.ID, nil, bearer(otherTok)).expect(t, 404, httpx.CodeNotFound)
+	e.do("GET", path+"NOT-AN-ID", nil, bearer(vTok)).expect(t, 404, httpx.CodeNotFound)
+	e.do("GET", path+owner.ID, nil).expect(t, 401, httpx.CodeUnauthorized)
+}

@@ -24,7 +24,7 @@ type authedFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
 
 // authed authenticates the request (Bearer header first, then the access
 // cookie; never the URL) and, for cookie authentication of a
-// state-changing method, requires Origin == PublicOrigin.
+// state-changing method, requires the hub's own Origin (sameOrigin).
 func (a *API) authed(h authedFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, fromCookie := a.requestToken(r)
@@ -32,9 +32,8 @@ func (a *API) authed(h authedFunc) handlerFunc {
 			a.authFailed(reasonUnauthorized)
 			return errUnauthorized
 		}
-		if fromCookie && !safeMethod(r.Method) && !httpx.SameOrigin(r, a.cfg.PublicOrigin) {
-			a.authFailed(reasonForbiddenOrigin)
-			return errCrossOrigin
+		if fromCookie && !safeMethod(r.Method) && !a.sameOrigin(r) {
+			return a.crossOrigin(r)
 		}
 		c, err := a.authenticate(r, token)
 		if err != nil {
@@ -112,4 +111,19 @@ func (a *API) manager(h authedFunc) authedFunc {
 		}
 		return h(w, r, c)
 	}
+}
+
+// sameOrigin reports whether the request comes from the hub's own origin
+// (the public origin or one of its aliases).
+func (a *API) sameOrigin(r *http.Request) bool { return httpx.SameOrigin(r, a.own...) }
+
+// crossOrigin refuses a cookie-authenticated request from another origin,
+// counts it and logs (once per origin) how to allow that origin.
+func (a *API) crossOrigin(r *http.Request) error {
+	a.authFailed(reasonForbiddenOrigin)
+	if o := r.Header.Get("Origin"); o != "" {
+		a.refused.Warn(o, "not this hub's origin "+a.cfg.PublicOrigin+
+			"; if browsers reach helpr at that address, start it with --public-url set to it")
+	}
+	return errCrossOrigin
 }

@@ -124,7 +124,8 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 		Logger:        zerolog.New(logs).Level(zerolog.DebugLevel),
 		PublicOrigin:  publicOrigin,
 		ClientIP:      httpx.NewClientIPResolver([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}),
-		RegisterLimit: RateLimit{Disabled: true}, LoginLimit: RateLimit{Disabled: true}}
+		RegisterLimit: RateLimit{Disabled: true}, LoginLimit: RateLimit{Disabled: true},
+		VisitorSessionIPLimit: RateLimit{Disabled: true}, VisitorSessionWidgetLimit: RateLimit{Disabled: true}}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -159,7 +160,11 @@ func (e *env) with(t *testing.T) *env {
 	return &c
 }
 
-func withLimits(c *Config) { c.RegisterLimit, c.LoginLimit = RateLimit{}, RateLimit{} }
+// withLimits turns every rate limit on with its default numbers.
+func withLimits(c *Config) {
+	c.RegisterLimit, c.LoginLimit = RateLimit{}, RateLimit{}
+	c.VisitorSessionIPLimit, c.VisitorSessionWidgetLimit = RateLimit{}, RateLimit{}
+}
 
 // reqOpt adjusts a request.
 type reqOpt func(*http.Request)

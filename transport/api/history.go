@@ -41,10 +41,11 @@ func (a *API) handleListConversations(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return fmt.Errorf("list conversations: %w", err)
 	}
-	out := conversationsResponse{Conversations: make([]conversationView, 0, len(convs))}
-	for _, cv := range convs {
-		out.Conversations = append(out.Conversations, viewConversation(cv))
+	views, err := a.viewConversations(r, c, convs)
+	if err != nil {
+		return err
 	}
+	out := conversationsResponse{Conversations: views}
 	if len(convs) == f.Limit {
 		next := convs[len(convs)-1].UpdatedAt.UTC().Format(time.RFC3339Nano)
 		out.NextBefore = &next
@@ -94,8 +95,37 @@ func (a *API) handleGetConversation(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, viewConversation(cv))
+	views, err := a.viewConversations(r, c, []storage.Conversation{cv})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, views[0])
 	return nil
+}
+
+// viewConversations renders conversations for the caller: a visitor sees
+// the agent side's read sequence, an agent its own read marks (one query
+// for the page) and unread counts.
+func (a *API) viewConversations(r *http.Request, c *caller, convs []storage.Conversation) ([]conversationView, error) {
+	out := make([]conversationView, 0, len(convs))
+	if !c.isAgent() {
+		for _, cv := range convs {
+			out = append(out, viewConversation(cv))
+		}
+		return out, nil
+	}
+	ids := make([]string, len(convs))
+	for i, cv := range convs {
+		ids[i] = cv.ID
+	}
+	marks, err := a.cfg.Store.AgentReadSeqs(r.Context(), c.OrgID, c.SubjectID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load read marks: %w", err)
+	}
+	for _, cv := range convs {
+		out = append(out, viewConversationFor(cv, marks[cv.ID]))
+	}
+	return out, nil
 }
 
 // conversation loads path conversation {id} if the caller may read it;

@@ -21,10 +21,11 @@ const (
 // Limiter decides whether one more event for key fits a rate limit, and
 // counts it if so. ok reports whether the event was allowed (and counted);
 // when it was not, retryAfter is how long until it may be. A non-nil err
-// means the limiter could not decide (its shared store is unreachable): the
-// API then refuses the request with 503 unavailable, because these limits
-// protect credentials and fail closed. err is logged, so it must not
-// contain key (an email or an IP address). Implementations must be safe
+// means the limiter could not decide (its shared store is unreachable): a
+// sign-in or registration limit then refuses the request with 503
+// unavailable, because those protect credentials and fail closed; a
+// visitor-session limit decides on this node's own window instead. err is
+// logged, so it must not contain key (an email or an IP address). Implementations must be safe
 // for concurrent use; *redislimit.Window is one.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
@@ -56,19 +57,34 @@ const (
 
 // limiter is a named Limiter that may be disabled.
 type limiter struct {
-	name string  // for logs: register, login_ip, login_account
+	name string  // for logs and metrics: register, login_ip, login_account, visitor_session_ip, …
 	l    Limiter // nil when disabled
+	// local, when set, is this node's window with l's numbers: an error of
+	// l is then answered from it instead of refusing (fail open to this
+	// node), and warned says when that may be logged again.
+	local  *security.SlidingWindow
+	warned *warnGate
+	// credentials marks the sign-in limits: their refusals also count as
+	// authentication failures.
+	credentials bool
 }
 
-// newLimiter returns shared when it is set, else an in-memory window with
-// cfg's numbers (def's where cfg has none), or nothing when cfg is Disabled.
+// newLimiter returns a fail-closed limiter guarding credentials: shared
+// when it is set, else an in-memory window with cfg's numbers (def's where
+// cfg has none), or nothing when cfg is Disabled.
 func newLimiter(name string, shared Limiter, cfg, def RateLimit, now func() time.Time) limiter {
 	if shared != nil {
-		return limiter{name: name, l: shared}
+		return limiter{name: name, l: shared, credentials: true}
 	}
 	if cfg.Disabled {
 		return limiter{name: name}
 	}
+	return limiter{name: name, l: localLimiter{window(cfg, def, now)}, credentials: true}
+}
+
+// window returns an in-memory window with cfg's numbers, def's where cfg
+// has none.
+func window(cfg, def RateLimit, now func() time.Time) *security.SlidingWindow {
 	if cfg.Limit <= 0 {
 		cfg.Limit = def.Limit
 	}
@@ -78,33 +94,57 @@ func newLimiter(name string, shared Limiter, cfg, def RateLimit, now func() time
 	if cfg.Window < time.Second {
 		cfg.Window = time.Second // the window's precision
 	}
-	return limiter{name: name, l: localLimiter{security.NewSlidingWindow(cfg.Limit, cfg.Window, now)}}
+	return security.NewSlidingWindow(cfg.Limit, cfg.Window, now)
 }
 
 // admit charges key to l and reports whether the request may proceed. When
 // it may not, the answer is written: 429 with Retry-After when the limit is
-// reached, 503 unavailable when the limiter failed.
+// reached, 503 unavailable when a fail-closed limiter failed.
 func (a *API) admit(w http.ResponseWriter, r *http.Request, l limiter, key string) bool {
 	if l.l == nil {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), limiterTimeout)
-	defer cancel()
-	ok, retry, err := l.l.Allow(ctx, key)
+	ok, retry, err := a.check(r.Context(), l, key)
 	switch {
 	case err != nil:
 		a.limiterFailed(w, l.name, err)
 		return false
 	case !ok:
-		a.rateLimited(w, retry)
+		a.rateLimited(w, l, retry)
 		return false
 	}
 	return true
 }
 
+// check asks l about key; a failure of a limiter with a local window is
+// answered from that window.
+func (a *API) check(ctx context.Context, l limiter, key string) (bool, time.Duration, error) {
+	timeout := limiterTimeout
+	if l.local != nil {
+		timeout = fallbackTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ok, retry, err := l.l.Allow(ctx, key)
+	if err == nil || l.local == nil {
+		return ok, retry, err
+	}
+	if l.warned.open(a.now()) {
+		a.log.Warn().Err(err).Str("limit", l.name).
+			Msg("shared rate limit unavailable: counting on this node only (logged at most once a minute)")
+	}
+	ok, retry = l.local.Allow(key)
+	return ok, retry, nil
+}
+
 // rateLimited answers 429 and counts it.
-func (a *API) rateLimited(w http.ResponseWriter, retry time.Duration) {
-	a.authFailed(reasonRateLimited)
+func (a *API) rateLimited(w http.ResponseWriter, l limiter, retry time.Duration) {
+	if l.credentials {
+		a.authFailed(reasonRateLimited)
+	}
+	if a.cfg.Metrics != nil {
+		a.cfg.Metrics.RateLimited.With(l.name).Inc()
+	}
 	httpx.WriteRateLimited(w, retry)
 }
 

@@ -34,9 +34,8 @@ func (a *API) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	if token == "" {
 		return httpx.NewError(http.StatusUnauthorized, httpx.CodeUnauthorized, "refresh token required")
 	}
-	if fromCookie && !httpx.SameOrigin(r, a.cfg.PublicOrigin) {
-		a.authFailed(reasonForbiddenOrigin)
-		return errCrossOrigin
+	if fromCookie && !a.sameOrigin(r) {
+		return a.crossOrigin(r)
 	}
 	issued, err := a.cfg.Sessions.Refresh(r.Context(), token)
 	if err != nil {

@@ -54,14 +54,20 @@ type conversationView struct {
 	LastSeq        int64                      `json:"last_seq"`
 	VisitorReadSeq int64                      `json:"visitor_read_seq"`
 	AgentReadSeq   int64                      `json:"agent_read_seq"`
+	UnreadCount    *int64                     `json:"unread_count,omitempty"` // agents only
+	Preview        string                     `json:"preview"`
+	LastSenderKind storage.SenderKind         `json:"last_sender_kind"`
 	CreatedAt      time.Time                  `json:"created_at"`
 	UpdatedAt      time.Time                  `json:"updated_at"`
 	ClosedAt       *time.Time                 `json:"closed_at"`
 }
 
+// viewConversation is the conversation as a visitor sees it: agent_read_seq
+// is the agent side (what the visitor sees as read).
 func viewConversation(c storage.Conversation) conversationView {
 	v := conversationView{ID: c.ID, VisitorID: c.VisitorID, WidgetID: c.WidgetID, Status: c.Status,
 		LastSeq: c.LastSeq, VisitorReadSeq: c.VisitorReadSeq, AgentReadSeq: c.AgentReadSeq,
+		Preview: c.Preview, LastSenderKind: c.LastSenderKind,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if c.AssigneeID != "" {
 		v.AssigneeID = &c.AssigneeID
@@ -91,4 +97,15 @@ func viewMessages(ms []storage.Message) []messageView {
 			CreatedAt: m.CreatedAt})
 	}
 	return out
+}
+
+// viewConversationFor is the conversation as an agent sees it: read state
+// is per agent, so agent_read_seq is the agent's own mark and unread_count
+// the messages after it.
+func viewConversationFor(c storage.Conversation, ownMark int64) conversationView {
+	v := viewConversation(c)
+	v.AgentReadSeq = ownMark
+	unread := max(0, c.LastSeq-ownMark)
+	v.UnreadCount = &unread
+	return v
 }

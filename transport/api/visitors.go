@@ -32,6 +32,10 @@ type visitorRef struct {
 
 // handleVisitorSession starts (or resumes) an anonymous visitor session for
 // a widget. A browser's Origin must be one of the widget's allowed origins.
+// Once the body and key are well-formed the request is charged to its
+// client IP (before the widget is looked up, so unknown keys cost no
+// lookup once the limit is reached) and, once the widget is known and the
+// origin allowed, to the widget.
 func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Add("Vary", "Origin")
 	var req visitorSessionRequest
@@ -42,15 +46,18 @@ func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error
 	if e != nil {
 		return e
 	}
-	wg, err := a.cfg.Store.GetWidgetByKey(r.Context(), key)
-	if errors.Is(err, storage.ErrNotFound) {
-		return httpx.NewError(http.StatusNotFound, httpx.CodeNotFound, "unknown publishable key")
+	if !a.admit(w, r, a.visitorIP, ipKey(a.clientIP(r))) {
+		return nil
 	}
+	wg, err := a.widgetByKey(r, key)
 	if err != nil {
-		return fmt.Errorf("look up widget: %w", err)
+		return err
 	}
 	if err := a.allowCORS(w, r, wg); err != nil {
 		return err
+	}
+	if !a.admit(w, r, a.visitorWG, wg.ID) {
+		return nil
 	}
 	fields, err := visitorFields(req)
 	if err != nil {
@@ -61,6 +68,18 @@ func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return a.startVisitorSession(w, r, v)
+}
+
+// widgetByKey looks up the widget of a publishable key (404 when unknown).
+func (a *API) widgetByKey(r *http.Request, key string) (storage.Widget, error) {
+	wg, err := a.cfg.Store.GetWidgetByKey(r.Context(), key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return wg, httpx.NewError(http.StatusNotFound, httpx.CodeNotFound, "unknown publishable key")
+	}
+	if err != nil {
+		return wg, fmt.Errorf("look up widget: %w", err)
+	}
+	return wg, nil
 }
 
 // publishableKey takes the key from the body; a ?publishable_key= query
@@ -82,11 +101,13 @@ func publishableKey(r *http.Request, body string) (string, *httpx.Error) {
 // sets Access-Control-Allow-Origin. Any other Origin is forbidden.
 func (a *API) allowCORS(w http.ResponseWriter, r *http.Request, wg storage.Widget) error {
 	origins := r.Header.Values("Origin")
-	if len(origins) == 0 || httpx.SameOrigin(r, a.cfg.PublicOrigin) {
+	if len(origins) == 0 || a.sameOrigin(r) {
 		return nil
 	}
 	if len(origins) != 1 || !originAllowed(origins[0], wg.AllowedOrigins) {
 		a.authFailed(reasonForbiddenOrigin)
+		a.refused.Warn(origins[0], "not an allowed origin of widget "+wg.ID+
+			"; add it to the widget's allowed origins (console → Widgets)")
 		return httpx.NewError(http.StatusForbidden, httpx.CodeForbidden, "origin is not allowed for this widget")
 	}
 	w.Header().Set("Access-Control-Allow-Origin", origins[0])

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -78,9 +79,10 @@ func ClearTokenCookie(w http.ResponseWriter, name string, secure bool) {
 	})
 }
 
-// SameOrigin reports whether the request's Origin header equals
-// publicOrigin exactly. A missing Origin is not the same origin.
-func SameOrigin(r *http.Request, publicOrigin string) bool {
+// SameOrigin reports whether the request carries exactly one Origin header
+// and it equals one of own exactly (the hub's public origin and its
+// aliases). A missing Origin is not the same origin.
+func SameOrigin(r *http.Request, own ...string) bool {
 	values := r.Header.Values("Origin")
-	return publicOrigin != "" && len(values) == 1 && values[0] == publicOrigin
+	return len(values) == 1 && values[0] != "" && slices.Contains(own, values[0])
 }

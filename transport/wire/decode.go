@@ -19,6 +19,7 @@ type ClientFrame struct {
 	Claim       *ConversationRef
 	Transfer    *ConversationTransfer
 	Close       *ConversationRef
+	Reopen      *ConversationRef
 	MessageSend *MessageSend
 	Typing      *Typing
 	Read        *Read
@@ -42,6 +43,8 @@ func (f ClientFrame) Payload() any {
 		return f.Transfer
 	case f.Close != nil:
 		return f.Close
+	case f.Reopen != nil:
+		return f.Reopen
 	case f.MessageSend != nil:
 		return f.MessageSend
 	case f.Typing != nil:
@@ -106,7 +109,7 @@ func checkJSON(b []byte) error {
 func isClientType(t string) bool {
 	switch t {
 	case TypeAuth, TypeConversationStart, TypeConversationJoin, TypeConversationLeave,
-		TypeConversationClaim, TypeConversationTransfer, TypeConversationClose,
+		TypeConversationClaim, TypeConversationTransfer, TypeConversationClose, TypeConversationReopen,
 		TypeMessageSend, TypeTyping, TypeRead, TypePresenceSet, TypePing:
 		return true
 	}
@@ -150,6 +153,8 @@ func decodePayload(f *ClientFrame, data []byte) error {
 		return decodeTo(&f.Transfer, data)
 	case TypeConversationClose:
 		return decodeTo(&f.Close, data)
+	case TypeConversationReopen:
+		return decodeTo(&f.Reopen, data)
 	case TypeMessageSend:
 		return decodeTo(&f.MessageSend, data)
 	case TypeTyping:

@@ -35,8 +35,9 @@ const (
 	CodeConflict ErrorCode = "conflict"
 	// CodeConversationClosed: the conversation is closed to new messages.
 	CodeConversationClosed ErrorCode = "conversation_closed"
-	// CodeRateLimited: the connection's frame budget is spent; the frame
-	// was not processed. Slow down.
+	// CodeRateLimited: the connection's frame budget is spent, or a
+	// per-visitor limit refused the frame (conversation.start; the error
+	// then carries RetryAfter); the frame was not processed. Slow down.
 	CodeRateLimited ErrorCode = "rate_limited"
 	// CodeInternal: the server failed; the frame may be retried later.
 	CodeInternal ErrorCode = "internal"

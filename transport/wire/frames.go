@@ -20,6 +20,7 @@ const (
 	TypeConversationClaim    = "conversation.claim"
 	TypeConversationTransfer = "conversation.transfer"
 	TypeConversationClose    = "conversation.close"
+	TypeConversationReopen   = "conversation.reopen"
 	TypeMessageSend          = "message.send"
 	TypeTyping               = "typing"
 	TypeRead                 = "read"
@@ -133,8 +134,11 @@ type Joined struct {
 	LastSeq        int64  `json:"last_seq"`
 }
 
-// Conversation is a conversation's state, sent on start, assignment,
-// transfer, claim and close.
+// Conversation is a conversation's state, sent on start, every new
+// message, assignment, transfer, claim, close and reopen. Preview is the
+// newest message's text, shortened (storage.PreviewOf), and LastSenderKind
+// its sender kind; both are absent before the first message. AgentReadSeq
+// is the agent side: the highest mark of any agent.
 type Conversation struct {
 	ID             string `json:"id"`
 	Status         string `json:"status"`
@@ -143,15 +147,19 @@ type Conversation struct {
 	LastSeq        int64  `json:"last_seq"`
 	VisitorReadSeq int64  `json:"visitor_read_seq"`
 	AgentReadSeq   int64  `json:"agent_read_seq"`
+	Preview        string `json:"preview,omitempty"`
+	LastSenderKind string `json:"last_sender_kind,omitempty"`
 	CreatedAt      string `json:"created_at"`
 	UpdatedAt      string `json:"updated_at"`
 }
 
 // Receipt tells members that Side ("visitor" or "agent") has read up to Seq.
+// For the agent side, AgentID names the agent and Seq is its own mark.
 type Receipt struct {
 	ConversationID string `json:"conversation_id"`
 	Side           string `json:"side"`
 	Seq            int64  `json:"seq"`
+	AgentID        string `json:"agent_id,omitempty"`
 }
 
 // Presence reports a subject's availability: "online", "away" or "offline".
@@ -168,4 +176,8 @@ type Presence struct {
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, when set, is how many whole seconds (at least 1) to wait
+	// before the refused frame can succeed: sent with rate_limited when a
+	// per-visitor limit (conversation.start) refused it.
+	RetryAfter int `json:"retry_after,omitempty"`
 }

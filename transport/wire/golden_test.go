@@ -26,6 +26,7 @@ var clientGolden = []goldenFrame{
 	{TypeConversationClaim, "c1", &ConversationRef{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci"}},
 	{TypeConversationTransfer, "t1", &ConversationTransfer{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", AgentID: "agt_s2jhtlgmxgedn73u55xtplpft7"}},
 	{TypeConversationClose, "x1", &ConversationRef{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci"}},
+	{TypeConversationReopen, "o1", &ConversationRef{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci"}},
 	{TypeMessageSend, "m1", &MessageSend{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", ClientID: "web-1700000000000-1", Text: "Hello! Can I change my plan? <3 \"Pro\" → Team\nThanks"}},
 	{TypeTyping, "", &Typing{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Active: true}},
 	{TypeRead, "", &Read{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Seq: 42}},
@@ -39,8 +40,8 @@ var serverGolden = []goldenFrame{
 	{TypeAck, "m1", &Ack{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", ClientID: "web-1700000000000-1", MessageID: "msg_wyojfljooa7lqsaj2xuid5zzzz", Seq: 42, CreatedAt: "2026-03-01T12:00:00.123Z"}},
 	{TypeMessage, "", &Message{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Seq: 42, ID: "msg_wyojfljooa7lqsaj2xuid5zzzz", ClientID: "web-1700000000000-1", SenderKind: "visitor", SenderID: "vis_v4seh2kvj72ceuvw75efr6edt4", Text: "Hello! Can I change my plan? <3 \"Pro\" → Team\nThanks", CreatedAt: "2026-03-01T12:00:00.123Z"}},
 	{TypeJoined, "j1", &Joined{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", LastSeq: 42}},
-	{TypeConversation, "c1", &Conversation{ID: "cnv_ujzdegxdncf32epf3dhodzdoci", Status: "open", VisitorID: "vis_v4seh2kvj72ceuvw75efr6edt4", AssigneeID: "agt_s2jhtlgmxgedn73u55xtplpft7", LastSeq: 42, VisitorReadSeq: 42, AgentReadSeq: 40, CreatedAt: "2026-03-01T11:58:00.000Z", UpdatedAt: "2026-03-01T12:00:00.123Z"}},
-	{TypeReceipt, "", &Receipt{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Side: "agent", Seq: 42}},
+	{TypeConversation, "c1", &Conversation{ID: "cnv_ujzdegxdncf32epf3dhodzdoci", Status: "open", VisitorID: "vis_v4seh2kvj72ceuvw75efr6edt4", AssigneeID: "agt_s2jhtlgmxgedn73u55xtplpft7", LastSeq: 42, VisitorReadSeq: 42, AgentReadSeq: 40, Preview: "Hello! Can I change my plan? <3 \"Pro\" → Team Thanks", LastSenderKind: "visitor", CreatedAt: "2026-03-01T11:58:00.000Z", UpdatedAt: "2026-03-01T12:00:00.123Z"}},
+	{TypeReceipt, "", &Receipt{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Side: "agent", Seq: 42, AgentID: "agt_s2jhtlgmxgedn73u55xtplpft7"}},
 	{TypePresence, "", &Presence{SubjectKind: "agent", SubjectID: "agt_s2jhtlgmxgedn73u55xtplpft7", Status: "online"}},
 	{TypeTyping, "", &Typing{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Active: true, SenderKind: "agent", SenderID: "agt_s2jhtlgmxgedn73u55xtplpft7"}},
 	{TypeError, "m1", &Error{Code: string(CodeConversationClosed), Message: "the conversation is closed"}},
@@ -134,7 +135,7 @@ func TestGoldenServerFrames(t *testing.T) {
 func TestGoldenCoversEveryType(t *testing.T) {
 	want := map[string][]string{
 		"client": {TypeAuth, TypeConversationStart, TypeConversationJoin, TypeConversationLeave,
-			TypeConversationClaim, TypeConversationTransfer, TypeConversationClose, TypeMessageSend,
+			TypeConversationClaim, TypeConversationTransfer, TypeConversationClose, TypeConversationReopen, TypeMessageSend,
 			TypeTyping, TypeRead, TypePresenceSet, TypePing},
 		"server": {TypeReady, TypeAck, TypeMessage, TypeJoined, TypeConversation, TypeReceipt,
 			TypePresence, TypeTyping, TypeError, TypePong},

@@ -28,7 +28,8 @@ type gate struct {
 // cross-site page or a bad token never gets a socket:
 //   - a visitor's browser names its widget (?key=pk_…) and must come from one
 //     of that widget's allowed origins, exactly;
-//   - any other browser must come from the server's own origin;
+//   - any other browser must come from the server's own origin (its public
+//     origin or one of its aliases);
 //   - a token in the Authorization header (any client) or, for browsers
 //     only, in a cookie is validated now: the visitor cookie when the widget
 //     iframe (a key and the server's own Origin) connects, else the access
@@ -46,10 +47,11 @@ func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
 		g.widget = &w
 	}
 	if !s.originAllowed(g) {
+		s.refused.Warn(g.origin, s.originHint(g))
 		return g, &httpx.Error{Status: http.StatusForbidden, Code: "forbidden_origin", Message: "this origin may not open a chat connection"}
 	}
 	token, ok := httpx.BearerToken(r)
-	if !ok && g.widget != nil && g.origin != "" && g.origin == s.cfg.PublicOrigin {
+	if !ok && g.widget != nil && s.ownOrigin(g.origin) {
 		// The widget iframe runs on the hub's own origin: its visitor cookie.
 		token, ok = httpx.CookieToken(r, VisitorCookie)
 	}
@@ -75,7 +77,7 @@ func (s *Server) originAllowed(g gate) bool {
 	switch {
 	case g.origin == "":
 		return true
-	case g.origin == s.cfg.PublicOrigin:
+	case s.ownOrigin(g.origin):
 		return true
 	case g.widget != nil:
 		return slices.Contains(g.widget.AllowedOrigins, g.origin)
@@ -92,4 +94,19 @@ func (g gate) subjectAllowed(p security.Principal) bool {
 		return true
 	}
 	return p.Kind == storage.SubjectVisitor && p.OrgID == g.widget.OrgID
+}
+
+// ownOrigin reports whether origin is this hub's: its public origin or one
+// of the aliases.
+func (s *Server) ownOrigin(origin string) bool {
+	return origin != "" && slices.Contains(s.own, origin)
+}
+
+// originHint says how an operator allows a refused origin: a widget's
+// allowed origins for a widget connection, else --public-url.
+func (s *Server) originHint(g gate) string {
+	if g.widget != nil {
+		return "not an allowed origin of widget " + g.widget.ID + "; add it to the widget's allowed origins (console → Widgets)"
+	}
+	return "not this hub's origin " + s.cfg.PublicOrigin + "; if browsers reach helpr at that address, start it with --public-url set to it"
 }

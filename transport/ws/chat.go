@@ -57,10 +57,15 @@ func (c *conn) leave(conversationID string) {
 	}
 }
 
-// startConversation opens a new conversation for a visitor and joins it.
+// startConversation opens a new conversation for a visitor and joins it,
+// within the visitor's conversation limit.
 func (c *conn) startConversation(ctx context.Context, ref string) {
 	if !isVisitor(c.principal) {
 		c.reply(ref, hub.ErrForbidden)
+		return
+	}
+	if ok, retry := c.s.convLimit.allow(ctx, c.principal.SubjectID); !ok {
+		c.conversationLimited(ref, retry)
 		return
 	}
 	conv, err := c.s.cfg.Hub.StartConversation(ctx, c.actor, c.widgetID)

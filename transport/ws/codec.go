@@ -34,6 +34,7 @@ func (Codec) Encode(e hub.Event) ([]byte, error) {
 			ConversationID: e.ConversationID,
 			Side:           string(e.Receipt.Side),
 			Seq:            e.Receipt.Seq,
+			AgentID:        e.Receipt.AgentID,
 		})
 	case e.Type == hub.EventPresence && e.Presence != nil:
 		return wire.Encode(wire.TypePresence, "", wire.Presence{
@@ -68,6 +69,8 @@ func conversationFrame(c *storage.Conversation) wire.Conversation {
 		LastSeq:        c.LastSeq,
 		VisitorReadSeq: c.VisitorReadSeq,
 		AgentReadSeq:   c.AgentReadSeq,
+		Preview:        c.Preview,
+		LastSenderKind: string(c.LastSenderKind),
 		CreatedAt:      formatTime(c.CreatedAt),
 		UpdatedAt:      formatTime(c.UpdatedAt),
 	}

@@ -37,6 +37,9 @@ type Config struct {
 	// PublicOrigin is the server's own origin ("http://127.0.0.1:8080"):
 	// the only browser origin allowed without a widget key.
 	PublicOrigin string
+	// OriginAliases are further origins that are this hub too (the loopback
+	// aliases of the listen address when no public URL is configured).
+	OriginAliases []string
 	// SecureCookies selects the "__Host-" cookie names (HTTPS deployments).
 	SecureCookies bool
 	Logger        zerolog.Logger
@@ -51,6 +54,18 @@ type Config struct {
 	PingInterval       time.Duration // default 20s
 	PongTimeout        time.Duration // default 10s
 	RevalidateInterval time.Duration // idle token re-check; default 10s
+
+	// ConversationLimit caps conversation.start per visitor (zero: 10 per
+	// hour); a refused start gets a rate_limited error frame with
+	// retry_after.
+	ConversationLimit RateLimit
+	// ConversationLimiter, when set, counts that window cluster-wide (e.g.
+	// *redislimit.Window built with the same numbers; keys are visitor
+	// ids). It fails open to this node: when it errors, the start is
+	// charged to this node's window with the same numbers, and a warning is
+	// logged (at most once a minute, never the key). Ignored when
+	// ConversationLimit is Disabled.
+	ConversationLimiter Limiter
 }
 
 // Defaults for Config's zero values.

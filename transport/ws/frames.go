@@ -81,6 +81,8 @@ func (c *conn) dispatch(ctx context.Context, f wire.ClientFrame) {
 		c.conversationResult(f.Ref)(c.s.cfg.Hub.Transfer(ctx, c.actor, f.Transfer.ConversationID, f.Transfer.AgentID))
 	case f.Close != nil:
 		c.conversationResult(f.Ref)(c.s.cfg.Hub.Close(ctx, c.actor, f.Close.ConversationID))
+	case f.Reopen != nil:
+		c.conversationResult(f.Ref)(c.s.cfg.Hub.Reopen(ctx, c.actor, f.Reopen.ConversationID))
 	case f.PresenceSet != nil:
 		c.reply(f.Ref, c.setPresence(f.PresenceSet.Status))
 	case f.Type == wire.TypePing:

@@ -21,7 +21,11 @@ import (
 type Server struct {
 	cfg Config
 
-	sweep *sweeper // pings and idle re-validation of every connection
+	sweep     *sweeper     // pings and idle re-validation of every connection
+	convLimit *convLimiter // conversation.start per visitor; nil: unlimited
+
+	own     []string              // PublicOrigin, then OriginAliases
+	refused *httpx.RefusedOrigins // one warning per refused origin
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -36,7 +40,10 @@ func NewServer(cfg Config) *Server {
 	cfg.applyDefaults()
 	s := &Server{
 		cfg:       cfg,
+		own:       append([]string{cfg.PublicOrigin}, cfg.OriginAliases...),
+		refused:   httpx.NewRefusedOrigins(cfg.Logger, cfg.Now),
 		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
+		convLimit: newConvLimiter(&cfg),
 		conns:     make(map[*conn]struct{}),
 		bySession: make(map[string][]*conn),
 	}

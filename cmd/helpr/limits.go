@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/helpr-chat/helpr/transport/api"
+	"github.com/helpr-chat/helpr/transport/ws"
+)
+
+// AbuseLimits are the limits on what anyone holding a public publishable
+// key can create, each "N/DURATION" (N events in any window of DURATION, a
+// Go duration in whole seconds) or "off". "" means the default. They are
+// not affected by --no-auth-rate-limits.
+type AbuseLimits struct {
+	VisitorSessionsPerIP     string // POST /rest/v1/visitor/sessions per client IP (IPv6: /64); default 20/1m
+	VisitorSessionsPerWidget string // the same per widget; default 1000/1h
+	ConversationsPerVisitor  string // conversation.start per visitor; default 10/1h
+}
+
+// Defaults of AbuseLimits (the same numbers as api's and ws's defaults;
+// TestAbuseLimitDefaultsMatchThePackages keeps them so).
+const (
+	defaultVisitorSessionsPerIP     = "20/1m"
+	defaultVisitorSessionsPerWidget = "1000/1h"
+	defaultConversationsPerVisitor  = "10/1h"
+)
+
+// Bounds of a limit's value: a longer window or a larger count would make
+// each check scan more per-second counts than is reasonable.
+const (
+	maxLimitCount  = 1_000_000
+	maxLimitWindow = 24 * time.Hour
+)
+
+// abuseLimitFlags declares the flags of l.
+func abuseLimitFlags(fs *flag.FlagSet, l *AbuseLimits) {
+	fs.StringVar(&l.VisitorSessionsPerIP, "visitor-sessions-per-ip", defaultVisitorSessionsPerIP,
+		"visitor sessions per client IP (IPv6 by /64): N/DURATION or off (HELPR_VISITOR_SESSIONS_PER_IP)")
+	fs.StringVar(&l.VisitorSessionsPerWidget, "visitor-sessions-per-widget", defaultVisitorSessionsPerWidget,
+		"visitor sessions per widget: N/DURATION or off (HELPR_VISITOR_SESSIONS_PER_WIDGET)")
+	fs.StringVar(&l.ConversationsPerVisitor, "conversations-per-visitor", defaultConversationsPerVisitor,
+		"new conversations per visitor: N/DURATION or off (HELPR_CONVERSATIONS_PER_VISITOR)")
+}
+
+// rate is one parsed limit.
+type rate struct {
+	n      int
+	window time.Duration
+	off    bool
+}
+
+// api returns r for transport/api.
+func (r rate) api() api.RateLimit {
+	return api.RateLimit{Limit: r.n, Window: r.window, Disabled: r.off}
+}
+
+// ws returns r for transport/ws.
+func (r rate) ws() ws.RateLimit { return ws.RateLimit{Limit: r.n, Window: r.window, Disabled: r.off} }
+
+// abuseLimits is AbuseLimits parsed.
+type abuseLimits struct {
+	visitorIP, visitorWidget, conversations rate
+}
+
+// resolve parses every limit, reporting each bad one with its flag.
+func (l AbuseLimits) resolve() (abuseLimits, error) {
+	var out abuseLimits
+	var errs []error
+	for _, f := range []struct {
+		flag, value, def string
+		dst              *rate
+	}{
+		{"--visitor-sessions-per-ip", l.VisitorSessionsPerIP, defaultVisitorSessionsPerIP, &out.visitorIP},
+		{"--visitor-sessions-per-widget", l.VisitorSessionsPerWidget, defaultVisitorSessionsPerWidget, &out.visitorWidget},
+		{"--conversations-per-visitor", l.ConversationsPerVisitor, defaultConversationsPerVisitor, &out.conversations},
+	} {
+		if f.value == "" {
+			f.value = f.def
+		}
+		r, err := parseRate(f.value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", f.flag, f.value, err))
+		}
+		*f.dst = r
+	}
+	return out, errors.Join(errs...)
+}
+
+var errRateSyntax = errors.New("want N/DURATION, e.g. 20/1m (N from 1 to 1000000, DURATION in whole seconds from 1s to 24h), or off")
+
+// parseRate parses "N/DURATION" or "off".
+func parseRate(v string) (rate, error) {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "off") {
+		return rate{off: true}, nil
+	}
+	count, window, ok := strings.Cut(v, "/")
+	if !ok {
+		return rate{}, errRateSyntax
+	}
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 1 || n > maxLimitCount {
+		return rate{}, errRateSyntax
+	}
+	d, err := time.ParseDuration(window)
+	if err != nil || d < time.Second || d > maxLimitWindow || d%time.Second != 0 {
+		return rate{}, errRateSyntax
+	}
+	return rate{n: n, window: d}, nil
+}
+
+// warnOff logs each limit that is off: they guard against anyone holding a
+// public key creating unbounded visitors and conversations.
+func (l abuseLimits) warnOff(log zerolog.Logger) {
+	for _, f := range []struct {
+		flag string
+		r    rate
+	}{
+		{"--visitor-sessions-per-ip", l.visitorIP},
+		{"--visitor-sessions-per-widget", l.visitorWidget},
+		{"--conversations-per-visitor", l.conversations},
+	} {
+		if f.r.off {
+			log.Warn().Str("flag", f.flag).Msg("abuse rate limit is OFF: load tests only")
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package ws
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/helpr-chat/helpr/internal/metrics"
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/transport/httpx"
+	"github.com/helpr-chat/helpr/transport/wire"
+)
+
+// Limiter decides whether one more event for key fits a rate limit, and
+// counts it if so. ok reports whether the event was allowed (and counted);
+// when it was not, retryAfter is how long until it may be. A non-nil err
+// means the limiter could not decide (its shared store is unreachable): the
+// server then decides on this node's own window instead, so chat keeps
+// working. err is logged, so it must not contain key. Implementations must
+// be safe for concurrent use; *redislimit.Window is one.
+type Limiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// RateLimit is a sliding-window limit: at most Limit events per Window
+// (whole seconds). The zero value means the default; Disabled turns the
+// limit off.
+type RateLimit struct {
+	Limit    int
+	Window   time.Duration
+	Disabled bool
+}
+
+// Default limit of conversation.start per visitor.
+const (
+	DefaultConversationLimit  = 10
+	DefaultConversationWindow = time.Hour
+)
+
+// limitConversation names the conversation.start limit in logs, in
+// helpr_rate_limited_total{limit} and in a cluster's Redis prefix.
+const limitConversation = "conversation_visitor"
+
+// Bounds of a shared check and of the fallback warnings.
+const (
+	sharedLimitTimeout = time.Second
+	warnEvery          = time.Minute
+)
+
+// convLimiter limits conversation.start per visitor: through the shared
+// Limiter when there is one, else (and whenever it fails) through this
+// node's window. A nil *convLimiter allows everything.
+type convLimiter struct {
+	shared   Limiter
+	local    *security.SlidingWindow
+	log      zerolog.Logger
+	metrics  *metrics.Helpr
+	now      func() time.Time
+	nextWarn atomic.Int64 // unix nanoseconds before which no fallback is logged
+}
+
+// newConvLimiter builds the limiter cfg describes (nil when disabled).
+// cfg's defaults must be applied.
+func newConvLimiter(cfg *Config) *convLimiter {
+	lim := cfg.ConversationLimit
+	if lim.Disabled {
+		return nil
+	}
+	if lim.Limit <= 0 {
+		lim.Limit = DefaultConversationLimit
+	}
+	if lim.Window <= 0 {
+		lim.Window = DefaultConversationWindow
+	}
+	lim.Window = max(lim.Window, time.Second) // the window's precision
+	return &convLimiter{shared: cfg.ConversationLimiter, log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now,
+		local: security.NewSlidingWindow(lim.Limit, lim.Window, cfg.Now)}
+}
+
+// allow charges one conversation to visitorID.
+func (l *convLimiter) allow(ctx context.Context, visitorID string) (bool, time.Duration) {
+	if l == nil {
+		return true, 0
+	}
+	if l.shared != nil {
+		sctx, cancel := context.WithTimeout(ctx, sharedLimitTimeout)
+		ok, retry, err := l.shared.Allow(sctx, visitorID)
+		cancel()
+		if err == nil {
+			return ok, retry
+		}
+		l.warn(err)
+	}
+	return l.local.Allow(visitorID)
+}
+
+// warn logs a fallback at most once per warnEvery.
+func (l *convLimiter) warn(err error) {
+	now := l.now()
+	next := l.nextWarn.Load()
+	if now.UnixNano() < next || !l.nextWarn.CompareAndSwap(next, now.Add(warnEvery).UnixNano()) {
+		return
+	}
+	l.log.Warn().Err(err).Str("limit", limitConversation).
+		Msg("shared rate limit unavailable: counting on this node only (logged at most once a minute)")
+}
+
+// conversationLimited refuses a conversation.start with rate_limited,
+// saying in whole seconds when to retry.
+func (c *conn) conversationLimited(ref string, retry time.Duration) {
+	secs := httpx.RetryAfterSeconds(retry)
+	c.s.cfg.Metrics.RateLimited.With(limitConversation).Inc()
+	c.s.cfg.Metrics.Rejections.With(string(wire.CodeRateLimited)).Inc()
+	c.sendFrame(wire.TypeError, ref, wire.Error{Code: string(wire.CodeRateLimited), RetryAfter: secs,
+		Message: fmt.Sprintf("too many new conversations; retry in %d seconds", secs)})
+}
