@@ -96,7 +96,13 @@ func TestBrowser(t *testing.T) {
 	_ = proxyLn.Close()
 	_, proxyPort, _ := net.SplitHostPort(proxyAddr)
 	hub := "http://localhost:" + proxyPort
-	n := startNode(t, t.TempDir(), "127.0.0.1:0", func(c *Config) { c.PublicURL = hub })
+	n := startNode(t, t.TempDir(), "127.0.0.1:0", func(c *Config) {
+		c.PublicURL = hub
+		// Every visitor of the scenarios comes from 127.0.0.1: the default
+		// 20 sessions a minute per IP would refuse some (the limit itself is
+		// tested in transport/api and cmd/helpr).
+		c.Limits.VisitorSessionsPerIP = "1000/1m"
+	})
 	proxy := startCutProxy(t, proxyAddr, n.addr())
 
 	hostLn, err := net.Listen("tcp", "127.0.0.1:0")
