@@ -67,8 +67,9 @@ export function initConversation(): void {
     if (to) action("conversation.transfer", { agent_id: to });
     else setError("Pick an agent to transfer to.");
   });
-  document.addEventListener("visibilitychange", scheduleRead);
-  window.addEventListener("focus", scheduleRead);
+  document.addEventListener("visibilitychange", () => scheduleRead());
+  window.addEventListener("focus", () => scheduleRead());
+  window.addEventListener("pagehide", flushRead);
   onConversations(() => renderHead(current));
   onChange(noteChange);
 }
@@ -83,12 +84,14 @@ function action(type: string, extra: Record<string, unknown>): void {
 export function openConversation(id: string): void {
   const s = state.socket;
   if (current && current !== id) {
+    flushRead(); // what was read there, before leaving it
     stopTyping();
     s?.send("conversation.leave", { conversation_id: current });
   }
   if (current !== id) {
     current = id;
     readSent = 0;
+    unsent = null;
     for (const p of pending.values()) window.clearTimeout(p.timer);
     pending.clear();
     clearMessages(id);
@@ -147,6 +150,7 @@ export function conversationFrame(f: Frame): void {
       break;
     case "joined":
       byId("message-list").removeAttribute("aria-busy");
+      if (unsent) flushRead();
       scheduleRead();
       break;
     case "typing":
@@ -209,7 +213,7 @@ function acked(clientId: string, seq: number, createdAt: string): void {
   renderReadState(visitorRead);
   const me = state.me?.id;
   update(state.inbox.applyMessage({ conversation_id: current, seq, sender_kind: "agent", sender_id: me, text: p.text, created_at: createdAt }), "message");
-  scheduleRead();
+  scheduleRead(true);
 }
 
 function sendFailed(ref: string, code: string, message: string): void {
@@ -240,12 +244,21 @@ function received(m: Message): void {
 
 // --- read marks: only what the agent can see now is read ---
 
-function scheduleRead(): void {
+let unsent: { id: string; seq: number } | null = null; // a read mark not sent yet
+
+// scheduleRead marks what the agent sees now read: at once in the inbox,
+// and for the server after a short pause that coalesces a join's replay
+// (now: without the pause, after the agent's own message).
+function scheduleRead(now = false): void {
   const id = viewing();
   if (!id) return;
-  update(state.inbox.markRead(id, highestSeq()), "read"); // the inbox shows it read at once
+  const seq = highestSeq();
+  update(state.inbox.markRead(id, seq), "read");
+  if (seq <= readSent) return;
+  unsent = { id, seq };
   window.clearTimeout(readTimer);
-  readTimer = window.setTimeout(sendRead, 150);
+  if (now) flushRead();
+  else readTimer = window.setTimeout(flushRead, 150);
 }
 
 /** Re-checks whether the open conversation is being read (a view or pane changed). */
@@ -253,11 +266,15 @@ export function visibilityChanged(): void {
   scheduleRead();
 }
 
-function sendRead(): void {
-  const id = viewing();
-  const seq = highestSeq();
-  if (!id || seq <= readSent) return;
-  if (state.socket?.send("read", { conversation_id: id, seq })) readSent = seq;
+// flushRead sends the pending read mark (before another conversation opens,
+// when the page goes away, or after the pause).
+function flushRead(): void {
+  window.clearTimeout(readTimer);
+  const u = unsent;
+  unsent = null;
+  if (!u || u.id !== current || u.seq <= readSent) return;
+  if (state.socket?.send("read", { conversation_id: u.id, seq: u.seq })) readSent = u.seq;
+  else unsent = u; // sent after the reconnect's join
 }
 
 // --- notes: what changed in the open conversation while it is open ---

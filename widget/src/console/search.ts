@@ -50,7 +50,7 @@ async function search(): Promise<void> {
     const r = await call<{ messages: Message[] }>("GET", "/messages/search" + query({ q, limit: 50 }));
     if (mine !== asked) return;
     const n = r.messages.length;
-    setText("search-status", n === 0 ? `No message matches “${q}”.` : `${n} message${n === 1 ? "" : "s"} match “${q}”.`);
+    setText("search-status", n === 0 ? `No message matches “${q}”.` : n === 1 ? `1 message matches “${q}”.` : `${n} messages match “${q}”.`);
     replace(byId("search-results"), ...r.messages.map((m) => result(m, words)));
   } catch (e) {
     if (mine !== asked) return;
