@@ -2,17 +2,24 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/helpr-chat/helpr/storage"
 )
 
-// inbox subscribes a recorder to the organisation's inbox as agent a.
-func (e *env) inbox(t *testing.T, a Actor) *recorder {
+// inbox subscribes a recorder to the organisation's inbox as agent a, and
+// to the activity of scope.
+func (e *env) inbox(t *testing.T, a Actor, scope ActivityScope) *recorder {
 	t.Helper()
 	rec := &recorder{}
 	t.Cleanup(e.hub.SubscribeInbox(a, rec))
+	cancel, err := e.hub.WatchActivity(a, rec, scope)
+	if err != nil {
+		t.Fatalf("watch activity: %v", err)
+	}
+	t.Cleanup(cancel)
 	return rec
 }
 
@@ -25,7 +32,7 @@ func TestSendAnnouncesActivityToTheInbox(t *testing.T) {
 	ctx := context.Background()
 	v := e.org.visitor()
 	c := e.start(t, v)
-	watcher := e.inbox(t, e.org.agents[1])
+	watcher := e.inbox(t, e.org.agents[1], ActivityAll)
 	long := strings.Repeat("order 1234 ", 30)
 	msg, _, err := e.hub.Send(ctx, v, c.ID, "v1", "  Where is\n my "+long)
 	if err != nil {
@@ -67,7 +74,7 @@ func TestReadMarksArePerAgent(t *testing.T) {
 	}
 	a, b := e.org.agents[0], e.org.agents[1]
 	room, _ := e.join(t, v, c.ID, 3)
-	inboxB := e.inbox(t, b)
+	inboxB := e.inbox(t, b, ActivityNone)
 	if got, err := e.hub.MarkRead(ctx, a, c.ID, 2); err != nil || got != 2 {
 		t.Fatalf("agent A reads to 2: %d, %v", got, err)
 	}
@@ -122,7 +129,7 @@ func TestReopen(t *testing.T) {
 	if _, err := e.hub.Close(ctx, e.org.agents[0], c.ID); err != nil {
 		t.Fatal(err)
 	}
-	watcher := e.inbox(t, e.org.agents[0])
+	watcher := e.inbox(t, e.org.agents[0], ActivityNone)
 	got, err := e.hub.Reopen(ctx, a, c.ID)
 	if err != nil || got.Status != storage.ConversationOpen || got.AssigneeID != a.ID || !got.ClosedAt.IsZero() {
 		t.Fatalf("reopen: %+v, %v", got, err)
@@ -137,4 +144,47 @@ func TestReopen(t *testing.T) {
 	other := seedOrg(t, e.store, 1)
 	_, err = e.hub.Reopen(ctx, other.agents[0], c.ID)
 	wantErr(t, "agent of another org reopens", err, storage.ErrNotFound)
+}
+
+// An agent watching "mine" gets the activity of its own and of unassigned
+// conversations only; "none" gets none; state changes reach every inbox.
+func TestActivityScopes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3, Options{})
+	ctx := context.Background()
+	a, b, c := e.org.agents[0], e.org.agents[1], e.org.agents[2]
+	mineA := e.inbox(t, a, ActivityMine)
+	none := e.inbox(t, c, ActivityNone)
+	all := e.inbox(t, b, ActivityAll)
+	v1, v2 := e.org.visitor(), e.org.visitor()
+	queued := e.start(t, v1)
+	other := e.start(t, v2)
+	if _, err := e.hub.Claim(ctx, b, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	base := map[*recorder]int{}
+	for _, r := range []*recorder{mineA, none, all} {
+		base[r] = len(r.events(t, EventConversation)) // the starts and the claim
+		if base[r] != 3 {
+			t.Fatalf("state events before any message: %d, want 3 (two starts, one claim)", base[r])
+		}
+	}
+	e.send(t, v1, queued.ID, "q1") // unassigned: in A's queue
+	e.send(t, v2, other.ID, "o1")  // B's
+	count := func(r *recorder) int { return len(r.events(t, EventConversation)) - base[r] }
+	if got := count(mineA); got != 1 {
+		t.Errorf("mine: %d activity events, want 1 (the queued conversation)", got)
+	}
+	if got := count(none); got != 0 {
+		t.Errorf("none: %d activity events, want 0", got)
+	}
+	if got := count(all); got != 2 {
+		t.Errorf("all: %d activity events, want 2", got)
+	}
+	if _, err := e.hub.WatchActivity(v1, &recorder{}, ActivityAll); err != ErrForbidden {
+		t.Errorf("visitor watches activity: %v, want ErrForbidden", err)
+	}
+	if _, err := e.hub.WatchActivity(a, &recorder{}, "everything"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown scope: %v, want ErrInvalid", err)
+	}
 }

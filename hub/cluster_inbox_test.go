@@ -74,6 +74,11 @@ func TestInboxActivityCrossesNodes(t *testing.T) {
 	agent := hub.Actor{OrgID: orgID, Kind: storage.SubjectAgent, ID: owner.ID}
 	rec := &eventRecorder{}
 	t.Cleanup(n1.SubscribeInbox(agent, rec))
+	cancel, err := n1.WatchActivity(agent, rec, hub.ActivityAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel)
 
 	visitor := hub.Actor{OrgID: orgID, Kind: storage.SubjectVisitor, ID: storage.NewID("vis")}
 	conv, err := n0.StartConversation(ctx, visitor, widgetID)

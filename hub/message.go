@@ -76,20 +76,6 @@ func (h *Hub) append(ctx context.Context, a Actor, c storage.Conversation, clien
 	return stored, false, nil
 }
 
-// announceActivity tells every agent of the organisation, on every node,
-// that conversation c has a new message: its state with the new LastSeq,
-// UpdatedAt and preview, as AppendMessage stored them. Status, assignee and
-// read sequences are c's as loaded under the room lock just before the
-// append. The message is already durable, so a failure is only reported.
-func (h *Hub) announceActivity(ctx context.Context, c storage.Conversation, m *storage.Message) {
-	c.LastSeq = m.Seq
-	c.UpdatedAt = m.CreatedAt
-	c.Preview = storage.PreviewOf(m.Text)
-	c.LastSenderKind = m.SenderKind
-	ev := Event{Type: EventConversation, OrgID: c.OrgID, ConversationID: c.ID, Conversation: &c}
-	h.report(h.publish(ctx, ev, 0, inboxChannel(c.OrgID)))
-}
-
 // validateMessage checks a message's client id and text.
 func validateMessage(clientID, text string) error {
 	switch {

@@ -35,15 +35,12 @@ type room struct {
 	order roomOrder
 }
 
-// newRoom returns an empty room for a conversation, or for the
-// organisation's inbox when conversationID is "".
-func newRoom(orgID, conversationID string) *room {
+// newRoom returns an empty room on channel: a conversation's, or (with
+// conversationID "") an organisation-wide one such as the inbox.
+func newRoom(orgID, conversationID, channel string) *room {
 	r := &room{
-		channel: inboxChannel(orgID), orgID: orgID, conversationID: conversationID,
+		channel: channel, orgID: orgID, conversationID: conversationID,
 		set: make(map[*member]struct{}),
-	}
-	if conversationID != "" {
-		r.channel = roomChannel(orgID, conversationID)
 	}
 	r.members.Store(&[]*member{})
 	return r
@@ -70,16 +67,22 @@ func (r *room) snapshotLocked() {
 // when conversationID is ""), creating it, and takes a reference the caller
 // must give back with release.
 func (h *Hub) acquire(orgID, conversationID string) *room {
-	channel := inboxChannel(orgID)
-	if conversationID != "" {
-		channel = roomChannel(orgID, conversationID)
+	if conversationID == "" {
+		return h.acquireChannel(orgID, "", inboxChannel(orgID))
 	}
+	return h.acquireChannel(orgID, conversationID, roomChannel(orgID, conversationID))
+}
+
+// acquireChannel returns the room of channel, creating it, and takes a
+// reference the caller must give back with release. conversationID is ""
+// for organisation-wide channels.
+func (h *Hub) acquireChannel(orgID, conversationID, channel string) *room {
 	s := &h.rooms[shardIndex(channel)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.rooms[channel]
 	if r == nil {
-		r = newRoom(orgID, conversationID)
+		r = newRoom(orgID, conversationID, channel)
 		s.rooms[channel] = r
 	}
 	r.refs++

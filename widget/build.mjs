@@ -2,9 +2,11 @@
 // console into dist/, minified and without source maps, copies their HTML
 // and CSS, and fails when a bundle exceeds its gzipped size budget.
 //
-//   node build.mjs           type-check, unit-test, build into dist/, check budgets
+//   node build.mjs           type-check, run the unit tests (test/unit/),
+//                            build into dist/, check budgets
 //   node build.mjs --check   the same, but build into a scratch directory and
-//                            fail unless it matches the committed dist/ byte for byte
+//                            fail unless it matches the committed dist/ byte
+//                            for byte
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { runUnitTests } from "./test/unit.mjs";
+import { runUnitTests } from "./test/unit/run.mjs";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const src = join(root, "src");
@@ -81,8 +83,8 @@ function gz(path) {
 
 async function main() {
   typecheck();
-  if (!(await runUnitTests())) {
-    console.error("build: unit tests failed (node test/unit.mjs)");
+  if ((await runUnitTests()) !== 0) {
+    console.error("build: unit tests failed");
     process.exit(1);
   }
   const outDir = check ? mkdtempSync(join(tmpdir(), "helpr-widget-")) : dist;

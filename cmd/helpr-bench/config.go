@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/helpr-chat/helpr/transport/wire"
 )
 
 // Hard caps: no flag can make a run unbounded.
@@ -30,6 +32,7 @@ type config struct {
 	conversations int
 	agents        int
 	agentAccounts int
+	agentInbox    string // the activity scope rooms agents watch (inbox.watch)
 	rate          float64
 	jsonPath      string
 	htmlPath      string
@@ -70,6 +73,7 @@ func parseConfig(scenario string, args []string, stderr io.Writer) (*config, err
 	fs.IntVar(&c.conversations, "conversations", int(def[1]), "conversations, each a visitor and an agent connection (rooms, cluster)")
 	fs.IntVar(&c.agents, "agents", int(def[2]), "online agent connections (fanout); agent accounts (login)")
 	fs.IntVar(&c.agentAccounts, "agent-accounts", 1, "agent accounts the agent connections are spread over (rooms, cluster, fanout)")
+	fs.StringVar(&c.agentInbox, "agent-inbox", "none", "per-message inbox activity the rooms/cluster agents watch: all, mine or none (inbox.watch)")
 	fs.Float64Var(&c.rate, "rate", def[3], "messages/s overall (rooms, cluster) or new conversations/s (fanout)")
 	fs.StringVar(&c.jsonPath, "json", "", "write the Result as JSON to this file")
 	fs.StringVar(&c.htmlPath, "html", "", "write an HTML report with plots to this file")
@@ -115,6 +119,7 @@ func (c *config) validate() error {
 	check(c.conversations >= 0 && c.conversations <= maxConversations, fmt.Sprintf("--conversations: between 0 and %d", maxConversations))
 	check(c.agents >= 0 && c.agents <= maxAgents, fmt.Sprintf("--agents: between 0 and %d", maxAgents))
 	check(c.agentAccounts >= 1 && c.agentAccounts <= 1000, "--agent-accounts: between 1 and 1000")
+	check(c.agentInbox == wire.ScopeAll || c.agentInbox == wire.ScopeMine || c.agentInbox == wire.ScopeNone, "--agent-inbox: all, mine or none")
 	check(c.rate >= 0 && c.rate <= maxRate, fmt.Sprintf("--rate: between 0 and %d", maxRate))
 	check(c.ackTimeout > 0 && c.ackTimeout <= 10*time.Minute, "--ack-timeout: between 1ns and 10m")
 	check((c.orgEmail == "") == (c.password == ""), "--org-email and --password go together")

@@ -82,6 +82,11 @@ func (r *runner) openRoom(ctx context.Context, i int, t *tenant) (*room, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Every agent connection would otherwise receive every conversation's
+	// activity (the console's inbox): --agent-inbox says how much.
+	if err := a.send(ctx, wire.TypeInboxWatch, "", wire.InboxWatch{Scope: r.cfg.agentInbox}); err != nil {
+		return nil, err
+	}
 	if _, err := a.request(ctx, wire.TypeConversationJoin, wire.ConversationJoin{ConversationID: c.ID}); err != nil {
 		return nil, err
 	}

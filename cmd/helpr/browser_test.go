@@ -71,7 +71,10 @@ func browserDeps(t *testing.T) (node, widgetDir string, missing string) {
 
 // TestBrowser chats from the widget on a host page of another site
 // (127.0.0.1) with an agent in the console of the hub (localhost), in real
-// headless Chromium; see widget/test/browser.mjs for the scenarios.
+// headless Chromium; see widget/test/browser.mjs for the scenarios. The hub
+// has a second agent (agent2Email) and the host site lets the script play
+// visitors over the protocol (browser_visitors_test.go); a second hub runs
+// with no --public-url, opened as http://localhost:PORT (startLocalHub).
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -93,7 +96,13 @@ func TestBrowser(t *testing.T) {
 	_ = proxyLn.Close()
 	_, proxyPort, _ := net.SplitHostPort(proxyAddr)
 	hub := "http://localhost:" + proxyPort
-	n := startNode(t, t.TempDir(), "127.0.0.1:0", func(c *Config) { c.PublicURL = hub })
+	n := startNode(t, t.TempDir(), "127.0.0.1:0", func(c *Config) {
+		c.PublicURL = hub
+		// Every visitor of the scenarios comes from 127.0.0.1: the default
+		// 20 sessions a minute per IP would refuse some (the limit itself is
+		// tested in transport/api and cmd/helpr).
+		c.Limits.VisitorSessionsPerIP = "1000/1m"
+	})
 	proxy := startCutProxy(t, proxyAddr, n.addr())
 
 	hostLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -110,7 +119,17 @@ func TestBrowser(t *testing.T) {
 	}, &demo); code != http.StatusCreated {
 		t.Fatalf("create demo widget: status %d", code)
 	}
+	// A second agent, for the per-agent read marks.
+	if code := n.call("POST", "/rest/v1/agents", tn.owner.AccessToken, map[string]any{
+		"name": "Bob Second", "email": agent2Email, "role": "agent", "password": agent2Password,
+	}, nil); code != http.StatusCreated {
+		t.Fatalf("create second agent: status %d", code)
+	}
+	local := startLocalHub(t)
+	visitors := newVisitorPool(n, tn)
+	t.Cleanup(visitors.close)
 	mux := http.NewServeMux()
+	visitors.register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = hostPage.Execute(w, struct{ Hub, Key string }{hub, tn.widgetKey})
@@ -140,7 +159,10 @@ func TestBrowser(t *testing.T) {
 	if abs, err := filepath.Abs(artifacts); err == nil {
 		artifacts = abs // the script runs in another directory
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a deadlock guard only
+	for _, f := range screenshots {
+		_ = os.Remove(filepath.Join(artifacts, f))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a deadlock guard only
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(widgetDir, "test", "browser.mjs"))
 	cmd.Dir = widgetDir
@@ -152,17 +174,59 @@ func TestBrowser(t *testing.T) {
 		"HELPR_ARTIFACTS="+artifacts,
 		"HELPR_DEMO_KEY="+demo.PublishableKey,
 		"HELPR_CHROMIUM="+chromiumPath,
+		"HELPR_AGENT2_EMAIL="+agent2Email,
+		"HELPR_AGENT2_PASSWORD="+agent2Password,
+		"HELPR_LOCAL_HUB_URL="+local.url,
+		"HELPR_LOCAL_EMAIL="+local.email,
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser.mjs (screenshots in %s):\n%s", artifacts, out)
 	if err != nil {
 		t.Fatalf("browser test failed: %v\n%s", err, tail(n.logs.String(), 40))
 	}
-	for _, f := range []string{"visitor-reply.png", "console-conversation.png", "hub-down.png", "demo.png"} {
+	if os.Getenv("HELPR_BROWSER_ONLY") != "" {
+		return // a subset takes only some of the screenshots
+	}
+	for _, f := range screenshots {
 		if _, err := os.Stat(filepath.Join(artifacts, f)); err != nil {
 			t.Errorf("screenshot %s missing: %v", f, err)
 		}
 	}
+}
+
+// screenshots are the artifacts every full run must leave (removed before
+// the run, so that an old one cannot stand in for a missing one).
+var screenshots = []string{"visitor-reply.png", "console-conversation.png", "hub-down.png", "demo.png",
+	"console-inbox-live.png", "console-team-errors.png", "console-390.png", "console-390-conversation.png"}
+
+// The second agent of the browser test's organisation.
+const (
+	agent2Email    = "bob@acme.test"
+	agent2Password = "another long password"
+)
+
+// localHub is a hub started the way the README starts one: no --public-url.
+type localHub struct {
+	url, email string
+}
+
+// startLocalHub starts a second node with no PublicURL, registers an
+// organisation there and leaves one visitor waiting in its queue, so the
+// console opened at http://localhost:PORT (not the 127.0.0.1 it listens on)
+// can sign in, connect and reply.
+func startLocalHub(t *testing.T) localHub {
+	t.Helper()
+	n := startNode(t, t.TempDir(), "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(n.addr())
+	url := "http://localhost:" + port
+	tn := n.registerTenant("Local", "local@acme.test", url)
+	ctx := testCtx(t)
+	p := newVisitorPool(n, tn)
+	t.Cleanup(p.close)
+	if _, err := p.start(ctx, "Lola Local", "Hello from a hub without --public-url"); err != nil {
+		t.Fatalf("local hub visitor: %v", err)
+	}
+	return localHub{url: url, email: "local@acme.test"}
 }
 
 // agentSay sends text as the tenant's owner, straight to the hub (not

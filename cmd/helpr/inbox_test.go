@@ -122,3 +122,57 @@ func TestInboxIsLiveAndReadStateIsPerAgent(t *testing.T) {
 	}
 	send(ctx, t, vis, conv.ID, "v5", "thanks for reopening")
 }
+
+// inbox.watch narrows the per-message activity a connection receives;
+// state changes still reach it.
+func TestInboxWatchScopes(t *testing.T) {
+	ctx := testCtx(t)
+	n := startNode(t, t.TempDir(), "127.0.0.1:0")
+	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
+	_, bTok := n.addAgent(tn, "Bob", "bob@acme.test")
+	bob := n.dial(ctx, client.Options{Token: bTok.AccessToken})
+	if err := bob.Send(ctx, wire.TypeInboxWatch, "w", wire.InboxWatch{Scope: "everything"}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := bob.Await(ctx, client.Reply("w")); err != nil || f.Type != wire.TypeError {
+		t.Fatalf("unknown scope: %v %s %s, want an error", err, f.Type, f.Data)
+	}
+	if err := bob.Send(ctx, wire.TypeInboxWatch, "", wire.InboxWatch{Scope: wire.ScopeNone}); err != nil {
+		t.Fatal(err)
+	}
+	vtok := n.visitor(tn, "Vera")
+	vis := n.dial(ctx, client.Options{Token: vtok, AuthFrame: true, WidgetKey: tn.widgetKey, Origin: tn.origin})
+	if err := vis.Send(ctx, wire.TypeConversationStart, "start", nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := vis.Await(ctx, client.Reply("start"))
+	var conv wire.Conversation
+	if err != nil || f.Decode(&conv) != nil {
+		t.Fatalf("start: %v", err)
+	}
+	awaitConversation(ctx, t, bob, conv.ID, 0) // the start is a state change: it arrives
+	send(ctx, t, vis, conv.ID, "v1", "hello")
+	// The activity of that message, had it been sent, is queued before the
+	// visitor's ack: a pong asked for now comes after it.
+	if err := bob.Send(ctx, wire.TypePing, "after", nil); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f, err := bob.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Ref == "after" {
+			break
+		}
+		var c wire.Conversation
+		if f.Type == wire.TypeConversation && f.Decode(&c) == nil && c.LastSeq == 1 {
+			t.Fatalf("scope none received the message's activity: %s", f.Data)
+		}
+	}
+	if err := bob.Send(ctx, wire.TypeInboxWatch, "", wire.InboxWatch{Scope: wire.ScopeMine}); err != nil {
+		t.Fatal(err)
+	}
+	send(ctx, t, vis, conv.ID, "v2", "still unassigned") // the queue is Bob's too
+	awaitConversation(ctx, t, bob, conv.ID, 2)
+}

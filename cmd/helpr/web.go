@@ -85,7 +85,9 @@ func newWeb(root fs.FS, widgets widgetFinder, own []string, log zerolog.Logger) 
 func baseCSP(own []string) string {
 	connect := []string{"'self'"}
 	for _, o := range own {
-		connect = append(connect, wsOrigin(o))
+		if cspHost(o) {
+			connect = append(connect, wsOrigin(o))
+		}
 	}
 	return "default-src 'self'; script-src 'self'; style-src 'self'; connect-src " + strings.Join(connect, " ") +
 		"; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'"
@@ -215,12 +217,19 @@ func validKey(s string) bool { return keyPattern.MatchString(s) }
 // originPattern is a serialised origin that is safe inside a CSP source list.
 var originPattern = regexp.MustCompile(`^https?://[A-Za-z0-9.\-\[\]:]+$`)
 
+// cspHost reports whether origin's host can be written in a CSP source
+// expression: CSP has no syntax for IPv6 literals ("http://[::1]:8080" is an
+// invalid source that browsers ignore with a console error), so such origins
+// are left out — the same origin is covered by 'self'.
+func cspHost(origin string) bool { return !strings.Contains(origin, "[") }
+
 // frameAncestors is the CSP source list of the origins that may frame a
-// widget: its allowed origins that are well-formed, or 'none'.
+// widget: its allowed origins that are well-formed and expressible in CSP
+// (and 'self' when given), or 'none'.
 func frameAncestors(origins []string) string {
 	var ok []string
 	for _, o := range origins {
-		if originPattern.MatchString(o) {
+		if o == "'self'" || originPattern.MatchString(o) && cspHost(o) {
 			ok = append(ok, o)
 		}
 	}
@@ -242,14 +251,15 @@ func (w *web) allowsHub(allowed []string) bool {
 }
 
 // withAliases returns a widget's allowed origins plus every origin of the
-// hub when they name one of them: a widget allowed on http://127.0.0.1:8080
-// may also be framed by the same hub's page at http://localhost:8080.
+// hub and 'self' when they name one of them: a widget allowed on
+// http://127.0.0.1:8080 may also be framed by the same hub's page at
+// http://localhost:8080 or http://[::1]:8080 (which only 'self' can express).
 func (w *web) withAliases(allowed []string) []string {
 	if !w.allowsHub(allowed) {
 		return allowed
 	}
 	out := slices.Clone(allowed)
-	for _, o := range w.own {
+	for _, o := range append(slices.Clone(w.own), "'self'") {
 		if !slices.Contains(out, o) {
 			out = append(out, o)
 		}

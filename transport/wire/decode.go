@@ -24,6 +24,7 @@ type ClientFrame struct {
 	Typing      *Typing
 	Read        *Read
 	PresenceSet *PresenceSet
+	InboxWatch  *InboxWatch
 }
 
 // Payload returns the frame's payload pointer, or nil for a ping.
@@ -53,6 +54,8 @@ func (f ClientFrame) Payload() any {
 		return f.Read
 	case f.PresenceSet != nil:
 		return f.PresenceSet
+	case f.InboxWatch != nil:
+		return f.InboxWatch
 	}
 	return nil
 }
@@ -110,7 +113,7 @@ func isClientType(t string) bool {
 	switch t {
 	case TypeAuth, TypeConversationStart, TypeConversationJoin, TypeConversationLeave,
 		TypeConversationClaim, TypeConversationTransfer, TypeConversationClose, TypeConversationReopen,
-		TypeMessageSend, TypeTyping, TypeRead, TypePresenceSet, TypePing:
+		TypeMessageSend, TypeTyping, TypeRead, TypePresenceSet, TypeInboxWatch, TypePing:
 		return true
 	}
 	return false
@@ -163,6 +166,8 @@ func decodePayload(f *ClientFrame, data []byte) error {
 		return decodeTo(&f.Read, data)
 	case TypePresenceSet:
 		return decodeTo(&f.PresenceSet, data)
+	case TypeInboxWatch:
+		return decodeTo(&f.InboxWatch, data)
 	default: // ping
 		return decodeFields(data, nil)
 	}
@@ -213,6 +218,8 @@ func (r *Read) fields() []field {
 }
 
 func (p *PresenceSet) fields() []field { return []field{stringField("status", &p.Status)} }
+
+func (w *InboxWatch) fields() []field { return []field{stringField("scope", &w.Scope)} }
 
 // rawEnvelope is the envelope as read: data is the raw bytes of the data
 // member, nil when absent or null.

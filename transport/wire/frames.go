@@ -25,6 +25,7 @@ const (
 	TypeTyping               = "typing"
 	TypeRead                 = "read"
 	TypePresenceSet          = "presence.set"
+	TypeInboxWatch           = "inbox.watch"
 	TypePing                 = "ping"
 )
 
@@ -96,6 +97,13 @@ type Read struct {
 // PresenceSet sets an agent's availability: "online" or "away".
 type PresenceSet struct {
 	Status string `json:"status"`
+}
+
+// InboxWatch narrows the per-message activity an agent's connection
+// receives: Scope "all" (the default), "mine" (assigned to the agent, and
+// unassigned) or "none".
+type InboxWatch struct {
+	Scope string `json:"scope"`
 }
 
 // Ready is the server's first frame after successful authentication.

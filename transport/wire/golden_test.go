@@ -31,6 +31,7 @@ var clientGolden = []goldenFrame{
 	{TypeTyping, "", &Typing{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Active: true}},
 	{TypeRead, "", &Read{ConversationID: "cnv_ujzdegxdncf32epf3dhodzdoci", Seq: 42}},
 	{TypePresenceSet, "p1", &PresenceSet{Status: StatusAway}},
+	{TypeInboxWatch, "w1", &InboxWatch{Scope: ScopeMine}},
 	{TypePing, "k1", nil},
 }
 
@@ -136,7 +137,7 @@ func TestGoldenCoversEveryType(t *testing.T) {
 	want := map[string][]string{
 		"client": {TypeAuth, TypeConversationStart, TypeConversationJoin, TypeConversationLeave,
 			TypeConversationClaim, TypeConversationTransfer, TypeConversationClose, TypeConversationReopen, TypeMessageSend,
-			TypeTyping, TypeRead, TypePresenceSet, TypePing},
+			TypeTyping, TypeRead, TypePresenceSet, TypeInboxWatch, TypePing},
 		"server": {TypeReady, TypeAck, TypeMessage, TypeJoined, TypeConversation, TypeReceipt,
 			TypePresence, TypeTyping, TypeError, TypePong},
 	}

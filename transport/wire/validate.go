@@ -21,6 +21,13 @@ const (
 	StatusAway   = "away"
 )
 
+// Activity scopes an agent may watch (inbox.watch).
+const (
+	ScopeAll  = "all"
+	ScopeMine = "mine"
+	ScopeNone = "none"
+)
+
 // validationf returns a validation_failed error. Callers pass field names
 // and limits only, never client values.
 func validationf(format string, args ...any) *Error {
@@ -162,6 +169,14 @@ func (r *Read) Validate() error {
 func (p *PresenceSet) Validate() error {
 	if p.Status != StatusOnline && p.Status != StatusAway {
 		return validationf("status must be %q or %q", StatusOnline, StatusAway)
+	}
+	return nil
+}
+
+// Validate checks the scope.
+func (w *InboxWatch) Validate() error {
+	if w.Scope != ScopeAll && w.Scope != ScopeMine && w.Scope != ScopeNone {
+		return validationf("scope must be %q, %q or %q", ScopeAll, ScopeMine, ScopeNone)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/coder/websocket"
 
@@ -41,7 +42,10 @@ func (c *conn) authenticate(ctx context.Context) error {
 	}
 	c.cleanups = append(c.cleanups, c.s.cfg.Hub.Connect(c.actor))
 	if c.principal.Kind == storage.SubjectAgent {
-		c.cleanups = append(c.cleanups, c.s.cfg.Hub.SubscribeInbox(c.actor, c))
+		c.cleanups = append(c.cleanups, c.s.cfg.Hub.SubscribeInbox(c.actor, c), c.stopActivity)
+		if err := c.watchActivity(hub.ActivityAll); err != nil {
+			return fmt.Errorf("watch activity: %w", err)
+		}
 	}
 	return nil
 }

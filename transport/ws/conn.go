@@ -42,6 +42,7 @@ type conn struct {
 	badFrames   int
 	limited     int
 	cleanups    []func() // run by detach: inbox subscription, presence
+	activity    func()   // cancels the activity watch (agents); reader goroutine only
 
 	done       chan struct{} // closed when the connection must end
 	doneOnce   sync.Once

@@ -85,6 +85,8 @@ func (c *conn) dispatch(ctx context.Context, f wire.ClientFrame) {
 		c.conversationResult(f.Ref)(c.s.cfg.Hub.Reopen(ctx, c.actor, f.Reopen.ConversationID))
 	case f.PresenceSet != nil:
 		c.reply(f.Ref, c.setPresence(f.PresenceSet.Status))
+	case f.InboxWatch != nil:
+		c.reply(f.Ref, c.setInboxWatch(f.InboxWatch.Scope))
 	case f.Type == wire.TypePing:
 		c.sendFrame(wire.TypePong, f.Ref, nil)
 	}

@@ -8,9 +8,10 @@
 import { browser, closeContexts, step } from "./lib.mjs";
 import { scenarios as chat } from "./scenarios/chat.mjs";
 import { scenarios as offline } from "./scenarios/offline.mjs";
+import { scenarios as console_ } from "./scenarios/console.mjs";
 import { scenarios as widget } from "./scenarios/widget.mjs";
 
-const all = { ...chat, ...offline, ...widget };
+const all = { ...chat, ...offline, ...console_, ...widget };
 const only = (process.env.HELPR_BROWSER_ONLY || "").split(",").filter(Boolean);
 for (const name of only) if (!all[name]) throw new Error(`HELPR_BROWSER_ONLY: no scenario ${name}`);
 

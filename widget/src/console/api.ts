@@ -13,19 +13,7 @@ export interface Agent {
 }
 
 /** A conversation's state (REST object and `conversation` frame alike). */
-export interface Conversation {
-  id: string;
-  visitor_id: string;
-  widget_id?: string;
-  assignee_id?: string | null;
-  status: "open" | "closed";
-  last_seq: number;
-  visitor_read_seq: number;
-  agent_read_seq: number;
-  created_at: string;
-  updated_at: string;
-  closed_at?: string | null;
-}
+export type { ConversationData as Conversation } from "./inbox_state";
 
 /** A stored message (REST object and `message` frame alike). */
 export interface Message {
@@ -188,4 +176,31 @@ export function query(params: Record<string, string | number | undefined>): stri
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
   const s = q.toString();
   return s ? "?" + s : "";
+}
+
+/** What POST /ws/check said about this page's live connection. */
+export type WsCheck =
+  | { kind: "ok" }
+  | { kind: "refused"; message: string }
+  | { kind: "unknown" } // a server without the check (404, 405) or another answer
+  | { kind: "unreachable" };
+
+/** Asks the server whether it would accept this page's WebSocket (its origin check). */
+export async function wsCheck(): Promise<WsCheck> {
+  let res: Response;
+  try {
+    res = await raw("POST", "/ws/check");
+  } catch {
+    return { kind: "unreachable" };
+  }
+  if (res.ok) return { kind: "ok" };
+  if (res.status === 403) {
+    try {
+      await parse<unknown>(res);
+    } catch (e) {
+      if (e instanceof ApiError) return { kind: "refused", message: e.message };
+    }
+  }
+  if (res.status >= 502) return { kind: "unreachable" };
+  return { kind: "unknown" };
 }

@@ -1,39 +1,49 @@
-// The conversation view: history (join after_seq 0, then live), sending with
+// The open conversation: history (join after_seq 0, then live), sending with
 // a client_id per message (pending until acked, resent with the same id after
-// a reconnect), typing both ways, read receipts both ways, claim, transfer,
-// close and the visitor's details. Everything is rendered as text.
+// a reconnect), read marks (only while the conversation is visible and
+// focused), claim, transfer, close and reopen with a note for each change,
+// typing and the visitor's details. Everything is rendered as text.
 
 import { Message } from "./api";
-import { byId, el, formatTime, replace, show } from "./dom";
-import { Frame } from "./socket";
+import { byId, show } from "./dom";
 import { act, renderDetails, renderHead, setError } from "./header";
-import { agentName, loadVisitor, onConversations, state, visitorName } from "./state";
+import { Change } from "./inbox_state";
+import { messagesShown } from "./layout";
+import { PendingState, addMessage, addNote, clearMessages, failed, hasSeq, highestSeq, pendingItem, pendingState, renderReadState, settle } from "./messages";
+import { Frame } from "./socket";
+import { agentName, loadVisitor, onChange, onConversations, state, update } from "./state";
+import { hideTyping, stopTyping, typingChanged, typingIn } from "./typing";
 
 interface Pending {
   clientId: string;
   text: string;
   li: HTMLLIElement;
+  timer: number;
 }
 
 let current = "";
-let highest = 0; // highest seq held for the current conversation
-let readSent = 0; // highest seq we reported read
+let readSent = 0; // highest seq reported read to the server
 let visitorRead = 0;
-const bySeq = new Map<number, HTMLLIElement>();
+let net: PendingState = "offline"; // "sending" while the socket is online
 const pending = new Map<string, Pending>(); // by client_id
 const refs = new Map<string, string>(); // message.send ref → client_id
-let typingOut = false;
-let typingSentAt = 0;
-let typingStop = 0;
-let typingHide = 0;
+const acting = new Map<string, string>(); // conversation id → action under way (for notes)
 let readTimer = 0;
 
-const list = () => byId<HTMLOListElement>("message-list");
 const input = () => byId<HTMLTextAreaElement>("composer-input");
 
 /** The open conversation's id ("" when none). */
 export function currentConversation(): string {
   return current;
+}
+
+/**
+ * The open conversation if the agent can see it now: the page visible and
+ * focused, the inbox shown and, on a phone, its messages pane; else "".
+ */
+export function viewing(): string {
+  if (!current || state.view !== "inbox" || !messagesShown()) return "";
+  return document.visibilityState === "visible" && document.hasFocus() ? current : "";
 }
 
 /** Wires the composer and the action buttons. */
@@ -48,36 +58,45 @@ export function initConversation(): void {
       sendComposer();
     }
   });
-  input().addEventListener("input", typingChanged);
-  byId("claim-button").addEventListener("click", () => act(current, "conversation.claim", {}));
-  byId("close-button").addEventListener("click", () => act(current, "conversation.close", {}));
+  input().addEventListener("input", () => typingChanged(current, input().value));
+  byId("claim-button").addEventListener("click", () => action("conversation.claim", {}));
+  byId("close-button").addEventListener("click", () => action("conversation.close", {}));
+  byId("reopen-button").addEventListener("click", () => action("conversation.reopen", {}));
   byId("transfer-button").addEventListener("click", () => {
     const to = byId<HTMLSelectElement>("transfer-select").value;
-    if (to) act(current, "conversation.transfer", { agent_id: to });
+    if (to) action("conversation.transfer", { agent_id: to });
     else setError("Pick an agent to transfer to.");
   });
-  document.addEventListener("visibilitychange", scheduleRead);
-  window.addEventListener("focus", scheduleRead);
+  document.addEventListener("visibilitychange", () => scheduleRead());
+  window.addEventListener("focus", () => scheduleRead());
+  window.addEventListener("pagehide", flushRead);
   onConversations(() => renderHead(current));
+  onChange(noteChange);
+}
+
+function action(type: string, extra: Record<string, unknown>): void {
+  const id = current;
+  acting.set(id, type);
+  void act(id, type, extra).finally(() => acting.delete(id));
 }
 
 /** Opens a conversation: leaves the previous one, joins this one from the start. */
 export function openConversation(id: string): void {
   const s = state.socket;
   if (current && current !== id) {
+    flushRead(); // what was read there, before leaving it
     stopTyping();
     s?.send("conversation.leave", { conversation_id: current });
   }
   if (current !== id) {
     current = id;
-    highest = 0;
     readSent = 0;
-    bySeq.clear();
+    unsent = null;
+    for (const p of pending.values()) window.clearTimeout(p.timer);
     pending.clear();
-    replace(list());
+    clearMessages(id);
     input().value = "";
-    const c = state.conversations.get(id);
-    visitorRead = c?.visitor_read_seq ?? 0;
+    visitorRead = state.conversations.get(id)?.visitor_read_seq ?? 0;
     hideTyping();
     setError("");
   }
@@ -85,7 +104,7 @@ export function openConversation(id: string): void {
   show(byId("conversation-view"), true);
   join();
   renderHead(current);
-  renderReadState();
+  renderReadState(visitorRead);
   const c = state.conversations.get(id);
   if (c) {
     state.visitors.delete(c.visitor_id);
@@ -97,10 +116,10 @@ export function openConversation(id: string): void {
 /** Closes the view (sign-out). */
 export function resetConversation(): void {
   current = "";
-  bySeq.clear();
+  for (const p of pending.values()) window.clearTimeout(p.timer);
   pending.clear();
   refs.clear();
-  replace(list());
+  clearMessages("");
   show(byId("conversation-view"), false);
   show(byId("conversation-empty"), true);
 }
@@ -112,26 +131,35 @@ export function resumeConversation(): void {
   for (const p of pending.values()) transmit(p);
 }
 
+/** The connection changed: pending messages say whether they are on their way. */
+export function connectionChanged(s: "sending" | "offline" | "refused"): void {
+  net = s;
+  for (const p of pending.values()) pendingState(p.li, s);
+}
+
 /** Handles the frames that concern the open conversation. */
 export function conversationFrame(f: Frame): void {
   const d = f.data ?? {};
+  if (d.conversation_id !== current && f.type !== "error") return;
   switch (f.type) {
     case "message":
-      if (d.conversation_id === current) addMessage(d as unknown as Message);
+      received(d as unknown as Message);
       break;
     case "ack":
-      if (d.conversation_id === current) acked(String(d.client_id), Number(d.seq));
+      acked(String(d.client_id), Number(d.seq), String(d.created_at ?? ""));
       break;
     case "joined":
-      if (d.conversation_id === current) scheduleRead();
+      byId("message-list").removeAttribute("aria-busy");
+      if (unsent) flushRead();
+      scheduleRead();
       break;
     case "typing":
-      if (d.conversation_id === current) typingIn(d);
+      typingIn(d, state.conversations.get(current)?.visitor_id ?? "");
       break;
     case "receipt":
-      if (d.conversation_id === current && d.side === "visitor") {
+      if (d.side === "visitor") {
         visitorRead = Math.max(visitorRead, Number(d.seq));
-        renderReadState();
+        renderReadState(visitorRead);
       }
       break;
     case "error":
@@ -143,57 +171,49 @@ export function conversationFrame(f: Frame): void {
 function join(): void {
   const s = state.socket;
   if (!s || !current) return;
-  s.send("conversation.join", { conversation_id: current, after_seq: highest }, s.nextRef("j"));
+  if (highestSeq() === 0) byId("message-list").setAttribute("aria-busy", "true"); // the replay is not announced
+  s.send("conversation.join", { conversation_id: current, after_seq: highestSeq() }, s.nextRef("j"));
 }
 
 function sendComposer(): void {
   const text = input().value.trim();
   if (!text || !current) return;
-  const c = state.conversations.get(current);
-  if (c?.status === "closed") {
+  if (state.conversations.get(current)?.status === "closed") {
     setError("This conversation is closed.");
     return;
   }
   input().value = "";
   stopTyping();
   const clientId = "con-" + (crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
-  const li = messageItem({ sender_kind: "agent", sender_id: state.me?.id, text, created_at: new Date().toISOString() });
-  li.classList.add("pending");
-  li.setAttribute("data-pending", "true");
-  li.setAttribute("data-client-id", clientId);
-  list().appendChild(li);
-  scrollDown();
-  const p = { clientId, text, li };
+  const p: Pending = { clientId, text, li: pendingItem(clientId, text), timer: 0 };
   pending.set(clientId, p);
   transmit(p);
 }
 
+// transmit sends a pending message; when it cannot go now, or no ack comes
+// within 5 s, its mark says it is not sent yet.
 function transmit(p: Pending): void {
   const s = state.socket;
-  if (!s) return;
-  const ref = s.nextRef("m");
-  if (s.send("message.send", { conversation_id: current, client_id: p.clientId, text: p.text }, ref)) refs.set(ref, p.clientId);
+  const ref = s?.nextRef("m") ?? "";
+  const sent = !!s && s.send("message.send", { conversation_id: current, client_id: p.clientId, text: p.text }, ref);
+  if (sent) refs.set(ref, p.clientId);
+  pendingState(p.li, sent ? "sending" : net === "sending" ? "offline" : net);
+  window.clearTimeout(p.timer);
+  p.timer = window.setTimeout(() => {
+    if (pending.has(p.clientId)) pendingState(p.li, net === "sending" ? "waiting" : net);
+  }, 5000);
 }
 
-function acked(clientId: string, seq: number): void {
+function acked(clientId: string, seq: number, createdAt: string): void {
   const p = pending.get(clientId);
   if (!p) return;
   pending.delete(clientId);
-  if (bySeq.has(seq)) {
-    p.li.remove(); // the message frame came first
-    return;
-  }
+  window.clearTimeout(p.timer);
   settle(p.li, seq);
-}
-
-function settle(li: HTMLLIElement, seq: number): void {
-  li.classList.remove("pending");
-  li.removeAttribute("data-pending");
-  li.setAttribute("data-seq", String(seq));
-  bySeq.set(seq, li);
-  highest = Math.max(highest, seq);
-  place(li, seq);
-  renderReadState();
+  renderReadState(visitorRead);
+  const me = state.me?.id;
+  update(state.inbox.applyMessage({ conversation_id: current, seq, sender_kind: "agent", sender_id: me, text: p.text, created_at: createdAt }), "message");
+  scheduleRead(true);
 }
 
 function sendFailed(ref: string, code: string, message: string): void {
@@ -203,150 +223,75 @@ function sendFailed(ref: string, code: string, message: string): void {
   if (!p) return;
   if (code === "rate_limited" || code === "internal") return; // resent on the next reconnect
   pending.delete(clientId);
-  p.li.classList.add("failed");
-  p.li.setAttribute("data-failed", code);
-  receipt(p.li, "not sent");
+  window.clearTimeout(p.timer);
+  failed(p.li, code);
   setError("Not sent: " + (message || code));
 }
 
-function addMessage(m: Message): void {
-  if (bySeq.has(m.seq)) return; // a replayed or echoed duplicate
+function received(m: Message): void {
+  if (hasSeq(m.seq)) return; // a replayed or echoed duplicate
   const p = m.client_id ? pending.get(m.client_id) : undefined;
-  let li: HTMLLIElement;
   if (p) {
     pending.delete(p.clientId);
-    li = p.li;
-  } else {
-    li = messageItem(m);
+    window.clearTimeout(p.timer);
   }
-  li.setAttribute("data-message-id", m.id);
-  settle(li, m.seq);
+  addMessage(m, p?.li);
+  renderReadState(visitorRead);
   if (m.sender_kind === "visitor") hideTyping();
-  scrollDown();
+  update(state.inbox.applyMessage(m), "message");
   scheduleRead();
 }
 
-// place keeps the list in seq order: settled items sorted, pending ones last.
-function place(li: HTMLLIElement, seq: number): void {
-  const ol = list();
-  let before: Element | null = null;
-  for (const child of Array.from(ol.children)) {
-    const s = child.getAttribute("data-seq");
-    if (child === li) continue;
-    if (s === null || Number(s) > seq) {
-      before = child;
-      break;
-    }
-  }
-  if (li.parentNode !== ol || li.nextSibling !== before) ol.insertBefore(li, before);
-}
+// --- read marks: only what the agent can see now is read ---
 
-function messageItem(m: Partial<Message>): HTMLLIElement {
-  const kind = m.sender_kind ?? "system";
-  const mine = kind === "agent" && !!state.me && m.sender_id === state.me.id;
-  const who =
-    kind === "visitor" ? visitorName(state.conversations.get(current)?.visitor_id ?? "") : kind === "agent" ? (mine ? "You" : agentName(m.sender_id)) : "System";
-  return el(
-    "li",
-    { class: `msg ${kind}${mine ? " mine" : ""}`, "data-testid": "message", "data-sender-kind": kind },
-    el("span", { class: kind === "visitor" ? "author visitor-name" : "author" }, who),
-    el("div", { class: "text", "data-testid": "message-text" }, m.text ?? ""),
-    el("span", { class: "time" }, formatTime(m.created_at)),
-    kind === "agent" ? el("span", { class: "receipt", "data-testid": "receipt" }, m.seq ? "sent" : "sending") : null,
-  );
-}
+let unsent: { id: string; seq: number } | null = null; // a read mark not sent yet
 
-// receipt sets an agent message's delivery mark (text, so it is visible to
-// assistive technology and tests alike).
-function receipt(li: HTMLLIElement, text: string): void {
-  const r = li.querySelector(".receipt");
-  if (r) r.textContent = text;
-}
-
-function scrollDown(): void {
-  const ol = list();
-  ol.scrollTop = ol.scrollHeight;
-}
-
-// --- read receipts ---
-
-function scheduleRead(): void {
+// scheduleRead marks what the agent sees now read: at once in the inbox,
+// and for the server after a short pause that coalesces a join's replay
+// (now: without the pause, after the agent's own message).
+function scheduleRead(now = false): void {
+  const id = viewing();
+  if (!id) return;
+  const seq = highestSeq();
+  update(state.inbox.markRead(id, seq), "read");
+  if (seq <= readSent) return;
+  unsent = { id, seq };
   window.clearTimeout(readTimer);
-  readTimer = window.setTimeout(sendRead, 150);
+  if (now) flushRead();
+  else readTimer = window.setTimeout(flushRead, 150);
 }
 
-function sendRead(): void {
-  if (!current || document.visibilityState !== "visible" || highest <= readSent) return;
-  if (state.socket?.send("read", { conversation_id: current, seq: highest })) {
-    readSent = highest;
-    const c = state.conversations.get(current);
-    if (c && c.agent_read_seq < highest) {
-      c.agent_read_seq = highest;
-      c.last_seq = Math.max(c.last_seq, highest);
-    }
-  }
+/** Re-checks whether the open conversation is being read (a view or pane changed). */
+export function visibilityChanged(): void {
+  scheduleRead();
 }
 
-function renderReadState(): void {
-  let lastAgent = 0;
-  for (const [seq, li] of bySeq) {
-    if (li.getAttribute("data-sender-kind") !== "agent") continue;
-    lastAgent = Math.max(lastAgent, seq);
-    const read = seq <= visitorRead;
-    li.classList.toggle("read", read);
-    li.setAttribute("data-read", String(read));
-    receipt(li, read ? "seen" : "sent");
-  }
-  const rs = byId("read-state");
-  rs.setAttribute("data-visitor-read-seq", String(visitorRead));
-  rs.setAttribute("data-state", lastAgent === 0 ? "none" : lastAgent <= visitorRead ? "seen" : "delivered");
-  rs.textContent = lastAgent === 0 ? "" : lastAgent <= visitorRead ? "Seen by the visitor" : "Delivered";
+// flushRead sends the pending read mark (before another conversation opens,
+// when the page goes away, or after the pause).
+function flushRead(): void {
+  window.clearTimeout(readTimer);
+  const u = unsent;
+  unsent = null;
+  if (!u || u.id !== current || u.seq <= readSent) return;
+  if (state.socket?.send("read", { conversation_id: u.id, seq: u.seq })) readSent = u.seq;
+  else unsent = u; // sent after the reconnect's join
 }
 
-// --- typing ---
+// --- notes: what changed in the open conversation while it is open ---
 
-function typingChanged(): void {
-  if (!current) return;
-  const now = Date.now();
-  if (input().value.trim() === "") {
-    stopTyping();
+function noteChange(ch: Change): void {
+  const { prev, next } = ch;
+  if (!prev || next.id !== current || !ch.stateChanged) return;
+  const mine = acting.get(next.id);
+  if (prev.status !== next.status) {
+    if (next.status === "closed") addNote(mine === "conversation.close" ? "Closed by you" : "Closed");
+    else addNote(mine === "conversation.reopen" ? "Reopened by you" : "Reopened by " + agentName(next.assignee_id));
     return;
   }
-  if (!typingOut || now - typingSentAt > 3000) {
-    if (state.socket?.send("typing", { conversation_id: current, active: true })) {
-      typingOut = true;
-      typingSentAt = now;
-    }
-  }
-  window.clearTimeout(typingStop);
-  typingStop = window.setTimeout(stopTyping, 4000);
-}
-
-function stopTyping(): void {
-  window.clearTimeout(typingStop);
-  if (!typingOut) return;
-  typingOut = false;
-  if (current) state.socket?.send("typing", { conversation_id: current, active: false });
-}
-
-function typingIn(d: Record<string, unknown>): void {
-  if (state.me && d.sender_id === state.me.id) return;
-  const ind = byId("typing-indicator");
-  window.clearTimeout(typingHide);
-  if (!d.active) {
-    hideTyping();
-    return;
-  }
-  const who = d.sender_kind === "visitor" ? visitorName(state.conversations.get(current)?.visitor_id ?? "") : agentName(String(d.sender_id ?? ""));
-  ind.textContent = who + " is typing…";
-  ind.setAttribute("data-sender-kind", String(d.sender_kind ?? ""));
-  show(ind, true);
-  typingHide = window.setTimeout(hideTyping, 8000);
-}
-
-function hideTyping(): void {
-  window.clearTimeout(typingHide);
-  const ind = byId("typing-indicator");
-  ind.textContent = "";
-  show(ind, false);
+  const to = next.assignee_id;
+  if (!to) addNote("Unassigned");
+  else if (mine === "conversation.claim") addNote("Claimed by you");
+  else if (mine === "conversation.transfer") addNote("Transferred to " + agentName(to));
+  else if (!prev.assignee_id) addNote(to === state.me?.id ? "Assigned to you" : "Claimed by " + agentName(to));
+  else addNote("Transferred to " + agentName(to));
 }

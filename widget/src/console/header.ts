@@ -1,10 +1,11 @@
-// The conversation header (state, assignee, claim / transfer / close) and
-// the visitor's details panel. Rendered as text; the buttons send frames and
-// show a refusal in #conv-error.
+// The conversation header (state, assignee, claim / transfer / close /
+// reopen) and the visitor's details panel. Rendered as text; the buttons send
+// frames and show a refusal in #conv-error.
 
 import { byId, el, formatTime, replace, show } from "./dom";
 import { agentName, state, visitorName } from "./state";
 
+/** Renders the open conversation's header and actions. */
 export function renderHead(current: string): void {
   if (!current) return;
   const c = state.conversations.get(current);
@@ -20,6 +21,7 @@ export function renderHead(current: string): void {
   view.setAttribute("data-assignee", c?.assignee_id ?? "");
   show(byId("claim-button"), open && !c?.assignee_id);
   show(byId("close-button"), open);
+  show(byId("reopen-button"), c?.status === "closed");
   const sel = byId<HTMLSelectElement>("transfer-select");
   const others = [...state.agents.values()].filter((a) => a.id !== c?.assignee_id);
   const keep = sel.value;
@@ -27,10 +29,13 @@ export function renderHead(current: string): void {
   sel.value = others.some((a) => a.id === keep) ? keep : "";
   show(sel, open && others.length > 0);
   show(byId("transfer-button"), open && others.length > 0);
-  byId<HTMLTextAreaElement>("composer-input").disabled = !open;
+  const composer = byId<HTMLTextAreaElement>("composer-input");
+  composer.disabled = !open;
+  composer.placeholder = open ? "Write a reply — Enter sends, Shift+Enter for a new line" : "This conversation is closed: reopen it to reply";
   byId<HTMLButtonElement>("composer-send").disabled = !open;
 }
 
+/** Renders the visitor's details of the open conversation. */
 export function renderDetails(current: string): void {
   const c = state.conversations.get(current);
   const dl = byId("visitor-fields");
@@ -54,6 +59,7 @@ export function renderDetails(current: string): void {
   renderHead(current);
 }
 
+/** Sends an action frame for the conversation; shows a refusal in #conv-error. */
 export async function act(current: string, type: string, extra: Record<string, unknown>): Promise<void> {
   const s = state.socket;
   if (!s || !current) return;
@@ -66,6 +72,7 @@ export async function act(current: string, type: string, extra: Record<string, u
   }
 }
 
+/** Shows (or, with "", hides) the open conversation's error line. */
 export function setError(text: string): void {
   const p = byId("conv-error");
   p.textContent = text;

@@ -1,32 +1,35 @@
-// The inbox: unassigned / mine / all queues over the organisation's
-// conversations, kept live by `conversation` frames (see main.ts).
+// The inbox list: Mine / Unassigned / All / Closed over the organisation's
+// conversations (inbox_state.ts holds the rules), kept live by frames. Each
+// row shows the visitor, the time of the last activity, a one-line preview
+// of the last message, who has it and my unread count. Rows are keyed by
+// conversation and updated in place, so the keyboard focus survives updates.
 
-import { Conversation } from "./api";
 import { byId, el, formatTime, replace, show } from "./dom";
+import { Queue, Row, queues } from "./inbox_state";
 import { agentName, loadVisitor, onConversations, state, visitorName } from "./state";
 
-/** A queue of the inbox. */
-export type Queue = "unassigned" | "mine" | "all";
-
-let queue: Queue = "unassigned";
+let queue: Queue = "mine";
 let selected = "";
 let onSelect: (id: string) => void = () => {};
-
-/** Whether a conversation belongs to a queue. */
-export function inQueue(c: Conversation, q: Queue): boolean {
-  if (q === "all") return true;
-  if (c.status !== "open") return false;
-  if (q === "unassigned") return !c.assignee_id;
-  return !!state.me && c.assignee_id === state.me.id;
-}
+const rows = new Map<string, HTMLLIElement>();
 
 /** Wires the queue tabs; select is called when an agent opens a conversation. */
 export function initInbox(select: (id: string) => void): void {
   onSelect = select;
-  for (const q of ["unassigned", "mine", "all"] as Queue[]) {
-    byId("queue-" + q).addEventListener("click", () => setQueue(q));
-  }
+  for (const q of queues) byId("queue-" + q).addEventListener("click", () => setQueue(q));
+  byId("inbox-list").addEventListener("click", (e) => pick(e.target));
+  byId("inbox-list").addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" && e.key !== " ") return;
+    e.preventDefault();
+    pick(e.target);
+  });
   onConversations(render);
+}
+
+function pick(target: EventTarget | null): void {
+  const li = (target as Element | null)?.closest?.("li[data-conversation-id]");
+  const id = li?.getAttribute("data-conversation-id");
+  if (id) onSelect(id);
 }
 
 /** Switches the visible queue. */
@@ -41,57 +44,75 @@ export function setSelected(id: string): void {
   render();
 }
 
-function sorted(): Conversation[] {
-  return [...state.conversations.values()].sort((a, b) => {
-    if (a.status !== b.status) return a.status === "open" ? -1 : 1;
-    return Date.parse(b.updated_at) - Date.parse(a.updated_at);
-  });
+/** Forgets every row (sign-out). */
+export function resetInbox(): void {
+  rows.clear();
+  selected = "";
+  replace(byId("inbox-list"));
 }
 
 function render(): void {
-  const all = sorted();
-  for (const q of ["unassigned", "mine", "all"] as Queue[]) {
+  const counts = state.inbox.counts();
+  for (const q of queues) {
     const tab = byId("queue-" + q);
     tab.classList.toggle("active", q === queue);
     tab.setAttribute("aria-selected", String(q === queue));
     const count = tab.querySelector(".count");
-    if (count) count.textContent = String(all.filter((c) => inQueue(c, q) && (q !== "all" || c.status === "open")).length);
+    if (count) count.textContent = String(counts[q]);
   }
   const list = byId("inbox-list");
-  const items = all.filter((c) => inQueue(c, queue)).map(item);
-  replace(list, ...items);
-  show(byId("inbox-empty"), items.length === 0);
+  const shown = state.inbox.list(queue);
+  const focused = document.activeElement;
+  const keep = new Set(shown.map((r) => r.id));
+  for (const [id, li] of rows) {
+    if (!keep.has(id)) {
+      li.remove();
+      rows.delete(id);
+    }
+  }
+  let at: Element | null = list.firstElementChild;
+  for (const r of shown) {
+    const li = row(r);
+    if (li !== at) list.insertBefore(li, at);
+    at = li.nextElementSibling;
+  }
+  if (focused instanceof HTMLElement && focused !== document.activeElement && list.contains(focused)) focused.focus();
+  show(byId("inbox-empty"), shown.length === 0);
+  byId("inbox-empty").textContent = emptyText(queue);
 }
 
-function item(c: Conversation): HTMLLIElement {
-  if (!state.visitors.has(c.visitor_id)) void loadVisitor(c.visitor_id);
-  const unread = c.last_seq > c.agent_read_seq;
-  const li = el(
-    "li",
-    {
-      class: "conv-item" + (c.id === selected ? " selected" : "") + (unread ? " unread" : ""),
-      "data-conversation-id": c.id,
-      "data-testid": "inbox-item",
-      "data-status": c.status,
-      "data-assignee": c.assignee_id || "",
-      tabindex: "0",
-      role: "button",
-    },
-    el("span", { class: "who" }, visitorName(c.visitor_id)),
-    el("span", { class: "when" }, formatTime(c.updated_at)),
-    el(
-      "span",
-      { class: "what" },
-      c.status === "closed" ? "closed" : c.assignee_id ? "with " + agentName(c.assignee_id) : "waiting",
-      unread ? " · new" : "",
-    ),
+function emptyText(q: Queue): string {
+  if (q === "mine") return "No open conversation is assigned to you.";
+  if (q === "unassigned") return "Nobody is waiting.";
+  if (q === "closed") return "No closed conversation.";
+  return "No conversations yet.";
+}
+
+// row returns the conversation's list item, updated (created on first use).
+function row(r: Row): HTMLLIElement {
+  if (!state.visitors.has(r.visitor_id)) void loadVisitor(r.visitor_id);
+  let li = rows.get(r.id);
+  if (!li) {
+    li = el("li", { class: "conv-item", "data-conversation-id": r.id, "data-testid": "inbox-item", tabindex: "0", role: "button" });
+    rows.set(r.id, li);
+  }
+  const unread = state.inbox.unread(r);
+  li.className = "conv-item" + (r.id === selected ? " selected" : "") + (unread > 0 ? " unread" : "");
+  li.setAttribute("data-status", r.status);
+  li.setAttribute("data-assignee", r.assignee_id || "");
+  li.setAttribute("data-unread", String(unread));
+  li.setAttribute("aria-current", String(r.id === selected));
+  const who = visitorName(r.visitor_id);
+  const status = r.status === "closed" ? "closed" : r.assignee_id ? "with " + agentName(r.assignee_id) : "waiting";
+  const line = state.inbox.previewLine(r, (id) => agentName(id));
+  li.setAttribute("aria-label", `${who}, ${status}${unread ? `, ${unread} unread` : ""}: ${line}`);
+  replace(
+    li,
+    el("span", { class: "who" }, who),
+    el("span", { class: "when", "data-testid": "inbox-time" }, formatTime(r.activityAt ? new Date(r.activityAt).toISOString() : r.updated_at)),
+    el("span", { class: "preview" + (r.preview ? "" : " muted"), "data-testid": "inbox-preview" }, line),
+    el("span", { class: "what" }, status),
+    unread > 0 ? el("span", { class: "unread-count", "data-testid": "unread-count" }, String(unread)) : null,
   );
-  li.addEventListener("click", () => onSelect(c.id));
-  li.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      onSelect(c.id);
-    }
-  });
   return li;
 }

@@ -5,61 +5,84 @@
 //
 // Stable hooks for browser tests (ids; the same names as data-testid):
 //   login:        #login-form, #login-email, #login-password, #login-remember,
-//                 #login-submit, #login-error
+//                 #login-submit, #login-error (stays until the form is edited)
 //   shell:        #app-view, #me-name, #logout-button, #conn-state (data-state:
-//                 connecting|online|offline), #presence-select (online|away),
-//                 #notify-button, #nav-inbox, #nav-search, #nav-team, #nav-widgets
-//   inbox:        #queue-unassigned, #queue-mine, #queue-all (each with .count),
-//                 #inbox-list > li[data-testid=inbox-item][data-conversation-id]
-//                 (data-status, data-assignee)
+//                 connecting|online|offline|refused|expired, text in words),
+//                 #conn-banner (role=alert, data-state; "Cannot connect: …"),
+//                 #presence-select (online|away), #notify-button, #menu-button
+//                 (narrow screens), #nav-inbox, #nav-search, #nav-team, #nav-widgets
+//   inbox:        #queue-mine, #queue-unassigned, #queue-all, #queue-closed (each
+//                 with .count = what it lists), #inbox-list >
+//                 li[data-testid=inbox-item][data-conversation-id] (data-status,
+//                 data-assignee, data-unread = my unread count; inside:
+//                 [data-testid=inbox-preview], [data-testid=inbox-time],
+//                 [data-testid=unread-count] while unread), #inbox-view[data-pane
+//                 = list|conversation|details] (which pane a phone shows)
 //   conversation: #conversation-view (data-conversation-id, data-status,
 //                 data-assignee), #conv-title, #conv-meta, #conv-error,
+//                 #back-button, #details-button, #details-back (phones),
 //                 #message-list > li[data-testid=message] with data-seq once
-//                 stored (data-pending="true" + data-client-id until acked;
-//                 data-sender-kind; data-read on agent messages), text in
+//                 stored (data-pending="true" + data-client-id +
+//                 data-pending-state sending|waiting|offline|refused until
+//                 acked; data-sender-kind; data-read on agent messages), text in
 //                 [data-testid=message-text], an agent message's mark in
-//                 [data-testid=receipt] (sending|sent|seen|not sent);
+//                 [data-testid=receipt] (sending|sent|seen|not sent|not sent
+//                 yet: …); notes li[data-testid=note] ("Transferred to Bob");
 //                 #composer-input, #composer-send, #typing-indicator (hidden
 //                 unless someone types; data-sender-kind), #read-state
 //                 (data-state none|delivered|seen, data-visitor-read-seq),
 //                 #claim-button, #transfer-select, #transfer-button,
-//                 #close-button, #visitor-details dd[data-field=name|email|phone]
-//   search:       #search-input, #search-submit, #search-results > li[data-conversation-id][data-seq]
+//                 #close-button, #reopen-button, #visitor-details
+//                 dd[data-field=name|email|phone]
+//   search:       #search-input, #search-submit, #search-status, #search-error,
+//                 #search-results > li[data-conversation-id][data-seq] (matches
+//                 in <mark>)
 //   team:         #team-list > tr[data-agent-id] (select[data-testid=team-role-select]),
-//                 #team-form: #team-name, #team-email, #team-password, #team-role, #team-submit
+//                 #team-error (role changes), #team-list-error,
+//                 #team-form: #team-name, #team-email, #team-password, #team-role,
+//                 #team-submit, #team-form-error, #team-form-status
 //   widgets:      #widget-list > section[data-widget-id] with pre[data-testid=widget-snippet],
-//                 #widget-form: #widget-name, #widget-origins, #widget-submit
+//                 #widget-form: #widget-name, #widget-origins, #widget-submit,
+//                 #widget-form-error
 
 import { Agent, ApiError, Conversation, Tokens, call, login, logout, me, onSession, query, refresh } from "./api";
-import { initAdmin, showTeam, showWidgets } from "./admin";
-import { conversationFrame, currentConversation, initConversation, openConversation, resetConversation, resumeConversation } from "./conversation";
+import { initAlerts } from "./alerts";
+import { NetState, connect } from "./connection";
+import { connectionChanged, conversationFrame, currentConversation, initConversation, openConversation, resetConversation, resumeConversation, viewing, visibilityChanged } from "./conversation";
 import { byId, show } from "./dom";
-import { initInbox, inQueue, setSelected } from "./inbox";
-import { Frame, Socket } from "./socket";
-import { applyConversation, forgetVisitors, loadAgents, loadVisitor, onConversations, state, visitorName } from "./state";
+import { FormError } from "./forms";
+import { initInbox, resetInbox, setQueue, setSelected } from "./inbox";
+import { ReceiptData, SeenMessage } from "./inbox_state";
+import { initLayout, setMenu, setPane } from "./layout";
+import { initSearch } from "./search";
+import { Frame } from "./socket";
+import { View, conversationsChanged, forgetVisitors, loadAgents, state, update } from "./state";
+import { initTeam, showTeam } from "./team";
+import { initWidgets, showWidgets } from "./widgets";
 
-type View = "inbox" | "search" | "team" | "widgets";
-
+const views: View[] = ["inbox", "search", "team", "widgets"];
 let refreshTimer = 0;
 let signedIn = false;
+let loginError: FormError;
 
 function main(): void {
   onSession(() => signedOut("Your session ended; sign in again."), tokenRenewed);
-  byId("login-form").addEventListener("submit", (e) => {
+  const form = byId("login-form");
+  loginError = new FormError(form, byId("login-error"));
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
     void submitLogin();
   });
   byId("logout-button").addEventListener("click", () => void signOut());
   byId("presence-select").addEventListener("change", setPresence);
-  byId("notify-button").addEventListener("click", askNotifications);
-  for (const v of ["inbox", "search", "team", "widgets"] as View[]) {
-    byId("nav-" + v).addEventListener("click", () => showView(v));
-  }
+  for (const v of views) byId("nav-" + v).addEventListener("click", () => showView(v));
+  initLayout(visibilityChanged);
   initInbox(select);
   initConversation();
-  initAdmin(select);
-  onConversations(updateTitle);
-  renderNotifyButton();
+  initSearch(select);
+  initTeam();
+  initWidgets();
+  initAlerts(viewing, (id) => select(id));
   void boot();
 }
 
@@ -80,10 +103,9 @@ async function boot(): Promise<void> {
 function showLogin(message: string): void {
   show(byId("app-view"), false);
   show(byId("login-view"), true);
-  const err = byId("login-error");
-  err.textContent = message;
-  show(err, message !== "");
   byId<HTMLInputElement>("login-password").value = "";
+  if (message) loginError.set(message);
+  else loginError.clear();
   byId<HTMLInputElement>("login-email").focus();
 }
 
@@ -92,14 +114,12 @@ async function submitLogin(): Promise<void> {
   const password = byId<HTMLInputElement>("login-password").value;
   const remember = byId<HTMLInputElement>("login-remember").checked;
   const button = byId<HTMLButtonElement>("login-submit");
-  const err = byId("login-error");
   if (!email || !password) {
-    err.textContent = "Enter your email and password.";
-    show(err, true);
+    loginError.set("Enter your email and password.");
     return;
   }
   button.disabled = true;
-  err.textContent = "";
+  loginError.clear();
   try {
     await login(email, password, remember);
     const agent = await me();
@@ -107,14 +127,13 @@ async function submitLogin(): Promise<void> {
     byId<HTMLInputElement>("login-password").value = "";
     await startApp(agent);
   } catch (e) {
-    err.textContent = loginError(e);
-    show(err, true);
+    loginError.set(loginErrorText(e));
   } finally {
     button.disabled = false;
   }
 }
 
-function loginError(e: unknown): string {
+function loginErrorText(e: unknown): string {
   if (!(e instanceof ApiError)) return "The server cannot be reached; try again.";
   if (e.code === "invalid_credentials") return "Wrong email or password.";
   if (e.code === "rate_limited") return "Too many attempts; wait a few seconds and try again.";
@@ -138,10 +157,11 @@ function signedOut(message: string): void {
   state.socket = null;
   state.me = null;
   state.agents.clear();
-  state.conversations.clear();
+  state.inbox.clear();
   forgetVisitors();
   resetConversation();
-  setSelected("");
+  resetInbox();
+  conversationsChanged();
   showLogin(message);
 }
 
@@ -150,17 +170,19 @@ function signedOut(message: string): void {
 async function startApp(agent: Agent): Promise<void> {
   signedIn = true;
   state.me = agent;
+  state.inbox.me = agent.id;
   byId("me-name").textContent = agent.name;
   show(byId("login-view"), false);
   show(byId("app-view"), true);
   showView("inbox");
+  setPane("list");
   try {
     await loadAgents();
   } catch {
     // the team list is a nicety in the inbox; the team page reports errors
   }
   state.socket?.stop();
-  const socket = new Socket({
+  state.socket = connect({
     frame,
     ready: (data, fresh, reconnected) => {
       scheduleRefresh(String(data.expires_at ?? ""));
@@ -174,59 +196,56 @@ async function startApp(agent: Agent): Promise<void> {
         resumeConversation();
       }
     },
-    state: (s) => {
-      const b = byId("conn-state");
-      b.setAttribute("data-state", s);
-      b.textContent = s;
-    },
-    closed: (code) => void socketClosed(code),
-    check: async () => {
-      try {
-        if (await me()) return true;
-      } catch {
-        return true; // the server is unreachable: keep trying
-      }
-      signedOut("Your session ended; sign in again.");
-      return false;
-    },
+    ended: () => signedOut("Your session ended; sign in again."),
+    changed: (s: NetState) => connectionChanged(s === "online" ? "sending" : s === "refused" ? "refused" : "offline"),
   });
-  state.socket = socket;
-  socket.start();
   await loadConversations();
+  setQueue(state.inbox.openingQueue());
 }
 
 async function loadConversations(): Promise<void> {
   try {
     const r = await call<{ conversations: Conversation[] }>("GET", "/conversations" + query({ limit: 200 }));
-    for (const c of r.conversations) applyConversation(c);
+    for (const c of r.conversations) update(state.inbox.applyRest(c), "rest");
   } catch {
     // shown as an empty inbox; live events still arrive
   }
 }
 
-function frame(f: Frame): void {
-  const d = f.data ?? {};
-  if (f.type === "conversation") {
-    const c = d as unknown as Conversation;
-    const known = state.conversations.has(c.id);
-    applyConversation(c);
-    if (!known && c.status === "open" && (inQueue(c, "unassigned") || inQueue(c, "mine"))) void notifyNew(c);
-  } else if (f.type === "presence") {
-    if (d.subject_kind === "agent" && state.me && d.subject_id === state.me.id && (d.status === "online" || d.status === "away")) {
-      byId<HTMLSelectElement>("presence-select").value = String(d.status);
-    }
+// loadConversation fetches one conversation the inbox did not hold (a frame
+// about an older one, a search result) for my own read mark.
+async function loadConversation(id: string): Promise<void> {
+  try {
+    update(state.inbox.applyRest(await call<Conversation>("GET", "/conversations/" + encodeURIComponent(id))), "rest");
+  } catch {
+    // the frame's state stays
   }
-  conversationFrame(f);
 }
 
-async function socketClosed(code: number): Promise<void> {
-  if (code === 4003 || code === 4001) {
-    if (await refresh()) {
-      state.socket?.reconnectNow();
-      return;
+function frame(f: Frame): void {
+  const d = f.data ?? {};
+  switch (f.type) {
+    case "conversation": {
+      const ch = state.inbox.applyFrame(d as unknown as Conversation);
+      update(ch, "frame");
+      if (!ch.prev) void loadConversation(ch.next.id);
+      break;
     }
+    case "message":
+      // The open conversation's messages are applied by its view (which
+      // knows whether one is a duplicate).
+      if (d.conversation_id !== currentConversation()) update(state.inbox.applyMessage(d as unknown as SeenMessage), "message");
+      break;
+    case "receipt":
+      update(state.inbox.applyReceipt(d as unknown as ReceiptData), "receipt");
+      break;
+    case "presence":
+      if (d.subject_kind === "agent" && state.me && d.subject_id === state.me.id && (d.status === "online" || d.status === "away")) {
+        byId<HTMLSelectElement>("presence-select").value = String(d.status);
+      }
+      break;
   }
-  signedOut("Your session ended; sign in again.");
+  conversationFrame(f);
 }
 
 // scheduleRefresh renews the access token with the refresh cookie a little
@@ -246,13 +265,17 @@ function tokenRenewed(t: Tokens): void {
 }
 
 function select(id: string): void {
+  if (!state.conversations.has(id)) void loadConversation(id);
   showView("inbox");
   setSelected(id);
   openConversation(id);
+  setPane("conversation");
 }
 
 function showView(v: View): void {
-  for (const name of ["inbox", "search", "team", "widgets"] as View[]) {
+  state.view = v;
+  setMenu(false);
+  for (const name of views) {
     show(byId(name + "-view"), name === v);
     const tab = byId("nav-" + name);
     tab.classList.toggle("active", name === v);
@@ -261,49 +284,12 @@ function showView(v: View): void {
   if (v === "team") void showTeam();
   if (v === "widgets") void showWidgets();
   if (v === "search") byId("search-input").focus();
+  visibilityChanged();
 }
-
-// --- presence and notifications ---
 
 function setPresence(): void {
   const status = byId<HTMLSelectElement>("presence-select").value;
   state.socket?.send("presence.set", { status });
-}
-
-function askNotifications(): void {
-  if (!("Notification" in window)) return;
-  void Notification.requestPermission().then(renderNotifyButton);
-}
-
-function renderNotifyButton(): void {
-  const b = byId<HTMLButtonElement>("notify-button");
-  const supported = "Notification" in window;
-  const p = supported ? Notification.permission : "denied";
-  show(b, supported && p !== "granted");
-  b.disabled = p === "denied";
-  b.textContent = p === "denied" ? "Notifications blocked" : "Enable notifications";
-}
-
-async function notifyNew(c: Conversation): Promise<void> {
-  if (!("Notification" in window) || Notification.permission !== "granted") return;
-  if (document.visibilityState === "visible" && currentConversation() === c.id) return;
-  await loadVisitor(c.visitor_id);
-  try {
-    const n = new Notification("New chat", { body: visitorName(c.visitor_id), tag: c.id });
-    n.onclick = () => {
-      window.focus();
-      select(c.id);
-      n.close();
-    };
-  } catch {
-    // some browsers only allow notifications from a service worker
-  }
-}
-
-function updateTitle(): void {
-  let waiting = 0;
-  for (const c of state.conversations.values()) if (inQueue(c, "unassigned")) waiting++;
-  document.title = waiting > 0 ? `(${waiting}) helpr console` : "helpr console";
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);

@@ -21,8 +21,9 @@ export interface SocketEvents {
   state(s: "connecting" | "online" | "offline"): void;
   /** The server ended the session (4001/4002/4004) or the token expired (4003). */
   closed(code: number): void;
-  /** Before retrying a socket that closed without ever becoming ready (a refused
-   * upgrade looks like 1006): resolves false when the session is gone. */
+  /** When a socket closed without ever becoming ready (a refused upgrade
+   * looks like 1006), before it is retried: resolves false when the session
+   * is gone (no retry). */
   check(): Promise<boolean>;
 }
 
@@ -192,12 +193,20 @@ export class Socket {
       this.events.closed(code);
       return;
     }
-    const check = !this.gotReady;
     const delay = Math.min(15000, 500 * 2 ** this.attempts++) * (0.5 + Math.random() / 2);
-    this.timer = window.setTimeout(async () => {
-      if (check && !(await this.events.check())) return;
-      if (!this.stopped && !this.ws) this.open();
-    }, delay);
+    const retry = () => {
+      this.timer = window.setTimeout(() => {
+        if (!this.stopped && !this.ws) this.open();
+      }, delay);
+    };
+    if (this.gotReady) {
+      retry();
+      return;
+    }
+    // Asked at once, so that a refusal is explained while the retry waits.
+    void this.events.check().then((ok) => {
+      if (ok && !this.stopped && !this.ws) retry();
+    });
   }
 
   private failWaiters(code: string): void {

@@ -1,39 +1,63 @@
-// Shared console state: the signed-in agent, the team, the organisation's
-// conversations and a cache of visitor details. Views read it and subscribe
-// to changes; only main.ts and the views' own handlers write it.
+// Shared console state: the signed-in agent, the team, the inbox (see
+// inbox_state.ts for its rules), a cache of visitor details and the visible
+// section. Views read it and subscribe to changes; main.ts and the views'
+// own handlers write it through update().
 
-import { Agent, Conversation, Visitor, call } from "./api";
+import { Agent, Visitor, call } from "./api";
+import { Change, InboxState } from "./inbox_state";
 import { Socket } from "./socket";
+
+/** A section of the console. */
+export type View = "inbox" | "search" | "team" | "widgets";
+
+/** Where a change came from: only live sources may alert. */
+export type Source = "rest" | "frame" | "message" | "receipt" | "read";
+
+const inbox = new InboxState();
 
 /** The console's state. */
 export const state = {
   me: null as Agent | null,
   agents: new Map<string, Agent>(),
-  conversations: new Map<string, Conversation>(),
+  inbox,
+  /** The conversations by id (the inbox's rows). */
+  conversations: inbox.rows,
   visitors: new Map<string, Visitor>(),
   socket: null as Socket | null,
+  view: "inbox" as View,
 };
 
 type Listener = () => void;
+type ChangeListener = (ch: Change, source: Source) => void;
 const listeners = new Set<Listener>();
+const changeListeners = new Set<ChangeListener>();
+let scheduled = false;
 
-/** Subscribes to conversation list changes. */
+/** Subscribes to conversation list changes (called once per burst of changes). */
 export function onConversations(l: Listener): void {
   listeners.add(l);
 }
 
-/** Notifies subscribers that the conversation list changed. */
-export function conversationsChanged(): void {
-  for (const l of listeners) l();
+/** Subscribes to each conversation change, with what caused it. */
+export function onChange(l: ChangeListener): void {
+  changeListeners.add(l);
 }
 
-/** Applies a conversation state (the latest wins); returns whether it is new. */
-export function applyConversation(c: Conversation): boolean {
-  const old = state.conversations.get(c.id);
-  if (old && Date.parse(old.updated_at) > Date.parse(c.updated_at)) return false;
-  state.conversations.set(c.id, { ...c, assignee_id: c.assignee_id ?? null });
+/** Notifies subscribers that the conversation list changed (coalesced into one call). */
+export function conversationsChanged(): void {
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => {
+    scheduled = false;
+    for (const l of listeners) l();
+  });
+}
+
+/** Reports a change of the inbox to its subscribers. */
+export function update(ch: Change | undefined, source: Source): void {
+  if (!ch) return;
+  for (const l of changeListeners) l(ch, source);
   conversationsChanged();
-  return !old;
 }
 
 /** The display name of an agent id. */

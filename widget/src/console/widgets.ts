@@ -2,24 +2,28 @@
 // editor (name, allowed origins, pre-chat field modes, offline message)
 // saved with PATCH /widgets/{id}, and the form creating a widget.
 
-import { errorText, setText } from "./admin";
 import { FieldMode, Prechat, Widget, call } from "./api";
 import { byId, el, replace, show } from "./dom";
+import { FormError, errorText, setText } from "./forms";
 import { isManager } from "./state";
 
 const fields = ["name", "email", "phone"] as const;
 const modes: FieldMode[] = ["required", "optional", "hidden"];
 const defaultPrechat: Prechat = { name: "required", email: "optional", phone: "optional" };
 
+let createError: FormError;
+
 /** Wires the new-widget form. */
 export function initWidgets(): void {
-  byId("widget-form").addEventListener("submit", (e) => {
+  const form = byId("widget-form");
+  createError = new FormError(form, byId("widget-form-error"), { origin: byId("widget-origins"), name: byId("widget-name") });
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
     void addWidget();
   });
 }
 
-/** Reloads and renders the widgets page. */
+/** Reloads and renders the widgets page (never touching the forms' errors). */
 export async function showWidgets(): Promise<void> {
   show(byId("widget-form"), isManager());
   try {
@@ -97,7 +101,7 @@ function editor(w: Widget): HTMLFormElement {
   });
   const offline = el("textarea", { "data-testid": "widget-edit-offline", rows: "3", maxlength: "500", "aria-label": "Offline message" });
   offline.value = w.offline_message || "";
-  const err = el("p", { class: "error", role: "alert", "data-testid": "widget-edit-error" });
+  const err = el("p", { class: "error", role: "alert", id: "widget-edit-error-" + w.id, "data-testid": "widget-edit-error" });
   const save = el("button", { type: "submit", "data-testid": "widget-edit-save" }, "Save");
   const cancel = el("button", { type: "button", class: "ghost" }, "Cancel");
   cancel.addEventListener("click", () => void showWidgets());
@@ -114,6 +118,7 @@ function editor(w: Widget): HTMLFormElement {
     err,
     el("div", { class: "row" }, save, cancel),
   );
+  const error = new FormError(form, err, { origin: origins, offline, name });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     save.disabled = true;
@@ -127,7 +132,7 @@ function editor(w: Widget): HTMLFormElement {
       });
       await showWidgets();
     } catch (e) {
-      err.textContent = errorText(e);
+      error.set(e);
       save.disabled = false;
     }
   });
@@ -137,12 +142,16 @@ function editor(w: Widget): HTMLFormElement {
 async function addWidget(): Promise<void> {
   const name = byId<HTMLInputElement>("widget-name");
   const origins = byId<HTMLTextAreaElement>("widget-origins");
+  const button = byId<HTMLButtonElement>("widget-submit");
+  button.disabled = true;
   try {
     await call<Widget>("POST", "/widgets", { name: name.value, allowed_origins: splitOrigins(origins.value) });
     name.value = origins.value = "";
-    setText("widget-error", "");
+    createError.clear();
   } catch (e) {
-    setText("widget-error", errorText(e));
+    createError.set(e);
+  } finally {
+    button.disabled = false;
   }
   await showWidgets();
 }
