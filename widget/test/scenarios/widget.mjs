@@ -67,12 +67,18 @@ async function frameLayout(page) {
 
 // checkPhoneLayout proves the open panel covers a 375 x 812 viewport with
 // nothing wider than the frame, and the launcher out of the way.
+// After a resize the loader re-lays out on the media query's change event,
+// a frame later: wait for the layout, then measure.
 async function checkPhoneLayout(page, what) {
-  const box = await page.locator(sel.frame).boundingBox();
-  if (!box || box.x !== 0 || box.y !== 0 || box.width !== 375 || box.height !== 812) {
-    throw new Error(`${what}: the panel does not cover the 375 x 812 viewport: ${JSON.stringify(box)}`);
+  const covers = (b) => b && b.x === 0 && b.y === 0 && b.width === 375 && b.height === 812;
+  const deadline = Date.now() + 10_000;
+  let box;
+  while (!covers((box = await page.locator(sel.frame).boundingBox())) || (await page.locator(sel.launcher).isVisible())) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: the panel does not cover the 375 x 812 viewport (${JSON.stringify(box)}) or the launcher shows over it`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
-  if (await page.locator(sel.launcher).isVisible()) throw new Error(`${what}: the launcher shows over the full-screen panel`);
   const l = await frameLayout(page);
   if (l.scrollWidth > l.clientWidth || l.logScroll > l.logClient || l.right > l.clientWidth) {
     throw new Error(`${what}: horizontal overflow in the frame: ${JSON.stringify(l)}`);
