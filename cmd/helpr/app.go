@@ -264,13 +264,13 @@ type listeners struct {
 func listen(cfg Config) (*listeners, error) {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("--addr: %w", err)
 	}
 	ls := &listeners{http: ln}
 	if cfg.PprofAddr != "" {
 		if ls.pprof, err = net.Listen("tcp", cfg.PprofAddr); err != nil {
 			ls.close()
-			return nil, fmt.Errorf("--pprof-addr: listen on %s: %w", cfg.PprofAddr, err)
+			return nil, fmt.Errorf("--pprof-addr: %w", err)
 		}
 	}
 	return ls, nil
