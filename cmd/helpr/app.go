@@ -60,7 +60,7 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/helpr-chat/helpr/security"
 )
 
@@ -181,7 +183,7 @@ func keysReencrypt(ctx context.Context, c Config, src keyringSource, after strin
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c)
+	store, err := openStore(ctx, c, zerolog.New(out))
 	if err != nil {
 		return err
 	}
@@ -204,7 +206,7 @@ func keysRetire(ctx context.Context, c Config, src keyringSource, name string, v
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c)
+	store, err := openStore(ctx, c, zerolog.New(out))
 	if err != nil {
 		return err
 	}
