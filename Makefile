@@ -13,9 +13,12 @@ PKGS      := ./...
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# run builds bin/helpr and execs it through scripts/foreground.sh, which lets a
+# terminal's Ctrl-C reach helpr alone, so make exits 0 after the graceful shutdown.
 .PHONY: run
-run: ## Start helpr on the embedded store (data in ./data, http://127.0.0.1:8080); extra flags in RUN_FLAGS
-	$(GO) run ./cmd/helpr serve --addr $(ADDR) --data-dir $(DATA_DIR) --log-format console $(RUN_FLAGS)
+run: ## Start helpr on the embedded store (data in ./data, http://127.0.0.1:8080); extra flags in RUN_FLAGS; Ctrl-C stops it
+	$(GO) build -o bin/helpr ./cmd/helpr
+	exec scripts/foreground.sh bin/helpr serve --addr $(ADDR) --data-dir $(DATA_DIR) --log-format console $(RUN_FLAGS)
 
 .PHONY: build
 build: ## Build the helpr and helpr-bench binaries into ./bin

@@ -60,7 +60,7 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -182,13 +182,6 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
-	if a.cfg.PprofAddr != "" {
-		stopPprof, err := servePprof(a.cfg.PprofAddr, a.log)
-		if err != nil {
-			return err
-		}
-		defer stopPprof()
-	}
 	a.log.Info().Str("addr", ln.Addr().String()).Str("public_url", a.cfg.PublicURL).Msg("helpr serving")
 	var serveErr error
 	select {
@@ -238,20 +231,65 @@ func (a *app) sweep(ctx context.Context) {
 // close releases the cluster connections and the store.
 func (a *app) close() error { return errors.Join(a.cluster.close(), a.store.Close()) }
 
-// serve runs helpr with cfg until ctx ends.
+// serve runs helpr with cfg until ctx ends. It claims the pid file and
+// takes its ports before it creates or opens anything under the data
+// directory, so a taken port leaves a new data directory untouched.
 func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	log, err := newLogger(cfg, logOut)
 	if err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, log)
+	pid, err := claimPIDFile(cfg.PIDFile)
 	if err != nil {
 		return err
 	}
+	ls, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		ls.close()
+		return err
+	}
 	defer a.close()
+	if ls.pprof != nil {
+		defer servePprof(ls.pprof, log)()
+	}
+	if err := pid.write(); err != nil {
+		ls.close()
+		return err
+	}
+	defer pid.remove()
+	return a.serve(ctx, ls.http)
+}
+
+// listeners are the sockets helpr serves on.
+type listeners struct {
+	http  net.Listener
+	pprof net.Listener // nil without --pprof-addr
+}
+
+// listen opens the public listener and, with --pprof-addr, the profiles'.
+func listen(cfg Config) (*listeners, error) {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("--addr: %w", err)
 	}
-	return a.serve(ctx, ln)
+	ls := &listeners{http: ln}
+	if cfg.PprofAddr != "" {
+		if ls.pprof, err = net.Listen("tcp", cfg.PprofAddr); err != nil {
+			ls.close()
+			return nil, fmt.Errorf("--pprof-addr: %w", err)
+		}
+	}
+	return ls, nil
+}
+
+// close closes every listener (before serving starts).
+func (l *listeners) close() {
+	_ = l.http.Close()
+	if l.pprof != nil {
+		_ = l.pprof.Close()
+	}
 }

@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/rs/zerolog"
+
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/storage/mongo"
 	"github.com/helpr-chat/helpr/storage/sqlite"
 )
 
 // openStore opens the configured backend: the embedded SQLite file under
-// the data directory, or MongoDB.
-func openStore(ctx context.Context, cfg Config) (storage.Store, error) {
+// the data directory, or MongoDB (whose start-up maintenance, such as the
+// search-word backfill, logs to log).
+func openStore(ctx context.Context, cfg Config, log zerolog.Logger) (storage.Store, error) {
 	switch cfg.Store {
 	case "mongo":
-		s, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase)
+		s, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, mongo.WithLogger(log))
 		if err != nil {
 			return nil, fmt.Errorf("open mongodb store: %w", err)
 		}

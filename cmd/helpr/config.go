@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"net/url"
@@ -37,6 +38,7 @@ type Config struct {
 	NoAuthLimits    bool           // turn login/registration rate limits off (load tests only)
 	Limits          AbuseLimits    // visitor-session and conversation limits (limits.go)
 	PprofAddr       string         // serve net/http/pprof here (loopback only); "" = off
+	PIDFile         string         // write the pid here while serving; "" = none
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, and adjustments of WebSocket limits.
@@ -93,7 +95,8 @@ func (c *Config) validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
 	}
-	if _, err := publicOrigin(c.PublicURL); err != nil {
+	// An empty public URL was derived from a bad --addr, already reported.
+	if _, err := publicOrigin(c.PublicURL); err != nil && c.PublicURL != "" {
 		errs = append(errs, fmt.Errorf("--public-url %q: %v", c.PublicURL, err))
 	}
 	if c.LogFormat != "json" && c.LogFormat != "console" {
@@ -152,30 +155,11 @@ func publicOrigin(u string) (string, error) {
 }
 
 // parseServeFlags reads flags, then HELPR_* environment variables for every
-// flag not given on the command line (flags win over the environment).
+// flag not given on the command line (flags win over the environment). It
+// returns flag.ErrHelp for -h, -help and --help.
 func parseServeFlags(args []string, getenv func(string) string) (Config, error) {
 	var c Config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (HELPR_ADDR)")
-	storeFlags(fs, &c)
-	fs.StringVar(&c.PublicURL, "public-url", "", "origin that browsers use, e.g. https://chat.example.com (HELPR_PUBLIC_URL; default http://<addr>)")
-	fs.StringVar(&c.LogFormat, "log-format", "json", "json or console (HELPR_LOG_FORMAT)")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (HELPR_LOG_LEVEL)")
-	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (HELPR_TLS_CERT)")
-	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS key file (HELPR_TLS_KEY)")
-	fs.Func("trusted-proxies", "comma-separated CIDRs of reverse proxies (HELPR_TRUSTED_PROXIES)", func(v string) error {
-		p, err := parsePrefixes(v)
-		c.TrustedProxies = p
-		return err
-	})
-	fs.Float64Var(&c.FrameRate, "ws-frame-rate", 20, "WebSocket frames per second per connection (HELPR_WS_FRAME_RATE)")
-	fs.IntVar(&c.FrameBurst, "ws-frame-burst", 40, "WebSocket frame burst per connection (HELPR_WS_FRAME_BURST)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound (HELPR_SHUTDOWN_TIMEOUT)")
-	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis for several nodes: pub/sub, shared rate limits, session invalidation (HELPR_REDIS_URL)")
-	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production (HELPR_NO_AUTH_RATE_LIMITS)")
-	abuseLimitFlags(fs, &c.Limits)
-	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (HELPR_PPROF_ADDR)")
-	fs.StringVar(&c.NodeID, "node-id", "", "this node's name in a cluster (HELPR_NODE_ID; default random)")
+	fs := serveFlagSet(&c)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -190,14 +174,52 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 	return c, c.validate()
 }
 
+// serveFlagSet declares every flag of `helpr serve` on c. Each flag's
+// environment variable is envName of it, and its --help group is in
+// flagGroups; defaults computed at start are in derivedDefaults.
+func serveFlagSet(c *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // run prints errors and help itself
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "the `host:port` to listen on")
+	storeFlags(fs, c)
+	fs.StringVar(&c.PublicURL, "public-url", "", "the `origin` browsers use, e.g. https://chat.example.com")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "json or console")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `file` (TLS 1.2+)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "the TLS key `file`")
+	fs.Func("trusted-proxies", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is believed", func(v string) error {
+		p, err := parsePrefixes(v)
+		c.TrustedProxies = p
+		return err
+	})
+	fs.Float64Var(&c.FrameRate, "ws-frame-rate", 20, "WebSocket frames per second per connection")
+	fs.IntVar(&c.FrameBurst, "ws-frame-burst", 40, "WebSocket frame burst per connection")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis `URL` for several nodes: pub/sub, shared rate limits, session invalidation")
+	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production")
+	abuseLimitFlags(fs, &c.Limits)
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
+	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
+	fs.StringVar(&c.NodeID, "node-id", "", "this node's `name` in a cluster")
+	return fs
+}
+
+// derivedDefaults are the defaults --help shows for flags whose default is
+// computed at start rather than fixed.
+var derivedDefaults = map[string]string{
+	"public-url":   "http://<addr>",
+	"node-id":      "random",
+	"keyring-file": "<data-dir>/secrets/keyring.json",
+}
+
 // storeFlags declares the flags that locate the data: shared by serve and
 // the offline subcommands.
 func storeFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded store and secrets (HELPR_DATA_DIR)")
-	fs.StringVar(&c.Store, "store", "sqlite", "storage backend: sqlite (embedded) or mongo (HELPR_STORE)")
-	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB connection string, with --store mongo (HELPR_MONGO_URI)")
-	fs.StringVar(&c.MongoDatabase, "mongo-db", "helpr", "MongoDB database name (HELPR_MONGO_DB)")
-	fs.StringVar(&c.KeyringFile, "keyring-file", "", "encryption keyring file, mode 0600 (HELPR_KEYRING_FILE; default <data-dir>/secrets/keyring.json; HELPR_KEYRING may hold the keyring JSON instead)")
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "`directory` of the embedded store and secrets")
+	fs.StringVar(&c.Store, "store", "sqlite", "storage backend: sqlite (embedded) or mongo")
+	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB connection `URI`, with --store mongo")
+	fs.StringVar(&c.MongoDatabase, "mongo-db", "helpr", "MongoDB database `name`")
+	fs.StringVar(&c.KeyringFile, "keyring-file", "", "encryption keyring `file`, mode 0600 (HELPR_KEYRING may hold the keyring JSON instead)")
 }
 
 // applyEnv sets each flag not given on the command line from HELPR_<NAME>.
@@ -206,7 +228,7 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		env := "HELPR_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := envName(f.Name)
 		v := getenv(env)
 		if given[f.Name] || v == "" {
 			return
@@ -216,6 +238,12 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// envName is the environment variable of a flag: HELPR_ and the flag's
+// name in upper case with underscores.
+func envName(flagName string) string {
+	return "HELPR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 func parsePrefixes(v string) ([]netip.Prefix, error) {

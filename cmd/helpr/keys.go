@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/helpr-chat/helpr/security"
 )
 
@@ -26,20 +28,23 @@ After rotate, restart the servers so they write with the new version; reencrypt 
 moves the remaining values, and retire removes the old key material.
 `
 
-// keysCmd runs `helpr keys …`: offline keyring maintenance.
+// keysCmd runs `helpr keys …`: offline keyring maintenance. `helpr keys
+// --help` and `helpr keys <subcommand> --help` print help to stdout.
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("missing keys subcommand\n\n" + keysUsage)
 	}
-	fs := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	if isHelpArg(args[0]) {
+		fmt.Fprint(stdout, keysUsage)
+		return nil
+	}
 	var c Config
-	storeFlags(fs, &c)
-	name := fs.String("name", security.KeyPII, "key name: pii, blind-index or pseudonym")
-	version := fs.Uint("version", 0, "key version (retire)")
-	batch := fs.Int("batch", 500, "records per batch (reencrypt)")
-	after := fs.String("after", "", "resume after this record id (reencrypt)")
-	if err := fs.Parse(args[1:]); err != nil {
+	var o keysOptions
+	fs := keysFlagSet(args[0], &c, &o)
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		writeKeysHelp(stdout, fs)
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("%w\n\n%s", err, keysUsage)
 	}
 	if err := applyEnv(fs, getenv); err != nil {
@@ -54,14 +59,56 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	case "list":
 		return keysList(src, stdout)
 	case "rotate":
-		return keysRotate(src, *name, stdout)
+		return keysRotate(src, o.name, stdout)
 	case "reencrypt":
-		return keysReencrypt(ctx, c, src, *after, *batch, stdout)
+		return keysReencrypt(ctx, c, src, o.after, o.batch, stdout)
 	case "retire":
-		return keysRetire(ctx, c, src, *name, uint32(*version), stdout)
+		return keysRetire(ctx, c, src, o.name, uint32(o.version), stdout)
 	default:
 		return fmt.Errorf("unknown keys subcommand %q\n\n%s", args[0], keysUsage)
 	}
+}
+
+// keysOptions are the flags of the keys subcommands beyond the store's.
+type keysOptions struct {
+	name    string // key name (rotate, retire)
+	version uint   // key version (retire)
+	batch   int    // records per batch (reencrypt)
+	after   string // resume after this record id (reencrypt)
+}
+
+// keysFlagSet declares the flags of `helpr keys <sub>` on c and o.
+func keysFlagSet(sub string, c *Config, o *keysOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	storeFlags(fs, c)
+	fs.StringVar(&o.name, "name", security.KeyPII, "key `name`: pii, blind-index or pseudonym")
+	fs.UintVar(&o.version, "version", 0, "key version (retire)")
+	fs.IntVar(&o.batch, "batch", 500, "records per batch (reencrypt)")
+	fs.StringVar(&o.after, "after", "", "resume after this record `id` (reencrypt)")
+	return fs
+}
+
+// isHelpArg reports whether arg asks for help.
+func isHelpArg(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// writeKeysHelp prints the keys usage and the flags every subcommand takes.
+func writeKeysHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, keysUsage)
+	fmt.Fprint(w, "\nFlags (as in helpr serve, each can also be set by its HELPR_* variable):\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		_, usage := flag.UnquoteUsage(f)
+		if f.DefValue != "" && f.DefValue != "0" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "  %-22s %s\n", flagSynopsis(f), usage)
+	})
 }
 
 func keysGenerate(src keyringSource, out io.Writer) error {
@@ -136,7 +183,7 @@ func keysReencrypt(ctx context.Context, c Config, src keyringSource, after strin
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c)
+	store, err := openStore(ctx, c, zerolog.New(out))
 	if err != nil {
 		return err
 	}
@@ -159,7 +206,7 @@ func keysRetire(ctx context.Context, c Config, src keyringSource, name string, v
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c)
+	store, err := openStore(ctx, c, zerolog.New(out))
 	if err != nil {
 		return err
 	}

@@ -42,11 +42,11 @@ const (
 // abuseLimitFlags declares the flags of l.
 func abuseLimitFlags(fs *flag.FlagSet, l *AbuseLimits) {
 	fs.StringVar(&l.VisitorSessionsPerIP, "visitor-sessions-per-ip", defaultVisitorSessionsPerIP,
-		"visitor sessions per client IP (IPv6 by /64): N/DURATION or off (HELPR_VISITOR_SESSIONS_PER_IP)")
+		"visitor sessions per client IP (IPv6 by /64): `N/DURATION` or off")
 	fs.StringVar(&l.VisitorSessionsPerWidget, "visitor-sessions-per-widget", defaultVisitorSessionsPerWidget,
-		"visitor sessions per widget: N/DURATION or off (HELPR_VISITOR_SESSIONS_PER_WIDGET)")
+		"visitor sessions per widget: `N/DURATION` or off")
 	fs.StringVar(&l.ConversationsPerVisitor, "conversations-per-visitor", defaultConversationsPerVisitor,
-		"new conversations per visitor: N/DURATION or off (HELPR_CONVERSATIONS_PER_VISITOR)")
+		"new conversations per visitor: `N/DURATION` or off")
 }
 
 // rate is one parsed limit.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -13,16 +14,27 @@ import (
 )
 
 // newLogger returns the process logger: JSON lines by default, human
-// console output with --log-format=console.
+// console output with --log-format=console, coloured only on a terminal.
 func newLogger(cfg Config, out io.Writer) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(cfg.LogLevel)
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: %w", cfg.LogLevel, err)
 	}
 	if cfg.LogFormat == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly, NoColor: !isTerminal(out)}
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger(), nil
+}
+
+// isTerminal reports whether w is a character device such as a terminal;
+// a pipe, a file or a buffer is not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // logRequests logs each request's method, path (never the query, which

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -11,20 +10,16 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// servePprof serves Go's profiles on a separate, loopback-only listener
+// servePprof serves Go's profiles on ln, a separate loopback-only listener
 // (validated with the config), never on the public one. It returns a
 // function that stops it.
-func servePprof(addr string, log zerolog.Logger) (stop func(), err error) {
+func servePprof(ln net.Listener, log zerolog.Logger) (stop func()) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--pprof-addr: %w", err)
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Msg("serving Go profiles (loopback only)")
@@ -32,5 +27,5 @@ func servePprof(addr string, log zerolog.Logger) (stop func(), err error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-	}, nil
+	}
 }

@@ -80,3 +80,38 @@ func BenchmarkAppendMessageTwoNodes(b *testing.B) {
 		}
 	})
 }
+
+// searchBenchStore opens a store on a fresh database holding 2,000
+// messages of org_1, none with a word starting "ord", and 2,000 of org_2,
+// all with "ordinary" and "order".
+func searchBenchStore(b *testing.B) *Store {
+	b.Helper()
+	s, _ := openFresh(b)
+	b.Cleanup(func() { s.Close() })
+	seedSearchOrgs(b, s, 2000)
+	return s
+}
+
+// BenchmarkSearchMiss measures a search that matches nothing in org_1
+// while every message of org_2 would: on MongoDB the (org_id, words) index
+// answers it without reading a message; FerretDB v1 scans the collection
+// (set HELPR_TEST_MONGO_URI to measure a mongod).
+func BenchmarkSearchMiss(b *testing.B) {
+	s := searchBenchStore(b)
+	for b.Loop() {
+		if list, err := s.SearchMessages(b.Context(), "org_1", "ord", 0); err != nil || len(list) != 0 {
+			b.Fatalf("%d messages, err %v", len(list), err)
+		}
+	}
+}
+
+// BenchmarkSearchHit measures a two-word search returning the newest 50
+// of org_2's 2,000 matches.
+func BenchmarkSearchHit(b *testing.B) {
+	s := searchBenchStore(b)
+	for b.Loop() {
+		if list, err := s.SearchMessages(b.Context(), "org_2", "ord ordinary", 0); err != nil || len(list) != defaultSearchLimit {
+			b.Fatalf("%d messages, err %v", len(list), err)
+		}
+	}
+}

@@ -89,19 +89,50 @@
 // email, widgets' publishable key, messages' (conversation_id, seq) and
 // (conversation_id, client_key), agent_reads' (org_id, agent_id,
 // conversation_id); tenant-scoped list and lookup indexes including
-// visitors' (org_id, email_index); token expiry).
+// visitors' (org_id, email_index) and messages' (org_id, words) for search;
+// token expiry) and drops retired ones.
 //
 // # Search
 //
-// Every query word becomes an escaped (regexp.QuoteMeta), case-insensitive
-// regular expression matching it at the start of a word, and all must
-// match: words match as prefixes. A text index cannot serve prefixes
-// ($text matches whole terms), so none is used: the query walks the
-// organisation's messages newest first on (org_id, created_at, ins) until
-// it has enough matches. Earlier versions created a text index named
-// text_search on MongoDB; it is no longer read and can be dropped once no
-// node of an older version runs. Unlike SQLite's FTS5, diacritics are
-// significant.
+// Every message document carries words: the distinct words of its text as
+// storage.SearchWords splits them (runs of letters, digits and marks, so
+// both backends agree on what a word is), lower-cased and with diacritics
+// removed the way SQLite's FTS5 "unicode61 remove_diacritics 2" removes
+// them (foldWord; "École" is stored as "ecole"), at most 200 words of at
+// most 64 bytes each (the first 200 distinct words count; a longer word is
+// cut at a character boundary, so its first 64 bytes stay searchable).
+// Beyond those bounds, what still differs from SQLite is FTS5's own word
+// splitting (see foldWord): its Unicode 6.1 tables, and words split at
+// combining marks other than the removed diacritics. SearchMessages folds each query word the same way and asks for
+//
+//	{org_id: o, $and: [{words: /^ord/}, {words: /^ref/}]}
+//
+// sorted by (created_at, ins) descending, limited: case-sensitive regexes
+// anchored at the start, one per word, each word regexp.QuoteMeta'd (input
+// only ever sits inside such a pattern, never in an operator's place). On
+// MongoDB each is a range scan of the multikey index org_words
+// (org_id, words), so a query matching nothing reads no message, however
+// many the organisation or others hold; the matches are sorted in memory
+// (a range over a multikey field gives no created_at order, so the index
+// has no sort keys). FerretDB v1 scans the collection for any filter but
+// a lone _id: results are the same, the index just goes unused there.
+// Earlier versions created a text index named text_search, and then
+// matched unindexed regexes against the text; Open drops text_search.
+//
+// Messages stored before words existed are given them at Open: a backfill
+// reads messages without words in _id order, in rounds of 500, and sets
+// each one's words from its text (messages never change, so repeating a
+// round, or several nodes running it at once, writes the same words). Its
+// progress (the last id, the count) is kept in the store_meta document
+// search_words after every round; a round that ends more than a minute
+// into the backfill pauses it until the next Open, which resumes after the
+// recorded id. When a round finds nothing, done_at is set and later Opens
+// only read that document, so Open stays one query slower for an empty or
+// migrated database. Until then, older messages are not found. Messages
+// that nodes of an earlier version append while or after the backfill
+// runs have no words and are not found either: upgrade every node, then
+// delete the search_words document if one kept appending, so that the next
+// Open runs the backfill again.
 //
 // # Expiry, durability, timeouts
 //

@@ -55,7 +55,8 @@ func (s *Store) repairHint(ctx context.Context, d conversationDoc) (conversation
 		return d, err
 	}
 	full, err := findOne[messageDoc](ctx, s.coll(collMessages),
-		bson.D{{Key: "conversation_id", Value: d.ID}, {Key: "seq", Value: newest.Seq}})
+		bson.D{{Key: "conversation_id", Value: d.ID}, {Key: "seq", Value: newest.Seq}},
+		options.FindOne().SetProjection(withoutWords))
 	if err != nil {
 		return d, err
 	}

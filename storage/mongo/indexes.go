@@ -42,6 +42,12 @@ var indexes = map[string][]index{
 		{"conversation_seq_unique", keys(asc("conversation_id"), asc("seq")), true},
 		{"conversation_client_unique", keys(asc("conversation_id"), asc("client_key")), true},
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
+		// SearchMessages: a multikey index, one key per element of words.
+		// The query's range on words rules out index order for the sort
+		// (a range over a multikey field never yields created_at order), so
+		// sort keys after words would only enlarge every key: the matches
+		// are sorted in memory, at most maxSearchLimit kept.
+		{"org_words", keys(asc("org_id"), asc("words")), false},
 	},
 	collSessions: {
 		{"subject_created", keys(asc("org_id"), asc("subject_kind"), asc("subject_id"), desc("created_at"), desc("ins")), false},
@@ -69,16 +75,28 @@ var indexes = map[string][]index{
 
 func keys(k ...bson.E) bson.D { return bson.D(k) }
 
-// ensureIndexes creates the indexes of the indexes table that do not
-// exist yet (by name), so reopening sends nothing, one createIndexes
-// command each: FerretDB v1 drops the connection when one command names
-// several indexes that exist, which happens when nodes start together. An
+// retiredIndexes lists, per collection, indexes earlier versions created
+// that nothing reads any more; Open drops them. The text index served
+// $text search, which cannot match word prefixes (SearchMessages uses
+// org_words).
+var retiredIndexes = map[string][]string{
+	collMessages: {"text_search"},
+}
+
+// ensureIndexes drops the retired indexes that exist and creates the
+// indexes of the indexes table that do not exist yet (by name), so
+// reopening sends nothing, one createIndexes command each: FerretDB v1
+// drops the connection when one command names several indexes that
+// exist, which happens when nodes start together. An
 // index that exists under the same name with another definition is not
 // noticed; renaming an index is how its definition changes.
 func (s *Store) ensureIndexes(ctx context.Context) error {
 	for coll, list := range indexes {
 		have, err := s.indexNames(ctx, coll)
 		if err != nil {
+			return err
+		}
+		if err := s.dropRetired(ctx, coll, have); err != nil {
 			return err
 		}
 		for _, ix := range list {
@@ -98,8 +116,30 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// codeNamespaceNotFound is the server's error for a missing collection.
-const codeNamespaceNotFound = 26
+// dropRetired drops the collection's retired indexes among have. One that
+// is already gone (another node dropped it first) is no error.
+func (s *Store) dropRetired(ctx context.Context, coll string, have map[string]bool) error {
+	for _, name := range retiredIndexes[coll] {
+		if !have[name] {
+			continue
+		}
+		err := s.coll(coll).Indexes().DropOne(ctx, name)
+		var ce mongo.CommandError
+		if errors.As(err, &ce) && (ce.Code == codeIndexNotFound || ce.Code == codeNamespaceNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("drop index %s on %s: %w", name, coll, err)
+		}
+	}
+	return nil
+}
+
+// Server error codes: a missing collection, a missing index.
+const (
+	codeNamespaceNotFound = 26
+	codeIndexNotFound     = 27
+)
 
 // indexNames returns the names of the collection's indexes (none when the
 // collection does not exist yet).

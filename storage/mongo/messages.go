@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -26,7 +27,10 @@ const maxAppendAttempts = 1000
 // messageDoc holds a message. ClientKey is the idempotency key the unique
 // (conversation_id, client_key) index checks: "c:" + ClientID, or, for a
 // message without a client id (never deduplicated), "m:" + its ID, so
-// every message has one and no partial index is needed.
+// every message has one and no partial index is needed. Words are what
+// SearchMessages finds it by (messageWords); they are written with the
+// message (or by the backfill, for messages stored before they existed)
+// and never read back into a storage.Message.
 type messageDoc struct {
 	ID             string    `bson:"_id"`
 	OrgID          string    `bson:"org_id"`
@@ -37,6 +41,7 @@ type messageDoc struct {
 	SenderKind     string    `bson:"sender_kind"`
 	SenderID       string    `bson:"sender_id"`
 	Text           string    `bson:"text"`
+	Words          []string  `bson:"words"`
 	CreatedAt      time.Time `bson:"created_at,omitempty"`
 	Ins            int64     `bson:"ins"`
 }
@@ -57,8 +62,12 @@ func clientKey(m storage.Message) string {
 func newMessageDoc(m storage.Message) messageDoc {
 	return messageDoc{ID: m.ID, OrgID: m.OrgID, ConversationID: m.ConversationID, Seq: m.Seq,
 		ClientID: m.ClientID, ClientKey: clientKey(m), SenderKind: string(m.SenderKind),
-		SenderID: m.SenderID, Text: m.Text, CreatedAt: m.CreatedAt, Ins: nextIns()}
+		SenderID: m.SenderID, Text: m.Text, Words: messageWords(m.Text), CreatedAt: m.CreatedAt, Ins: nextIns()}
 }
+
+// withoutWords is the projection of message reads: words only serve the
+// search index, and would roughly double what a read transfers.
+var withoutWords = bson.D{{Key: "words", Value: 0}}
 
 // AppendMessage stores m under the next sequence number without a
 // transaction (see doc.go): it reads the conversation's LastSeq hint,
@@ -141,7 +150,7 @@ func (s *Store) messageByClientID(ctx context.Context, m storage.Message) (stora
 	}
 	filter := bson.D{{Key: "conversation_id", Value: m.ConversationID}, {Key: "client_key", Value: clientKey(m)},
 		{Key: "org_id", Value: m.OrgID}}
-	d, err := findOne[messageDoc](ctx, s.coll(collMessages), filter)
+	d, err := findOne[messageDoc](ctx, s.coll(collMessages), filter, options.FindOne().SetProjection(withoutWords))
 	return d.message(), err
 }
 
@@ -169,7 +178,7 @@ func (s *Store) ListMessages(ctx context.Context, orgID, conversationID string, 
 	filter := bson.D{{Key: "conversation_id", Value: conversationID}, {Key: "org_id", Value: orgID},
 		{Key: "seq", Value: bson.D{{Key: "$gt", Value: afterSeq}}}}
 	n := clamp(limit, defaultMessageLimit, maxMessageLimit)
-	list, err := findAll[messageDoc](ctx, s.coll(collMessages), filter, sorted(n, asc("seq")))
+	list, err := findAll[messageDoc](ctx, s.coll(collMessages), filter, sorted(n, asc("seq")).SetProjection(withoutWords))
 	if err != nil {
 		return nil, fmt.Errorf("list messages of %s: %w", conversationID, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -30,6 +31,9 @@ const (
 	collClaims        = "refresh_claims"
 	collAudit         = "audit_events"
 	collAgentReads    = "agent_reads"
+	// collMeta holds the store's own bookkeeping: one small document per
+	// data migration, keyed by its name (backfill.go).
+	collMeta = "store_meta"
 )
 
 // Store is the MongoDB backend of storage.Store. It is safe for concurrent
@@ -39,6 +43,9 @@ type Store struct {
 	client  *mongo.Client
 	db      *mongo.Database
 	timeout time.Duration
+	log     zerolog.Logger
+	// backfill bounds backfillWords.
+	backfill backfillConfig
 	// locks queue this Store's writes to each conversation (locks.go).
 	locks convLocks
 }
@@ -48,11 +55,21 @@ type Store struct {
 type Option func(*config)
 
 type config struct {
-	timeout time.Duration
+	timeout  time.Duration
+	log      zerolog.Logger
+	backfill backfillConfig
+}
+
+// backfillConfig bounds the search-words backfill of one Open: messages
+// per round, and the time after which it pauses (tests shrink both).
+type backfillConfig struct {
+	batch  int
+	budget time.Duration
 }
 
 func defaultConfig() config {
-	return config{timeout: 5 * time.Second}
+	return config{timeout: 5 * time.Second, log: zerolog.Nop(),
+		backfill: backfillConfig{batch: defaultBackfillBatch, budget: defaultBackfillBudget}}
 }
 
 // WithTimeout bounds every method call, all of its round trips included
@@ -65,9 +82,18 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithLogger makes Open log its data migrations to l (the search-words
+// backfill: finished, paused, and at debug level each round). By default
+// nothing is logged.
+func WithLogger(l zerolog.Logger) Option {
+	return func(o *config) { o.log = l }
+}
+
 // Open connects to the MongoDB deployment at uri, uses database (created
-// on first write), checks the server answers, and creates the indexes the
-// store relies on (idempotently: reopening is harmless). Writes use the
+// on first write), checks the server answers, creates the indexes the
+// store relies on (idempotently: reopening is harmless; retired ones are
+// dropped), and gives search words to messages stored before they existed
+// (once, in bounded rounds; see the package documentation). Writes use the
 // majority write concern with journaling unless uri sets its own, so a
 // write that returned nil survives a crash of the primary.
 func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, error) {
@@ -86,7 +112,8 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("open mongodb: %w", err)
 	}
-	s := &Store{client: client, db: client.Database(database), timeout: o.timeout, locks: newConvLocks()}
+	s := &Store{client: client, db: client.Database(database), timeout: o.timeout, log: o.log,
+		backfill: o.backfill, locks: newConvLocks()}
 	if err := s.start(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("open mongodb database %s: %w", database, err)
@@ -98,14 +125,18 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 // takes a while); the caller's context may cut it shorter.
 const openTimeout = 2 * time.Minute
 
-// start pings the server and creates the indexes.
+// start pings the server, creates the indexes and runs the backfill (after
+// the indexes, so that the messages it updates are indexed as written).
 func (s *Store) start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	if err := s.client.Ping(ctx, readpref.Primary()); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
-	return s.ensureIndexes(ctx)
+	if err := s.ensureIndexes(ctx); err != nil {
+		return err
+	}
+	return s.backfillWords(ctx)
 }
 
 // op bounds one method call with the store's timeout.
