@@ -197,7 +197,9 @@ func TestBrowser(t *testing.T) {
 // screenshots are the artifacts every full run must leave (removed before
 // the run, so that an old one cannot stand in for a missing one).
 var screenshots = []string{"visitor-reply.png", "console-conversation.png", "hub-down.png", "demo.png",
-	"console-inbox-live.png", "console-team-errors.png", "console-390.png", "console-390-conversation.png"}
+	"console-inbox-live.png", "console-team-errors.png", "console-390.png", "console-390-conversation.png",
+	"widget-375.png", "widget-375-chat.png", "widget-1100-chat.png", "widget-online-hint.png", "widget-too-long.png",
+	"widget-closed.png"}
 
 // The second agent of the browser test's organisation.
 const (
