@@ -55,11 +55,7 @@ func TestInboxActivityCrossesNodes(t *testing.T) {
 	t.Parallel()
 	srv := testsvc.NewRedis(t)
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "helpr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := sharedStore(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	orgID, widgetID := storage.NewID("org"), storage.NewID("wid")
 	owner := storage.Agent{ID: "agt_owner", OrgID: orgID, Name: "A", Email: "a@x.test", Role: storage.RoleOwner, CreatedAt: now}
@@ -102,4 +98,15 @@ func TestInboxActivityCrossesNodes(t *testing.T) {
 	rec.await(t, "the agent's receipt", func(e hub.Event) bool {
 		return e.Type == hub.EventReceipt && e.Receipt.AgentID == agent.ID && e.Receipt.Seq == 2
 	})
+}
+
+// sharedStore opens the SQLite store the test's nodes share.
+func sharedStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "helpr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return store
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/helpr-chat/helpr/hub/redisbroker"
 	"github.com/helpr-chat/helpr/internal/testsvc"
 	"github.com/helpr-chat/helpr/storage"
-	"github.com/helpr-chat/helpr/storage/sqlite"
 )
 
 // seqRecorder keeps the message sequences a member receives.
@@ -66,11 +64,8 @@ func TestThreeNodesOverRedisDeliverInOrderAcrossARestart(t *testing.T) {
 	t.Parallel()
 	srv := testsvc.NewRedis(t)
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "helpr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := sharedStore(t)
+	var err error
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	orgID, widgetID := storage.NewID("org"), storage.NewID("wid")
 	var agents []hub.Actor

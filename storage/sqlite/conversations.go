@@ -137,19 +137,9 @@ func conversationExists(ctx context.Context, tx *sql.Tx, orgID, id string) error
 // CloseConversation marks the conversation closed at `at`, setting
 // ClosedAt and UpdatedAt. Closing a closed conversation changes nothing.
 func (s *Store) CloseConversation(ctx context.Context, orgID, id string, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		const q = `UPDATE conversations SET status = 'closed', closed_at = ?, updated_at = ?
-			WHERE id = ? AND org_id = ? AND status <> 'closed'`
-		res, err := tx.ExecContext(ctx, q, ms(at), ms(at), id, orgID)
-		if err != nil {
-			return translate(err)
-		}
-		if err := oneRow(res); !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		return conversationExists(ctx, tx, orgID, id)
-	})
-	if err != nil {
+	const q = `UPDATE conversations SET status = 'closed', closed_at = ?, updated_at = ?
+		WHERE id = ? AND org_id = ? AND status <> 'closed'`
+	if err := s.setStatus(ctx, orgID, id, q, ms(at), ms(at), id, orgID); err != nil {
 		return fmt.Errorf("close conversation %s: %w", id, err)
 	}
 	return nil
@@ -160,10 +150,20 @@ func (s *Store) CloseConversation(ctx context.Context, orgID, id string, at time
 // conditional UPDATE. An open conversation is left as it is (nil).
 // ErrNotFound if the conversation is not in orgID.
 func (s *Store) ReopenConversation(ctx context.Context, orgID, id, assigneeID string, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		const q = `UPDATE conversations SET status = 'open', closed_at = NULL, assignee_id = ?, updated_at = ?
-			WHERE id = ? AND org_id = ? AND status = 'closed'`
-		res, err := tx.ExecContext(ctx, q, assigneeID, ms(at), id, orgID)
+	const q = `UPDATE conversations SET status = 'open', closed_at = NULL, assignee_id = ?, updated_at = ?
+		WHERE id = ? AND org_id = ? AND status = 'closed'`
+	if err := s.setStatus(ctx, orgID, id, q, assigneeID, ms(at), id, orgID); err != nil {
+		return fmt.Errorf("reopen conversation %s: %w", id, err)
+	}
+	return nil
+}
+
+// setStatus runs a conditional status UPDATE q with args on conversation id
+// of orgID: no row changed is fine when the conversation exists (it was
+// already in that status), ErrNotFound when it does not.
+func (s *Store) setStatus(ctx context.Context, orgID, id, q string, args ...any) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return translate(err)
 		}
@@ -172,10 +172,6 @@ func (s *Store) ReopenConversation(ctx context.Context, orgID, id, assigneeID st
 		}
 		return conversationExists(ctx, tx, orgID, id)
 	})
-	if err != nil {
-		return fmt.Errorf("reopen conversation %s: %w", id, err)
-	}
-	return nil
 }
 
 // readSeqColumn maps a side to its column; only these fixed names ever
