@@ -9,6 +9,7 @@ import { Queue, Row, queues } from "./inbox_state";
 import { agentName, loadVisitor, onConversations, state, visitorName } from "./state";
 
 let queue: Queue = "mine";
+let picked = false; // the agent chose a tab since sign-in: the opening tab no longer applies
 let selected = "";
 let onSelect: (id: string) => void = () => {};
 const rows = new Map<string, HTMLLIElement>();
@@ -16,7 +17,12 @@ const rows = new Map<string, HTMLLIElement>();
 /** Wires the queue tabs; select is called when an agent opens a conversation. */
 export function initInbox(select: (id: string) => void): void {
   onSelect = select;
-  for (const q of queues) byId("queue-" + q).addEventListener("click", () => setQueue(q));
+  for (const q of queues) {
+    byId("queue-" + q).addEventListener("click", () => {
+      picked = true;
+      setQueue(q);
+    });
+  }
   byId("inbox-list").addEventListener("click", (e) => pick(e.target));
   byId("inbox-list").addEventListener("keydown", (e) => {
     if (e.key !== "Enter" && e.key !== " ") return;
@@ -38,6 +44,12 @@ export function setQueue(q: Queue): void {
   render();
 }
 
+/** Shows the opening tab once the conversations are loaded, unless the
+ * agent already picked a tab meanwhile. */
+export function setOpeningQueue(q: Queue): void {
+  if (!picked) setQueue(q);
+}
+
 /** Marks the open conversation in the list. */
 export function setSelected(id: string): void {
   selected = id;
@@ -48,6 +60,7 @@ export function setSelected(id: string): void {
 export function resetInbox(): void {
   rows.clear();
   selected = "";
+  picked = false;
   replace(byId("inbox-list"));
 }
 

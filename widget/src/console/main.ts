@@ -51,7 +51,7 @@ import { NetState, connect } from "./connection";
 import { connectionChanged, conversationFrame, currentConversation, initConversation, openConversation, resetConversation, resumeConversation, viewing, visibilityChanged } from "./conversation";
 import { byId, show } from "./dom";
 import { FormError } from "./forms";
-import { initInbox, resetInbox, setQueue, setSelected } from "./inbox";
+import { initInbox, resetInbox, setOpeningQueue, setSelected } from "./inbox";
 import { ReceiptData, SeenMessage } from "./inbox_state";
 import { initLayout, setMenu, setPane } from "./layout";
 import { initSearch } from "./search";
@@ -200,7 +200,7 @@ async function startApp(agent: Agent): Promise<void> {
     changed: (s: NetState) => connectionChanged(s === "online" ? "sending" : s === "refused" ? "refused" : "offline"),
   });
   await loadConversations();
-  setQueue(state.inbox.openingQueue());
+  setOpeningQueue(state.inbox.openingQueue());
 }
 
 async function loadConversations(): Promise<void> {

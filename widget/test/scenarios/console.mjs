@@ -215,10 +215,19 @@ async function scenarioReadMarks() {
     await bp.waitForTimeout(1000);
     if ((await bp.locator(c.row(zoe)).getAttribute("data-unread")) !== "1") throw new Error("A's reading marked it read for B (live)");
     if ((await myUnread(bp, zoe)) !== 1) throw new Error("A's reading marked it read for B (REST)");
+    // The reload holds the conversation list back until B has picked the
+    // All tab: the opening tab chosen once the list arrives must not undo
+    // B's choice (it did, now and then, when the click won the race).
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await bp.route("**/rest/v1/conversations?*", async (route) => { await held; await route.continue(); });
     await bp.reload();
     await bp.locator(sel.queueAll).click();
+    release();
     await bp.locator(`${c.row(zoe)}[data-unread="1"]`).waitFor();
-    step("A read it; B still has it unread, also after a reload");
+    await bp.unroute("**/rest/v1/conversations?*");
+    if ((await bp.locator(sel.queueAll).getAttribute("aria-selected")) !== "true") throw new Error("the opening tab replaced the tab B picked");
+    step("A read it; B still has it unread, also after a reload; B's tab choice kept");
 
     await setFocus(bp, false);
     await bp.locator(c.row(zoe)).click();
