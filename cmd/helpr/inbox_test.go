@@ -22,6 +22,23 @@ func (n *node) addAgent(tn tenant, name, email string) (id string, tk tokens) {
 	return a.ID, n.login(email, "correct horse battery")
 }
 
+// visitorChat starts a visitor session through the tenant's widget, connects
+// it and starts a conversation: its token, connection and conversation.
+func (n *node) visitorChat(ctx context.Context, tn tenant, name string) (string, *client.Conn, wire.Conversation) {
+	n.t.Helper()
+	vtok := n.visitor(tn, name)
+	vis := n.dial(ctx, client.Options{Token: vtok, AuthFrame: true, WidgetKey: tn.widgetKey, Origin: tn.origin})
+	if err := vis.Send(ctx, wire.TypeConversationStart, "start", nil); err != nil {
+		n.t.Fatal(err)
+	}
+	f, err := vis.Await(ctx, client.Reply("start"))
+	var conv wire.Conversation
+	if err != nil || f.Decode(&conv) != nil {
+		n.t.Fatalf("start: %v %s", err, f.Data)
+	}
+	return vtok, vis, conv
+}
+
 // restConversation is the REST conversation object's read state.
 type restConversation struct {
 	ID           string `json:"id"`
@@ -64,16 +81,7 @@ func TestInboxIsLiveAndReadStateIsPerAgent(t *testing.T) {
 	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
 	_, bTok := n.addAgent(tn, "Bob", "bob@acme.test")
 	bob := n.dial(ctx, client.Options{Token: bTok.AccessToken})
-	vtok := n.visitor(tn, "Vera")
-	vis := n.dial(ctx, client.Options{Token: vtok, AuthFrame: true, WidgetKey: tn.widgetKey, Origin: tn.origin})
-	if err := vis.Send(ctx, wire.TypeConversationStart, "start", nil); err != nil {
-		t.Fatal(err)
-	}
-	f, err := vis.Await(ctx, client.Reply("start"))
-	var conv wire.Conversation
-	if err != nil || f.Decode(&conv) != nil {
-		t.Fatalf("start: %v %s", err, f.Data)
-	}
+	vtok, vis, conv := n.visitorChat(ctx, tn, "Vera")
 	for i := 1; i <= 4; i++ {
 		send(ctx, t, vis, conv.ID, fmt.Sprint("v", i), fmt.Sprintf("message number %d from Vera", i))
 		got := awaitConversation(ctx, t, bob, conv.ID, int64(i))
@@ -140,16 +148,7 @@ func TestInboxWatchScopes(t *testing.T) {
 	if err := bob.Send(ctx, wire.TypeInboxWatch, "", wire.InboxWatch{Scope: wire.ScopeNone}); err != nil {
 		t.Fatal(err)
 	}
-	vtok := n.visitor(tn, "Vera")
-	vis := n.dial(ctx, client.Options{Token: vtok, AuthFrame: true, WidgetKey: tn.widgetKey, Origin: tn.origin})
-	if err := vis.Send(ctx, wire.TypeConversationStart, "start", nil); err != nil {
-		t.Fatal(err)
-	}
-	f, err := vis.Await(ctx, client.Reply("start"))
-	var conv wire.Conversation
-	if err != nil || f.Decode(&conv) != nil {
-		t.Fatalf("start: %v", err)
-	}
+	_, vis, conv := n.visitorChat(ctx, tn, "Vera")
 	awaitConversation(ctx, t, bob, conv.ID, 0) // the start is a state change: it arrives
 	send(ctx, t, vis, conv.ID, "v1", "hello")
 	// The activity of that message, had it been sent, is queued before the

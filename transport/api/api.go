@@ -146,10 +146,10 @@ func New(cfg Config) (*API, error) {
 	loginDefault := RateLimit{Limit: DefaultLoginLimit, Window: DefaultLoginWindow}
 	a.loginIP = newLimiter("login_ip", cfg.LoginIPLimiter, cfg.LoginLimit, loginDefault, a.now)
 	a.loginUser = newLimiter("login_account", cfg.LoginAccountLimiter, cfg.LoginLimit, loginDefault, a.now)
-	a.visitorIP = newFallbackLimiter(limitVisitorIP, cfg.VisitorSessionIPLimiter, cfg.VisitorSessionIPLimit,
-		RateLimit{Limit: DefaultVisitorSessionIPLimit, Window: DefaultVisitorSessionIPWindow}, a.now)
-	a.visitorWG = newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
-		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow}, a.now)
+	a.visitorIP = a.newFallbackLimiter(limitVisitorIP, cfg.VisitorSessionIPLimiter, cfg.VisitorSessionIPLimit,
+		RateLimit{Limit: DefaultVisitorSessionIPLimit, Window: DefaultVisitorSessionIPWindow})
+	a.visitorWG = a.newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
+		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow})
 	return a, nil
 }
 

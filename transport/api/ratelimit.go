@@ -59,11 +59,6 @@ const (
 type limiter struct {
 	name string  // for logs and metrics: register, login_ip, login_account, visitor_session_ip, …
 	l    Limiter // nil when disabled
-	// local, when set, is this node's window with l's numbers: an error of
-	// l is then answered from it instead of refusing (fail open to this
-	// node), and warned says when that may be logged again.
-	local  *security.SlidingWindow
-	warned *warnGate
 	// credentials marks the sign-in limits: their refusals also count as
 	// authentication failures.
 	credentials bool
@@ -116,25 +111,11 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, l limiter, key strin
 	return true
 }
 
-// check asks l about key; a failure of a limiter with a local window is
-// answered from that window.
+// check asks l about key within limiterTimeout.
 func (a *API) check(ctx context.Context, l limiter, key string) (bool, time.Duration, error) {
-	timeout := limiterTimeout
-	if l.local != nil {
-		timeout = fallbackTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
 	defer cancel()
-	ok, retry, err := l.l.Allow(ctx, key)
-	if err == nil || l.local == nil {
-		return ok, retry, err
-	}
-	if l.warned.open(a.now()) {
-		a.log.Warn().Err(err).Str("limit", l.name).
-			Msg("shared rate limit unavailable: counting on this node only (logged at most once a minute)")
-	}
-	ok, retry = l.local.Allow(key)
-	return ok, retry, nil
+	return l.l.Allow(ctx, key)
 }
 
 // rateLimited answers 429 and counts it.

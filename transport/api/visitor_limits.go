@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"net/netip"
-	"sync/atomic"
 	"time"
+
+	"github.com/helpr-chat/helpr/security"
 )
 
 // Default limits of POST /visitor/sessions: anyone holding a public
@@ -28,38 +30,33 @@ const (
 // visitor sessions by at most this much.
 const fallbackTimeout = time.Second
 
-// warnEvery is the least time between two fallback warnings of one limit.
-const warnEvery = time.Minute
-
-// newFallbackLimiter returns a limiter that fails open to this node: an
-// in-memory window with cfg's numbers (def's where cfg has none), checked
-// alone on a single node and as the fallback of shared when shared is set.
-// A Disabled cfg means no limiter at all.
-func newFallbackLimiter(name string, shared Limiter, cfg, def RateLimit, now func() time.Time) limiter {
+// newFallbackLimiter returns a limiter that fails open to this node
+// (security.FallbackWindow): an in-memory window with cfg's numbers (def's
+// where cfg has none), checked alone on a single node and as the fallback
+// of shared when shared is set. A Disabled cfg means no limiter at all.
+func (a *API) newFallbackLimiter(name string, shared Limiter, cfg, def RateLimit) limiter {
 	if cfg.Disabled {
 		return limiter{name: name}
 	}
-	local := window(cfg, def, now)
-	if shared == nil {
-		return limiter{name: name, l: localLimiter{local}}
+	var sw security.SharedWindow
+	if shared != nil {
+		sw = shared
 	}
-	return limiter{name: name, l: shared, local: local, warned: &warnGate{}}
+	warn := func(err error) {
+		a.log.Warn().Err(err).Str("limit", name).
+			Msg("shared rate limit unavailable: counting on this node only (logged at most once a minute)")
+	}
+	return limiter{name: name, l: fallbackLimiter{security.NewFallbackWindow(sw, window(cfg, def, a.now), fallbackTimeout, a.now, warn)}}
 }
 
-// warnGate lets one warning through per warnEvery. It is safe for
-// concurrent use.
-type warnGate struct {
-	next atomic.Int64 // unix nanoseconds before which the gate stays shut
-}
+// fallbackLimiter adapts a security.FallbackWindow, which always decides,
+// to Limiter.
+type fallbackLimiter struct{ w *security.FallbackWindow }
 
-// open reports whether a warning may be logged at now, and if so shuts the
-// gate for warnEvery.
-func (g *warnGate) open(now time.Time) bool {
-	next := g.next.Load()
-	if now.UnixNano() < next {
-		return false
-	}
-	return g.next.CompareAndSwap(next, now.Add(warnEvery).UnixNano())
+// Allow implements Limiter; it never fails.
+func (l fallbackLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	ok, retry := l.w.Allow(ctx, key)
+	return ok, retry, nil
 }
 
 // ipKey is the rate-limit key of a client address: an IPv4 address itself,

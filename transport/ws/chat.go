@@ -64,7 +64,7 @@ func (c *conn) startConversation(ctx context.Context, ref string) {
 		c.reply(ref, hub.ErrForbidden)
 		return
 	}
-	if ok, retry := c.s.convLimit.allow(ctx, c.principal.SubjectID); !ok {
+	if ok, retry := c.allowConversation(ctx); !ok {
 		c.conversationLimited(ref, retry)
 		return
 	}

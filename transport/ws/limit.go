@@ -3,12 +3,8 @@ package ws
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/transport/httpx"
 	"github.com/helpr-chat/helpr/transport/wire"
@@ -44,27 +40,14 @@ const (
 // helpr_rate_limited_total{limit} and in a cluster's Redis prefix.
 const limitConversation = "conversation_visitor"
 
-// Bounds of a shared check and of the fallback warnings.
-const (
-	sharedLimitTimeout = time.Second
-	warnEvery          = time.Minute
-)
+// sharedLimitTimeout bounds a shared check; past it this node decides.
+const sharedLimitTimeout = time.Second
 
-// convLimiter limits conversation.start per visitor: through the shared
-// Limiter when there is one, else (and whenever it fails) through this
-// node's window. A nil *convLimiter allows everything.
-type convLimiter struct {
-	shared   Limiter
-	local    *security.SlidingWindow
-	log      zerolog.Logger
-	metrics  *metrics.Helpr
-	now      func() time.Time
-	nextWarn atomic.Int64 // unix nanoseconds before which no fallback is logged
-}
-
-// newConvLimiter builds the limiter cfg describes (nil when disabled).
-// cfg's defaults must be applied.
-func newConvLimiter(cfg *Config) *convLimiter {
+// newConvLimiter builds the conversation.start limit per visitor that cfg
+// describes: through cfg.ConversationLimiter when there is one, else (and
+// whenever it fails) through this node's window; nil when disabled. cfg's
+// defaults must be applied.
+func newConvLimiter(cfg *Config) *security.FallbackWindow {
 	lim := cfg.ConversationLimit
 	if lim.Disabled {
 		return nil
@@ -76,36 +59,26 @@ func newConvLimiter(cfg *Config) *convLimiter {
 		lim.Window = DefaultConversationWindow
 	}
 	lim.Window = max(lim.Window, time.Second) // the window's precision
-	return &convLimiter{shared: cfg.ConversationLimiter, log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now,
-		local: security.NewSlidingWindow(lim.Limit, lim.Window, cfg.Now)}
+	var shared security.SharedWindow
+	if cfg.ConversationLimiter != nil {
+		shared = cfg.ConversationLimiter
+	}
+	log := cfg.Logger
+	warn := func(err error) {
+		log.Warn().Err(err).Str("limit", limitConversation).
+			Msg("shared rate limit unavailable: counting on this node only (logged at most once a minute)")
+	}
+	return security.NewFallbackWindow(shared, security.NewSlidingWindow(lim.Limit, lim.Window, cfg.Now),
+		sharedLimitTimeout, cfg.Now, warn)
 }
 
-// allow charges one conversation to visitorID.
-func (l *convLimiter) allow(ctx context.Context, visitorID string) (bool, time.Duration) {
-	if l == nil {
+// allowConversation charges one new conversation to the visitor (always
+// allowed when the limit is off).
+func (c *conn) allowConversation(ctx context.Context) (bool, time.Duration) {
+	if c.s.convLimit == nil {
 		return true, 0
 	}
-	if l.shared != nil {
-		sctx, cancel := context.WithTimeout(ctx, sharedLimitTimeout)
-		ok, retry, err := l.shared.Allow(sctx, visitorID)
-		cancel()
-		if err == nil {
-			return ok, retry
-		}
-		l.warn(err)
-	}
-	return l.local.Allow(visitorID)
-}
-
-// warn logs a fallback at most once per warnEvery.
-func (l *convLimiter) warn(err error) {
-	now := l.now()
-	next := l.nextWarn.Load()
-	if now.UnixNano() < next || !l.nextWarn.CompareAndSwap(next, now.Add(warnEvery).UnixNano()) {
-		return
-	}
-	l.log.Warn().Err(err).Str("limit", limitConversation).
-		Msg("shared rate limit unavailable: counting on this node only (logged at most once a minute)")
+	return c.s.convLimit.Allow(ctx, c.principal.SubjectID)
 }
 
 // conversationLimited refuses a conversation.start with rate_limited,

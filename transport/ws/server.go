@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/transport/httpx"
 	"github.com/helpr-chat/helpr/transport/wire"
 )
@@ -21,8 +22,8 @@ import (
 type Server struct {
 	cfg Config
 
-	sweep     *sweeper     // pings and idle re-validation of every connection
-	convLimit *convLimiter // conversation.start per visitor; nil: unlimited
+	sweep     *sweeper                 // pings and idle re-validation of every connection
+	convLimit *security.FallbackWindow // conversation.start per visitor; nil: unlimited
 
 	own     []string              // PublicOrigin, then OriginAliases
 	refused *httpx.RefusedOrigins // one warning per refused origin
