@@ -34,7 +34,7 @@ type registerResponse struct {
 // client IP before anything else is looked at (503 if the limit cannot be
 // checked).
 func (a *API) handleRegister(w http.ResponseWriter, r *http.Request) error {
-	if !a.admit(w, r, a.register, a.clientIP(r)) {
+	if !a.admit(w, r, a.register, httpx.IPLimitKey(a.clientIP(r))) {
 		return nil
 	}
 	var req registerRequest
@@ -105,7 +105,7 @@ type loginRequest struct {
 // charged before any hashing (503 if they cannot be checked); unknown
 // accounts and wrong passwords get the same answer at the same cost.
 func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
-	if !a.admit(w, r, a.loginIP, a.clientIP(r)) {
+	if !a.admit(w, r, a.loginIP, httpx.IPLimitKey(a.clientIP(r))) {
 		return nil
 	}
 	var req loginRequest

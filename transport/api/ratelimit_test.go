@@ -98,3 +98,25 @@ func TestRateLimitConfig(t *testing.T) {
 		e.do("POST", "/rest/v1/auth/login", map[string]any{"email": "a@example.com", "password": "wrong password"}).expect(t, 401, "")
 	}
 }
+
+// Every address of one IPv6 /64 shares the sign-in and registration
+// buckets: hopping addresses inside a subscriber's network does not reset
+// them; the next /64 is another client.
+func TestAuthRateLimitsKeyIPv6By64(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits)
+	owner, _ := e.seedOrg("Acme")
+	for i := range 5 {
+		e.do("POST", "/rest/v1/auth/login", map[string]any{"email": fmt.Sprintf("n%d@example.com", i), "password": "wrong password"},
+			fromIP(fmt.Sprintf("2001:db8:1:2::%x", i+1))).expect(t, 401, httpx.CodeInvalidCredentials)
+	}
+	right := map[string]any{"email": owner.Email, "password": testPassword}
+	e.do("POST", "/rest/v1/auth/login", right, fromIP("2001:db8:1:2:ffff::9")).expect(t, 429, httpx.CodeRateLimited)
+	e.do("POST", "/rest/v1/auth/login", right, fromIP("2001:db8:1:3::1")).expect(t, 200, "")
+	for i := range 3 {
+		e.do("POST", "/rest/v1/auth/register", registerBody(fmt.Sprintf("r%d@example.com", i)),
+			fromIP(fmt.Sprintf("2001:db8:9:9::%x", i+1))).expect(t, 201, "")
+	}
+	e.do("POST", "/rest/v1/auth/register", registerBody("r9@example.com"), fromIP("2001:db8:9:9:abcd::1")).
+		expect(t, 429, httpx.CodeRateLimited)
+}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/netip"
 	"time"
 
 	"github.com/helpr-chat/helpr/security"
@@ -57,20 +56,4 @@ type fallbackLimiter struct{ w *security.FallbackWindow }
 func (l fallbackLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
 	ok, retry := l.w.Allow(ctx, key)
 	return ok, retry, nil
-}
-
-// ipKey is the rate-limit key of a client address: an IPv4 address itself,
-// an IPv6 address its /64 (one subscriber's usual allocation, so hopping
-// between the addresses of one network does not reset the window).
-// Anything that is not an address is used as it is.
-func ipKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.WithZone("").Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	return netip.PrefixFrom(a, 64).Masked().String()
 }

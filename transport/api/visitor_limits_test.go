@@ -153,25 +153,6 @@ func TestVisitorSessionIPv6GroupedBy64(t *testing.T) {
 	e.do("POST", sessionsPath, body, fromIP("192.0.2.2")).expect(t, 201, "")
 }
 
-func TestIPKey(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"192.0.2.1":                  "192.0.2.1",
-		"::ffff:192.0.2.1":           "192.0.2.1",
-		"2001:db8:1:2:3:4:5:6":       "2001:db8:1:2::/64",
-		"2001:DB8:1:2::9":            "2001:db8:1:2::/64",
-		"fe80::1%eth0":               "fe80::/64",
-		"::1":                        "::/64",
-		"not an address":             "not an address",
-		"2001:db8:ffff:ffff:1::":     "2001:db8:ffff:ffff::/64",
-		"2001:db8:ffff:fffe:ffff::1": "2001:db8:ffff:fffe::/64",
-	} {
-		if got := ipKey(in); got != want {
-			t.Errorf("ipKey(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // "off" (Disabled) turns each limit off, even with a shared limiter given.
 func TestVisitorSessionLimitsOff(t *testing.T) {
 	t.Parallel()

@@ -46,7 +46,7 @@ func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error
 	if e != nil {
 		return e
 	}
-	if !a.admit(w, r, a.visitorIP, ipKey(a.clientIP(r))) {
+	if !a.admit(w, r, a.visitorIP, httpx.IPLimitKey(a.clientIP(r))) {
 		return nil
 	}
 	wg, err := a.widgetByKey(r, key)
