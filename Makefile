@@ -58,5 +58,5 @@ bench: ## Run the hot-path benchmarks (figures go in docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./security/... ./transport/... ./hub/... ./storage/...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the wire decoder for FUZZTIME (default 30s)
-	$(GO) test -run '^$$' -fuzz FuzzDecodeClient -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./transport/wire/
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s; findings are kept in each package's testdata/fuzz)
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh

@@ -74,8 +74,8 @@ func parseArgonHash(s string) (argonHash, error) {
 	if err != nil {
 		return argonHash{}, err
 	}
-	salt, err1 := phcB64.DecodeString(parts[4])
-	key, err2 := phcB64.DecodeString(parts[5])
+	salt, err1 := decodePHC(parts[4])
+	key, err2 := decodePHC(parts[5])
 	if err1 != nil || err2 != nil || !inRange(len(salt), minStoredSalt) || !inRange(len(key), minStoredKey) {
 		return argonHash{}, fmt.Errorf("%w: bad salt or key", errMalformedHash)
 	}
@@ -102,10 +102,25 @@ func parseArgonParams(s string) (argonParams, error) {
 	return ap, nil
 }
 
+// parseParam reads one "k=N" parameter in canonical decimal (no sign, no
+// leading zero), so a stored hash has exactly one spelling.
 func parseParam(s, prefix string, bits int) (uint64, error) {
 	v, ok := strings.CutPrefix(s, prefix)
 	if !ok {
 		return 0, errMalformedHash
 	}
-	return strconv.ParseUint(v, 10, bits)
+	n, err := strconv.ParseUint(v, 10, bits)
+	if err != nil || strconv.FormatUint(n, 10) != v {
+		return 0, errMalformedHash
+	}
+	return n, nil
+}
+
+// decodePHC decodes a PHC salt or key: unpadded standard base64 and nothing
+// else (the decoder alone would skip the CR and LF it meets).
+func decodePHC(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errMalformedHash
+	}
+	return phcB64.DecodeString(s)
 }
