@@ -183,12 +183,11 @@ func (c *conn) currentToken() [32]byte {
 }
 
 // checkToken re-validates the connection's token through the session cache
-// and ends the connection if it no longer authorises.
+// and ends the connection if it no longer authorises (4001/4002/4003), or
+// with 1013 (try again later) if it could not be checked.
 func (c *conn) checkToken(ctx context.Context) bool {
 	if _, err := c.s.cfg.Sessions.ValidateHash(ctx, c.currentToken()); err != nil {
-		reason := tokenFailure(err)
-		c.s.cfg.Metrics.AuthFailures.With(closeFor(reason).label).Inc()
-		c.fail(closeFor(reason))
+		c.fail(closeFor(c.tokenRefused("revalidate", err)))
 		return false
 	}
 	return true

@@ -27,6 +27,7 @@ type Server struct {
 
 	own     []string              // PublicOrigin, then OriginAliases
 	refused *httpx.RefusedOrigins // one warning per refused origin
+	outage  *outageLog            // store outages, at most one warning a minute
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -43,6 +44,7 @@ func NewServer(cfg Config) *Server {
 		cfg:       cfg,
 		own:       append([]string{cfg.PublicOrigin}, cfg.OriginAliases...),
 		refused:   httpx.NewRefusedOrigins(cfg.Logger, cfg.Now),
+		outage:    &outageLog{log: cfg.Logger, now: cfg.Now},
 		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
 		convLimit: newConvLimiter(&cfg),
 		conns:     make(map[*conn]struct{}),
