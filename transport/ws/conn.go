@@ -44,6 +44,11 @@ type conn struct {
 	cleanups    []func() // run by detach: inbox subscription, presence
 	activity    func()   // cancels the activity watch (agents); reader goroutine only
 
+	// busy is held by the reader while it handles a frame; draining, set
+	// under it by drain, makes the reader take no further frame.
+	busy     sync.Mutex
+	draining bool
+
 	done       chan struct{} // closed when the connection must end
 	doneOnce   sync.Once
 	why        atomic.Pointer[ending]
@@ -118,11 +123,31 @@ func (c *conn) readLoop(ctx context.Context) {
 			}
 			return
 		}
-		if c.ended() {
-			continue // the writer is closing the socket; drain until it does
-		}
-		c.handleFrame(ctx, typ, data)
+		c.handle(ctx, typ, data)
 	}
+}
+
+// handle runs one frame through the middleware and its handler, unless the
+// connection is ending or draining: then the frame is dropped unprocessed
+// (the reader goes on reading until the writer has closed the socket).
+func (c *conn) handle(ctx context.Context, typ websocket.MessageType, data []byte) {
+	c.busy.Lock()
+	defer c.busy.Unlock()
+	if c.draining || c.ended() {
+		return
+	}
+	c.handleFrame(ctx, typ, data)
+}
+
+// drain is a graceful shutdown: the connection takes no new frame, the one
+// being handled (a message.send waiting for the store, say) finishes and
+// queues its reply, then the writer flushes everything queued and closes
+// with code. It blocks until that frame is done.
+func (c *conn) drain(code websocket.StatusCode, reason string) {
+	c.busy.Lock()
+	c.draining = true
+	c.busy.Unlock()
+	c.shutdown(code, reason)
 }
 
 // Deliver implements hub.Subscriber: it queues the frame without blocking
