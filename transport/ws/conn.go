@@ -44,10 +44,10 @@ type conn struct {
 	cleanups    []func() // run by detach: inbox subscription, presence
 	activity    func()   // cancels the activity watch (agents); reader goroutine only
 
-	// busy is held by the reader while it handles a frame; draining, set
-	// under it by drain, makes the reader take no further frame.
+	// busy is held by the reader while it handles a frame; draining, once
+	// set by drain, makes the reader take no further frame.
 	busy     sync.Mutex
-	draining bool
+	draining atomic.Bool
 
 	done       chan struct{} // closed when the connection must end
 	doneOnce   sync.Once
@@ -133,7 +133,7 @@ func (c *conn) readLoop(ctx context.Context) {
 func (c *conn) handle(ctx context.Context, typ websocket.MessageType, data []byte) {
 	c.busy.Lock()
 	defer c.busy.Unlock()
-	if c.draining || c.ended() {
+	if c.draining.Load() || c.ended() {
 		return
 	}
 	c.handleFrame(ctx, typ, data)
@@ -144,9 +144,9 @@ func (c *conn) handle(ctx context.Context, typ websocket.MessageType, data []byt
 // queues its reply, then the writer flushes everything queued and closes
 // with code. It blocks until that frame is done.
 func (c *conn) drain(code websocket.StatusCode, reason string) {
-	c.busy.Lock()
-	c.draining = true
-	c.busy.Unlock()
+	c.draining.Store(true) // before waiting: the reader must not take the next frame first
+	c.busy.Lock()          // waits for the frame in hand, if any
+	defer c.busy.Unlock()
 	c.shutdown(code, reason)
 }
 
