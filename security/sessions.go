@@ -11,8 +11,10 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Session errors. Callers map all of them to 401; they differ so that logs
-// and metrics can tell an attack (ErrRefreshReused) from a stale client.
+// Session errors: the token is no good (Rejected). Callers map all of them
+// to 401; they differ so that logs and metrics can tell an attack
+// (ErrRefreshReused) from a stale client. A token that could not be checked
+// is ErrUnavailable instead (errors.go), which is retryable.
 var (
 	ErrInvalidToken   = errors.New("security: invalid token")
 	ErrTokenExpired   = errors.New("security: token expired")
@@ -179,7 +181,10 @@ func (s *Sessions) OnLocalRevoke(fn func(sessionID string)) {
 // session succeeds again (and notifies again).
 func (s *Sessions) Revoke(ctx context.Context, sessionID string) error {
 	if err := s.store.RevokeSession(ctx, sessionID, s.clock()); err != nil {
-		return fmt.Errorf("revoke session %s: %w", sessionID, err)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("revoke session %s: %w", sessionID, err)
+		}
+		return unavailable("revoke session "+sessionID, err)
 	}
 	s.EvictSession(sessionID)
 	s.mu.Lock()

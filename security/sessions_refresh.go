@@ -25,7 +25,8 @@ import (
 // idle one ends; the new access token lives AccessTTL.
 //
 // Other errors: ErrInvalidToken (malformed or unknown), ErrTokenExpired,
-// ErrSessionRevoked, or a wrapped store error.
+// ErrSessionRevoked, or ErrUnavailable wrapping a store error: then nothing
+// was revoked and the old token still works once the store answers.
 func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Issued, error) {
 	if !wellFormed(refreshToken, RefreshPrefix) {
 		return Issued{}, ErrInvalidToken
@@ -67,7 +68,7 @@ func (s *Sessions) lookupRefresh(ctx context.Context, hash [32]byte) (storage.Re
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.RefreshToken{}, storage.Session{}, ErrInvalidToken
 	}
-	return storage.RefreshToken{}, storage.Session{}, fmt.Errorf("refresh: %w", err)
+	return storage.RefreshToken{}, storage.Session{}, unavailable("refresh", err)
 }
 
 // successors derives the refresh and access tokens that replace old.
@@ -94,7 +95,7 @@ func (s *Sessions) rotate(ctx context.Context, oldToken string, old storage.Refr
 		return Issued{}, ErrInvalidToken // deleted underneath us
 	}
 	if err != nil {
-		return Issued{}, fmt.Errorf("refresh: rotate: %w", err)
+		return Issued{}, unavailable("refresh: rotate", err)
 	}
 	sess.Generation = r.Next.Generation
 	s.cache.put(ah, principalOf(sess, r.Access.ExpiresAt), epoch, now)

@@ -3,7 +3,6 @@ package security
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -27,7 +26,11 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, e
 // revocation this node was never told of is then found, evicted and
 // announced to OnRevoke listeners. Errors: ErrInvalidToken (unknown),
 // ErrTokenExpired (at or after its expiry by the injected clock),
-// ErrSessionRevoked, or a wrapped store error.
+// ErrSessionRevoked — the token is no good (Rejected) — or ErrUnavailable
+// wrapping the store's error (or the caller's cancellation): the token could
+// not be checked, which is retryable and says nothing about the token. A
+// stale cached grant is never served while the store is down, and never
+// turned into a rejection either.
 func (s *Sessions) ValidateHash(ctx context.Context, hash [32]byte) (Principal, error) {
 	if e, ok := s.cache.get(hash); ok {
 		now := s.now()
@@ -52,7 +55,7 @@ func (s *Sessions) validateMiss(ctx context.Context, hash [32]byte) (Principal, 
 		}
 		return r.Val.(Principal), nil
 	case <-ctx.Done():
-		return Principal{}, ctx.Err()
+		return Principal{}, unavailable("validate token", ctx.Err())
 	}
 }
 
@@ -70,7 +73,7 @@ func (s *Sessions) load(ctx context.Context, hash [32]byte) (Principal, error) {
 		return Principal{}, ErrInvalidToken
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("validate token: %w", err)
+		return Principal{}, unavailable("validate token", err)
 	}
 	if g.Session.Revoked() {
 		if _, cached := s.cache.get(hash); cached {

@@ -113,6 +113,7 @@ type API struct {
 	visitorWG limiter               // POST /visitor/sessions per widget
 	own       []string              // PublicOrigin, then OriginAliases
 	refused   *httpx.RefusedOrigins // one warning per refused origin
+	outage    outageLog             // store outages met by authentication
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex

@@ -348,12 +348,13 @@ func TestInternalErrorHidesCause(t *testing.T) {
 	if err := e.store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r := e.do("GET", "/rest/v1/agents", nil, bearer(tok)).expect(t, 500, httpx.CodeInternal)
+	// A closed store is an outage (storage.ErrUnavailable): retryable 503.
+	r := e.do("GET", "/rest/v1/agents", nil, bearer(tok)).expect(t, 503, codeUnavailable)
 	if bytes.Contains(r.body, []byte("sql")) || bytes.Contains(r.body, []byte("closed")) {
 		t.Fatalf("cause leaked: %s", r.body)
 	}
-	if !strings.Contains(e.logs.String(), "request failed") {
-		t.Fatal("internal error not logged")
+	if !strings.Contains(e.logs.String(), "store unavailable") {
+		t.Fatal("store failure not logged")
 	}
 }
 

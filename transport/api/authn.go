@@ -2,8 +2,9 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
@@ -65,7 +66,7 @@ func (a *API) authenticate(r *http.Request, token string) (*caller, error) {
 		return nil, errUnauthorized
 	}
 	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+		return nil, a.unavailable("authenticate", err)
 	}
 	c := &caller{Principal: p}
 	if !c.isAgent() {
@@ -77,16 +78,58 @@ func (a *API) authenticate(r *http.Request, token string) (*caller, error) {
 		return nil, errUnauthorized
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load agent of session: %w", err)
+		return nil, a.unavailable("load agent of session", err)
 	}
 	return c, nil
 }
 
 // tokenRejected reports whether err is a session error that means 401 (as
-// opposed to a store failure).
-func tokenRejected(err error) bool {
-	return errors.Is(err, security.ErrInvalidToken) || errors.Is(err, security.ErrTokenExpired) ||
-		errors.Is(err, security.ErrSessionRevoked) || errors.Is(err, security.ErrRefreshReused)
+// opposed to a store failure, which means 503: see unavailable).
+func tokenRejected(err error) bool { return security.Rejected(err) }
+
+// errUnavailable is the answer when a token (or the session's agent) could
+// not be checked because the store did not answer: retryable, the session
+// is not in doubt, so clients keep their tokens and retry with backoff.
+var errUnavailable = httpx.NewError(http.StatusServiceUnavailable, codeUnavailable,
+	"the session could not be checked (the store is unavailable); it is still valid, retry shortly")
+
+// unavailable logs a store failure met during op as a warning (at most once
+// a minute; the error never carries the token) and returns errUnavailable.
+// Every error of a session check other than a rejection is treated so: the
+// token was not checked, which is never a reason to sign anyone out.
+func (a *API) unavailable(op string, err error) *httpx.Error {
+	if n, ok := a.outage.allow(a.now()); ok {
+		a.log.Warn().Err(err).Str("during", op).Int("suppressed", n).
+			Msg("store unavailable: request refused with 503, session kept; logged at most once a minute")
+	}
+	return errUnavailable
+}
+
+// storeUnavailable reports whether err says the store did not answer.
+func storeUnavailable(err error) bool {
+	return errors.Is(err, security.ErrUnavailable) || errors.Is(err, storage.ErrUnavailable)
+}
+
+// outageLog rate-limits the store-outage warning to one a minute. Its zero
+// value is ready; safe for concurrent use.
+type outageLog struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+// allow reports whether to log now, and how many warnings were suppressed
+// since the last one.
+func (o *outageLog) allow(now time.Time) (suppressed int, ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.last.IsZero() && now.Sub(o.last) < time.Minute {
+		o.suppressed++
+		return 0, false
+	}
+	n := o.suppressed
+	o.last, o.suppressed = now, 0
+	return n, true
 }
 
 func safeMethod(m string) bool {

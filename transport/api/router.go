@@ -68,6 +68,14 @@ func (a *API) serve(h handlerFunc) http.Handler {
 // writeFail sends err's public form and logs internal causes. Logged causes
 // come from our own wrapping and never carry tokens, passwords or PII.
 func (a *API) writeFail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errUnavailable) { // logged (rate limited) where it was met
+		httpx.WriteErr(w, errUnavailable)
+		return
+	}
+	if storeUnavailable(err) {
+		httpx.WriteErr(w, a.unavailable(r.Pattern, err))
+		return
+	}
 	e := publicError(err)
 	if e.Status >= http.StatusInternalServerError {
 		a.log.Error().Err(err).Str("method", r.Method).Str("route", r.Pattern).Msg("request failed")

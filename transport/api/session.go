@@ -45,7 +45,8 @@ func (a *API) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// refreshFailed clears the cookies and maps the failure; a reuse after the
+// refreshFailed maps the failure, clearing the cookies only when the token
+// was refused (a store outage answers 503 and keeps them); a reuse after the
 // grace window is audited against the session it revoked.
 func (a *API) refreshFailed(w http.ResponseWriter, r *http.Request, token string, err error) error {
 	if errors.Is(err, security.ErrRefreshReused) {
@@ -58,6 +59,11 @@ func (a *API) refreshFailed(w http.ResponseWriter, r *http.Request, token string
 		a.authFailed(tokenReason(err))
 		a.clearCookies(w)
 		return errUnauthorized
+	}
+	if storeUnavailable(err) {
+		// Not checked: nothing was revoked or rotated, so the cookies stay
+		// and the client retries the same token.
+		return a.unavailable("refresh session", err)
 	}
 	return fmt.Errorf("refresh session: %w", err)
 }

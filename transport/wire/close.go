@@ -22,6 +22,10 @@ const (
 	CloseGoingAway CloseCode = 1001
 	// CloseMessageTooBig: a client message exceeded MaxFrameBytes (32 KiB).
 	CloseMessageTooBig CloseCode = 1009
+	// CloseTryAgain (RFC 6455 "Try Again Later"): the server could not
+	// check the token (its session store is unavailable). The session is
+	// not in doubt: keep the credentials, reconnect with backoff and resume.
+	CloseTryAgain CloseCode = 1013
 	// CloseUnauthorized: bad or missing token, or no auth frame within 5 s.
 	CloseUnauthorized CloseCode = 4001
 	// CloseSessionRevoked: the session was logged out or revoked, or its
@@ -43,7 +47,7 @@ const (
 )
 
 var closeCodes = []CloseCode{
-	CloseNormal, CloseGoingAway, CloseMessageTooBig, CloseUnauthorized,
+	CloseNormal, CloseGoingAway, CloseMessageTooBig, CloseTryAgain, CloseUnauthorized,
 	CloseSessionRevoked, CloseTokenExpired, CloseForbiddenOrigin,
 	CloseRateLimited, CloseSlowConsumer, CloseProtocolViolation,
 }

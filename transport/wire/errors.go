@@ -41,12 +41,16 @@ const (
 	CodeRateLimited ErrorCode = "rate_limited"
 	// CodeInternal: the server failed; the frame may be retried later.
 	CodeInternal ErrorCode = "internal"
+	// CodeUnavailable: the store (or the session check) did not answer; the
+	// frame may or may not have taken effect. Retry it with backoff (a
+	// message.send with the same client_id is stored at most once).
+	CodeUnavailable ErrorCode = "unavailable"
 )
 
 var errorCodes = []ErrorCode{
 	CodeBadFrame, CodeUnknownType, CodeValidationFailed, CodeUnauthorized,
 	CodeForbidden, CodeNotFound, CodeConflict, CodeConversationClosed,
-	CodeRateLimited, CodeInternal,
+	CodeRateLimited, CodeInternal, CodeUnavailable,
 }
 
 // ErrorCodes returns every defined error code, in table order.

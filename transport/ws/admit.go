@@ -42,7 +42,8 @@ func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
 			if errors.Is(err, storage.ErrNotFound) {
 				return g, &httpx.Error{Status: http.StatusForbidden, Code: "forbidden", Message: "unknown widget key"}
 			}
-			return g, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "internal", Message: "could not check the widget", Internal: err}
+			s.outage.warn("upgrade", err)
+			return g, errUnavailableHTTP("could not check the widget key; retry shortly", err)
 		}
 		g.widget = &w
 	}
@@ -63,6 +64,10 @@ func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
 	}
 	g.token = security.HashToken(token)
 	p, err := s.cfg.Sessions.ValidateHash(r.Context(), g.token)
+	if isUnavailable(err) {
+		s.outage.warn("upgrade", err)
+		return g, errUnavailableHTTP("could not check the session; it is still valid, retry shortly", err)
+	}
 	if err != nil {
 		s.cfg.Metrics.AuthFailures.With(authFailureReason(err)).Inc()
 		return g, &httpx.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "invalid or expired token"}
@@ -110,3 +115,13 @@ func (s *Server) originHint(g gate) string {
 	}
 	return "not this hub's origin " + s.cfg.PublicOrigin + "; if browsers reach helpr at that address, start it with --public-url set to it"
 }
+
+// errUnavailableHTTP is the upgrade's refusal when the store did not
+// answer: 503 "unavailable", retryable, the credentials kept.
+func errUnavailableHTTP(message string, cause error) *httpx.Error {
+	return &httpx.Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: message, Internal: cause}
+}
+
+// codeUnavailable is the HTTP error code of a refusal for a store outage
+// (the REST API's "unavailable" too).
+const codeUnavailable = "unavailable"

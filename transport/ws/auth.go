@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/coder/websocket"
@@ -29,8 +30,12 @@ func (c *conn) authenticate(ctx context.Context) error {
 	c.actor = hub.Actor{OrgID: c.principal.OrgID, Kind: c.principal.Kind, ID: c.principal.SubjectID}
 	if isVisitor(c.principal) {
 		w, err := c.visitorWidget(ctx)
-		if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
 			return errUnauthorized
+		}
+		if err != nil {
+			c.s.outage.warn("auth", err)
+			return errUnavailable
 		}
 		c.widgetID = w
 	}
@@ -38,7 +43,7 @@ func (c *conn) authenticate(ctx context.Context) error {
 	// A revocation that raced with the bind above would have missed this
 	// connection; one more check closes that window.
 	if _, err := c.s.cfg.Sessions.ValidateHash(ctx, c.tokenHash); err != nil {
-		return tokenFailure(err)
+		return c.tokenRefused("auth", err)
 	}
 	c.cleanups = append(c.cleanups, c.s.cfg.Hub.Connect(c.actor))
 	if c.principal.Kind == storage.SubjectAgent {
@@ -66,8 +71,7 @@ func (c *conn) readAuthFrame(ctx context.Context) error {
 	hash := security.HashToken(f.Auth.Token)
 	p, err := c.s.cfg.Sessions.ValidateHash(ctx, hash)
 	if err != nil {
-		c.s.cfg.Metrics.AuthFailures.With(authFailureReason(err)).Inc()
-		return tokenFailure(err)
+		return c.tokenRefused("auth", err)
 	}
 	c.principal, c.tokenHash = p, hash
 	return nil
@@ -79,6 +83,11 @@ func (c *conn) readAuthFrame(ctx context.Context) error {
 func (c *conn) reauth(ctx context.Context, ref string, a *wire.Auth) {
 	hash := security.HashToken(a.Token)
 	p, err := c.s.cfg.Sessions.ValidateHash(ctx, hash)
+	if isUnavailable(err) {
+		c.s.outage.warn("reauth", err)
+		c.sendError(ref, wire.CodeUnavailable, "could not check the token; retry shortly")
+		return
+	}
 	if err != nil {
 		c.s.cfg.Metrics.AuthFailures.With(authFailureReason(err)).Inc()
 		c.sendError(ref, wire.CodeUnauthorized, "invalid or expired token")
@@ -95,4 +104,18 @@ func (c *conn) reauth(ctx context.Context, ref string, a *wire.Auth) {
 	c.principal.ExpiresAt = p.ExpiresAt
 	c.principal.SessionID = p.SessionID
 	c.sendReady(ref)
+}
+
+// tokenRefused turns a failed validation of the connection's token during op
+// into the reason to close for: a store outage is logged (rate limited) and
+// is errUnavailable (close 1013, retry), anything else counts as an
+// authentication failure.
+func (c *conn) tokenRefused(op string, err error) error {
+	reason := tokenFailure(err)
+	if errors.Is(reason, errUnavailable) {
+		c.s.outage.warn(op, err)
+		return reason
+	}
+	c.s.cfg.Metrics.AuthFailures.With(closeFor(reason).label).Inc()
+	return reason
 }

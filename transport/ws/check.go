@@ -15,7 +15,7 @@ const CheckPath = "/rest/v1/ws/check"
 // whether a WebSocket upgrade from this request's Origin, with its
 // credentials, would be admitted. 200 {"ok":true} when it would; otherwise
 // the upgrade's refusal with a message saying what to change: 403
-// forbidden_origin, 401 unauthorized, 503 internal. POST, so that browsers
+// forbidden_origin, 401 unauthorized, 503 unavailable (the store did not answer; retry). POST, so that browsers
 // send their Origin even from the hub's own pages. It changes nothing.
 func (s *Server) Check(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {

@@ -44,6 +44,11 @@ type conn struct {
 	cleanups    []func() // run by detach: inbox subscription, presence
 	activity    func()   // cancels the activity watch (agents); reader goroutine only
 
+	// busy is held by the reader while it handles a frame; draining, once
+	// set by drain, makes the reader take no further frame.
+	busy     sync.Mutex
+	draining atomic.Bool
+
 	done       chan struct{} // closed when the connection must end
 	doneOnce   sync.Once
 	why        atomic.Pointer[ending]
@@ -118,11 +123,31 @@ func (c *conn) readLoop(ctx context.Context) {
 			}
 			return
 		}
-		if c.ended() {
-			continue // the writer is closing the socket; drain until it does
-		}
-		c.handleFrame(ctx, typ, data)
+		c.handle(ctx, typ, data)
 	}
+}
+
+// handle runs one frame through the middleware and its handler, unless the
+// connection is ending or draining: then the frame is dropped unprocessed
+// (the reader goes on reading until the writer has closed the socket).
+func (c *conn) handle(ctx context.Context, typ websocket.MessageType, data []byte) {
+	c.busy.Lock()
+	defer c.busy.Unlock()
+	if c.draining.Load() || c.ended() {
+		return
+	}
+	c.handleFrame(ctx, typ, data)
+}
+
+// drain is a graceful shutdown: the connection takes no new frame, the one
+// being handled (a message.send waiting for the store, say) finishes and
+// queues its reply, then the writer flushes everything queued and closes
+// with code. It blocks until that frame is done.
+func (c *conn) drain(code websocket.StatusCode, reason string) {
+	c.draining.Store(true) // before waiting: the reader must not take the next frame first
+	c.busy.Lock()          // waits for the frame in hand, if any
+	defer c.busy.Unlock()
+	c.shutdown(code, reason)
 }
 
 // Deliver implements hub.Subscriber: it queues the frame without blocking
@@ -183,12 +208,11 @@ func (c *conn) currentToken() [32]byte {
 }
 
 // checkToken re-validates the connection's token through the session cache
-// and ends the connection if it no longer authorises.
+// and ends the connection if it no longer authorises (4001/4002/4003), or
+// with 1013 (try again later) if it could not be checked.
 func (c *conn) checkToken(ctx context.Context) bool {
 	if _, err := c.s.cfg.Sessions.ValidateHash(ctx, c.currentToken()); err != nil {
-		reason := tokenFailure(err)
-		c.s.cfg.Metrics.AuthFailures.With(closeFor(reason).label).Inc()
-		c.fail(closeFor(reason))
+		c.fail(closeFor(c.tokenRefused("revalidate", err)))
 		return false
 	}
 	return true

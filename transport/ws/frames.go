@@ -102,5 +102,8 @@ func (c *conn) reply(ref string, err error) {
 	if internal {
 		c.s.cfg.Logger.Error().Err(err).Str("subject", c.principal.SubjectID).Msg("frame failed")
 	}
+	if code == wire.CodeUnavailable {
+		c.s.outage.warn("frame", err)
+	}
 	c.sendError(ref, code, message)
 }

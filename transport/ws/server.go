@@ -6,7 +6,7 @@ package ws
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -27,6 +27,7 @@ type Server struct {
 
 	own     []string              // PublicOrigin, then OriginAliases
 	refused *httpx.RefusedOrigins // one warning per refused origin
+	outage  *outageLog            // store outages, at most one warning a minute
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -43,6 +44,7 @@ func NewServer(cfg Config) *Server {
 		cfg:       cfg,
 		own:       append([]string{cfg.PublicOrigin}, cfg.OriginAliases...),
 		refused:   httpx.NewRefusedOrigins(cfg.Logger, cfg.Now),
+		outage:    &outageLog{log: cfg.Logger, now: cfg.Now},
 		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
 		convLimit: newConvLimiter(&cfg),
 		conns:     make(map[*conn]struct{}),
@@ -98,8 +100,13 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) *conn {
 	return c
 }
 
-// Shutdown tells every connection to reconnect elsewhere (close 1001) after
-// flushing what its writer has queued, and waits for them to end or ctx.
+// Shutdown drains every connection, bounded by ctx: no new socket is
+// accepted, no connection takes a new frame, the frames being handled (a
+// message.send waiting for the store, say) finish and queue their replies,
+// each writer flushes its queue (every stored message's ack) and then
+// closes with 1001 (reconnect elsewhere). It returns when every connection
+// has ended; when ctx ends first, the connections still open are dropped
+// without a close handshake and Shutdown reports them.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -109,7 +116,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.shutdown(websocket.StatusGoingAway, "server shutting down, reconnect")
+		go c.drain(wire.CloseGoingAway, "server shutting down, reconnect")
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -117,8 +124,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return errors.Join(errors.New("websocket connections still open"), ctx.Err())
 	}
+	s.mu.Lock()
+	n := len(s.conns)
+	for c := range s.conns {
+		c.end(ending{closing: closing{label: "shutdown_timeout"}, abort: true})
+	}
+	s.mu.Unlock()
+	return fmt.Errorf("websocket shutdown: %d connections did not drain in time, dropped: %w", n, ctx.Err())
 }
 
 // ConnCount returns the number of open connections.

@@ -3,6 +3,7 @@
 // console never stores a token. A 401 on an ordinary call triggers one
 // cookie refresh (shared by concurrent callers) and a retry.
 
+import { transientStatus } from "../frame/retry";
 /** An agent as GET /rest/v1/agents and /me describe it. */
 export interface Agent {
   id: string;
@@ -126,18 +127,27 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return parse<T>(res);
 }
 
-/** Renews the session with the refresh cookie; null when it cannot be renewed. */
+/**
+ * Renews the session with the refresh cookie; null when the server refused
+ * it (the session is over). A transient failure — the server unreachable or
+ * answering 503 "unavailable" (its store is down) — rejects with an
+ * ApiError instead: the session is kept and the caller retries later.
+ */
 export function refresh(): Promise<Tokens | null> {
   if (!refreshing) {
     refreshing = (async () => {
+      let res: Response;
       try {
-        const res = await raw("POST", "/auth/refresh");
+        res = await raw("POST", "/auth/refresh");
+      } catch {
+        throw new ApiError(0, "unreachable", "the server is unreachable");
+      }
+      try {
+        if (transientStatus(res.status)) await parse<unknown>(res); // throws its ApiError
         if (!res.ok) return null;
         const t = await parse<Tokens>(res);
         onRefreshed(t);
         return t;
-      } catch {
-        return null;
       } finally {
         refreshing = null;
       }

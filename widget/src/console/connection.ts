@@ -8,6 +8,7 @@
 import { me, refresh, wsCheck } from "./api";
 import { byId, show } from "./dom";
 import { Frame, Socket } from "./socket";
+import { backoff } from "../frame/retry";
 
 /** What the agent is told about the connection. */
 export type NetState = "connecting" | "online" | "offline" | "refused" | "expired";
@@ -129,6 +130,8 @@ async function check(): Promise<boolean> {
   return true;
 }
 
+let refreshFailures = 0; // transient refresh failures in a row
+
 async function closed(socket: Socket, code: number): Promise<void> {
   if (code === 4004) {
     refused = "this account may not connect through this address.";
@@ -138,7 +141,16 @@ async function closed(socket: Socket, code: number): Promise<void> {
   if (code === 4003 || code === 4001) {
     expired = true;
     render();
-    if (await refresh()) {
+    let ok: boolean;
+    try {
+      ok = !!(await refresh());
+    } catch {
+      // Transient (the store is down, 503): keep the session and try again.
+      window.setTimeout(() => void closed(socket, code), backoff(refreshFailures++));
+      return;
+    }
+    refreshFailures = 0;
+    if (ok) {
       expired = false;
       socket.reconnectNow();
       return;

@@ -256,7 +256,15 @@ function scheduleRefresh(expiresAt: string): void {
   if (!Number.isFinite(left)) return;
   const delay = left > 240000 ? left - 120000 : Math.max(1000, left / 2);
   refreshTimer = window.setTimeout(async () => {
-    if (!(await refresh())) signedOut("Your session ended; sign in again.");
+    let t;
+    try {
+      t = await refresh();
+    } catch {
+      // Transient (503 or unreachable): the session is kept; try again soon.
+      scheduleRefresh(new Date(Date.now() + Math.max(2000, left / 2)).toISOString());
+      return;
+    }
+    if (!t) signedOut("Your session ended; sign in again.");
   }, delay);
 }
 

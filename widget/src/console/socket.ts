@@ -3,6 +3,7 @@
 // swaps the new token in so the socket outlives its first access token.
 // Reconnects with exponential backoff and jitter; the owner re-joins and
 // resends on every `ready` after a reconnect.
+import { backoff, closeAction } from "../frame/retry";
 
 /** A server frame. */
 export interface Frame {
@@ -189,11 +190,11 @@ export class Socket {
     this.failWaiters("offline");
     this.events.state("offline");
     if (this.stopped) return;
-    if (code === 4001 || code === 4002 || code === 4003 || code === 4004) {
+    if (closeAction(code) !== "retry") {
       this.events.closed(code);
       return;
     }
-    const delay = Math.min(15000, 500 * 2 ** this.attempts++) * (0.5 + Math.random() / 2);
+    const delay = backoff(this.attempts++); // 1013 (store unavailable) too: the session is kept
     const retry = () => {
       this.timer = window.setTimeout(() => {
         if (!this.stopped && !this.ws) this.open();

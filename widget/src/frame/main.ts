@@ -14,6 +14,7 @@ import { Poller } from "./poll";
 import { Socket } from "./socket";
 import { key, st, visible } from "./state";
 import { $, show, text } from "./ui";
+import { closeAction } from "./retry";
 
 /** How often the open panel re-reads the widget's settings (agents online). */
 const CONFIG_EVERY = 5000;
@@ -52,12 +53,13 @@ function connect(): void {
       renderStatus();
     },
     async closed(code) {
-      if (code === 4004) {
+      const action = closeAction(code); // 1013 (store unavailable) is "retry": keep the session
+      if (action === "forbidden") {
         st.unavailable = true;
         renderStatus();
         return false;
       }
-      if (code >= 4001 && code <= 4003) {
+      if (action !== "retry") {
         // The cookie's session ended: resume the same visitor for a new one.
         try {
           await startSession(key, {});
