@@ -49,10 +49,24 @@ func openStore(t testing.TB) (*sqlite.Store, string) {
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
+// testSealer is the successor sealer every newSessions shares, like the
+// nodes of a cluster share the keyring.
+var testSealer = sync.OnceValue(func() SuccessorSealer {
+	k, err := NewKeyring(t0)
+	if err != nil {
+		panic(err)
+	}
+	c, err := NewFieldCipher(k)
+	if err != nil {
+		panic(err)
+	}
+	return c
+})
+
 // newSessions returns Sessions over store with clock c and default TTLs.
 func newSessions(t testing.TB, store SessionStore, c *fakeClock) *Sessions {
 	t.Helper()
-	s, err := NewSessions(SessionsConfig{Store: store, Secret: testSecret, Now: c.Now})
+	s, err := NewSessions(SessionsConfig{Store: store, Sealer: testSealer(), Now: c.Now})
 	if err != nil {
 		t.Fatalf("NewSessions: %v", err)
 	}

@@ -12,21 +12,31 @@ import (
 // Refresh exchanges a refresh token for a new access token and a new
 // refresh token, and marks the old one rotated.
 //
-// The successors are derived from the old token with the secret (HMAC), so
-// concurrent requests presenting the same token (several tabs) all receive
-// the same pair: the store's compare-and-swap lets one rotation win, and the
-// others, finding the token rotated less than RefreshGrace ago into the
-// session's current generation, return that pair. Presenting a rotated
-// token later, or one from an older generation, is replay: the whole family
-// is revoked (store, cache, OnRevoke) and the result is ErrRefreshReused.
+// Both successors are new random tokens (NewToken): nothing about them
+// follows from the old token or from any secret. So that concurrent
+// requests presenting the same token (several tabs) all receive the same
+// pair, the rotation stores the pair sealed (SuccessorSealer, bound to the
+// old token's hash and the session) on the old token's row, in the same
+// compare-and-swap that marks it rotated, with the end of the grace window.
+// The store's compare-and-swap lets one rotation win; a request that finds
+// the token rotated at most RefreshGrace ago into the session's current
+// generation opens the sealed pair and returns it — also the retry of a
+// request whose rotation committed but whose reply was lost. Presenting a
+// rotated token later, or one from an older generation, is replay: the
+// whole family is revoked (store, cache, OnRevoke), which also removes its
+// sealed successors, and the result is ErrRefreshReused. The store's sweep
+// (DeleteExpiredTokens) removes sealed successors whose grace has ended.
 //
 // The new refresh token lives RefreshTTL (RememberMeTTL for remember-me
 // sessions) from the rotation, so an active session slides forward and an
 // idle one ends; the new access token lives AccessTTL.
 //
 // Other errors: ErrInvalidToken (malformed or unknown), ErrTokenExpired,
-// ErrSessionRevoked, or ErrUnavailable wrapping a store error: then nothing
-// was revoked and the old token still works once the store answers.
+// ErrSessionRevoked, ErrNoSuccessor (a grace-window request whose sealed
+// pair is missing or does not open here; nothing is revoked), or
+// ErrUnavailable wrapping a store error: then nothing was revoked and the
+// old token still works once the store answers (the retry either rotates
+// it or, if the rotation did commit, gets the stored pair).
 func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Issued, error) {
 	if !wellFormed(refreshToken, RefreshPrefix) {
 		return Issued{}, ErrInvalidToken
@@ -43,9 +53,9 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Issued, er
 	case !now.Before(old.ExpiresAt):
 		return Issued{}, ErrTokenExpired
 	case old.Rotated():
-		return s.reused(ctx, refreshToken, old, sess, now)
+		return s.reused(ctx, hash, old, sess, now)
 	}
-	iss, err := s.rotate(ctx, refreshToken, old, sess, now)
+	iss, err := s.rotate(ctx, hash, sess, now)
 	if !errors.Is(err, storage.ErrConflict) {
 		return iss, err
 	}
@@ -53,7 +63,7 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Issued, er
 	if old, sess, err = s.lookupRefresh(ctx, hash); err != nil {
 		return Issued{}, err
 	}
-	return s.reused(ctx, refreshToken, old, sess, now)
+	return s.reused(ctx, hash, old, sess, now)
 }
 
 func (s *Sessions) lookupRefresh(ctx context.Context, hash [32]byte) (storage.RefreshToken, storage.Session, error) {
@@ -71,26 +81,26 @@ func (s *Sessions) lookupRefresh(ctx context.Context, hash [32]byte) (storage.Re
 	return storage.RefreshToken{}, storage.Session{}, unavailable("refresh", err)
 }
 
-// successors derives the refresh and access tokens that replace old.
-func (s *Sessions) successors(old string) (refresh, access string) {
-	return deriveToken(s.secret, RefreshPrefix, "refresh", old),
-		deriveToken(s.secret, AccessPrefix, "access", old)
-}
-
-// rotate performs the compare-and-swap from old to its successors.
-func (s *Sessions) rotate(ctx context.Context, oldToken string, old storage.RefreshToken, sess storage.Session, now time.Time) (Issued, error) {
-	refresh, access := s.successors(oldToken)
-	rh, ah := HashToken(refresh), HashToken(access)
-	oh := HashToken(oldToken)
+// rotate performs the compare-and-swap from the token with oldHash to two
+// new random tokens, storing them sealed on the old token's row.
+func (s *Sessions) rotate(ctx context.Context, oldHash [32]byte, sess storage.Session, now time.Time) (Issued, error) {
+	refresh, rh := NewToken(RefreshPrefix)
+	access, ah := NewToken(AccessPrefix)
+	sealed, err := s.sealSuccessor(oldHash, sess.ID, refresh, access)
+	if err != nil {
+		return Issued{}, err
+	}
 	r := storage.Rotation{
-		OldHash: oh[:],
+		OldHash: oldHash[:],
 		At:      now,
-		Next: storage.RefreshToken{Hash: rh[:], SessionID: sess.ID, Generation: old.Generation + 1,
+		Next: storage.RefreshToken{Hash: rh[:], SessionID: sess.ID, Generation: sess.Generation + 1,
 			ExpiresAt: now.Add(s.refreshTTL(sess))},
-		Access: storage.AccessToken{Hash: ah[:], SessionID: sess.ID, ExpiresAt: now.Add(s.ttl.access)},
+		Access:          storage.AccessToken{Hash: ah[:], SessionID: sess.ID, ExpiresAt: now.Add(s.ttl.access)},
+		SealedSuccessor: sealed,
+		SuccessorUntil:  now.Add(s.ttl.grace),
 	}
 	epoch := s.cache.epoch.Load()
-	err := s.store.RotateRefresh(ctx, r)
+	err = s.store.RotateRefresh(ctx, r)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Issued{}, ErrInvalidToken // deleted underneath us
 	}
@@ -106,7 +116,7 @@ func (s *Sessions) rotate(ctx context.Context, oldToken string, old storage.Refr
 // reused handles a refresh token that is already rotated: within the grace
 // window and one generation behind, it returns the successors the winner
 // got; otherwise it revokes the family.
-func (s *Sessions) reused(ctx context.Context, oldToken string, old storage.RefreshToken, sess storage.Session, now time.Time) (Issued, error) {
+func (s *Sessions) reused(ctx context.Context, oldHash [32]byte, old storage.RefreshToken, sess storage.Session, now time.Time) (Issued, error) {
 	if sess.Revoked() {
 		return Issued{}, ErrSessionRevoked
 	}
@@ -114,31 +124,44 @@ func (s *Sessions) reused(ctx context.Context, oldToken string, old storage.Refr
 		return Issued{}, fmt.Errorf("refresh: store reported a conflict on an unrotated token: %w", storage.ErrConflict)
 	}
 	if old.Generation == sess.Generation-1 && now.Sub(old.RotatedAt) <= s.ttl.grace {
-		return s.replay(ctx, oldToken, sess)
+		return s.replay(ctx, oldHash, old, sess)
 	}
-	// Replay: revoke even if the caller has gone away.
+	// Replay: revoke even if the caller has gone away. Revoking also
+	// removes the family's sealed successors.
 	if err := s.Revoke(context.WithoutCancel(ctx), sess.ID); err != nil {
 		return Issued{}, fmt.Errorf("refresh: revoking reused family: %w", err)
 	}
 	return Issued{}, ErrRefreshReused
 }
 
-// replay returns the successors of oldToken, which another request has
-// already stored, with the expiries the store holds for them.
-func (s *Sessions) replay(ctx context.Context, oldToken string, sess storage.Session) (Issued, error) {
-	refresh, access := s.successors(oldToken)
+// replay returns the successors sealed on old's row, after checking that
+// the store holds them for this session, with the expiries it holds.
+func (s *Sessions) replay(ctx context.Context, oldHash [32]byte, old storage.RefreshToken, sess storage.Session) (Issued, error) {
+	refresh, access, err := s.openSuccessor(oldHash, sess.ID, old.SealedSuccessor)
+	if err != nil {
+		return Issued{}, err
+	}
 	rh, ah := HashToken(refresh), HashToken(access)
 	next, err := s.store.GetRefreshToken(ctx, rh[:])
 	if err != nil {
-		return Issued{}, fmt.Errorf("refresh: successor (is Secret the same on every node?): %w", err)
+		return Issued{}, fmt.Errorf("refresh: successor: %w", successorErr(err))
 	}
 	grant, err := s.store.GetAccessGrant(ctx, ah[:])
 	if err != nil {
-		return Issued{}, fmt.Errorf("refresh: successor access token: %w", err)
+		return Issued{}, fmt.Errorf("refresh: successor access token: %w", successorErr(err))
 	}
 	if next.SessionID != sess.ID || grant.Session.ID != sess.ID {
-		return Issued{}, fmt.Errorf("refresh: successor belongs to another session: %w", ErrInvalidToken)
+		return Issued{}, fmt.Errorf("refresh: successor belongs to another session: %w", ErrNoSuccessor)
 	}
 	return Issued{Session: sess, AccessToken: access, AccessExpiresAt: grant.ExpiresAt,
 		RefreshToken: refresh, RefreshExpiresAt: next.ExpiresAt}, nil
+}
+
+// successorErr marks a sealed successor the store does not hold as
+// ErrNoSuccessor; other store errors pass unchanged.
+func successorErr(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrNoSuccessor, err)
+	}
+	return err
 }

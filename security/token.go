@@ -1,7 +1,6 @@
 package security
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -56,15 +55,4 @@ func wellFormed(token, prefix string) bool {
 
 func isBase64URL(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
-// deriveToken returns prefix + base64url(HMAC-SHA256(secret, label + 0x00 +
-// from)): a token that whoever holds the secret and from can recompute, so a
-// rotation's successor never has to be stored in plaintext.
-func deriveToken(secret []byte, prefix, label, from string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(label))
-	m.Write([]byte{0})
-	m.Write([]byte(from))
-	return prefix + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -52,25 +52,3 @@ func TestWellFormedRejects(t *testing.T) {
 		}
 	}
 }
-
-func TestDeriveTokenDependsOnEveryInput(t *testing.T) {
-	old, _ := NewToken(RefreshPrefix)
-	other, _ := NewToken(RefreshPrefix)
-	secret2 := append([]byte("x"), testSecret[1:]...)
-	base := deriveToken(testSecret, RefreshPrefix, "refresh", old)
-	if !wellFormed(base, RefreshPrefix) {
-		t.Fatalf("derived token %q is not well formed", base)
-	}
-	if again := deriveToken(testSecret, RefreshPrefix, "refresh", old); again != base {
-		t.Fatal("derivation is not deterministic")
-	}
-	for name, d := range map[string]string{
-		"secret": deriveToken(secret2, RefreshPrefix, "refresh", old),
-		"label":  deriveToken(testSecret, RefreshPrefix, "access", old),
-		"from":   deriveToken(testSecret, RefreshPrefix, "refresh", other),
-	} {
-		if d == base {
-			t.Errorf("changing the %s did not change the derived token", name)
-		}
-	}
-}

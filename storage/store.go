@@ -219,8 +219,15 @@ type PasswordRehash struct {
 type Rotation struct {
 	OldHash []byte
 	At      time.Time
-	Next    RefreshToken
+	Next    RefreshToken // its SealedSuccessor and SuccessorUntil are ignored
 	Access  AccessToken
+	// SealedSuccessor, with SuccessorUntil, is stored on the old token's row
+	// in the same atomic write that marks it rotated: the successors sealed
+	// by the security layer, so that a request one generation behind within
+	// the grace window gets the same pair. The store keeps them until
+	// DeleteExpiredTokens passes SuccessorUntil or the session is revoked.
+	SealedSuccessor string
+	SuccessorUntil  time.Time
 }
 
 // SessionStore keeps sessions and their token hashes. Lookups by hash are
@@ -239,7 +246,8 @@ type SessionStore interface {
 	// already rotated or its session revoked; ErrNotFound if it does not exist.
 	RotateRefresh(ctx context.Context, r Rotation) error
 	// RevokeSession marks the session revoked at `at` (idempotent; the first
-	// time is kept). Its tokens stay stored but no longer authorise.
+	// time is kept). Its tokens stay stored but no longer authorise; the
+	// sealed successors of its refresh tokens are removed.
 	RevokeSession(ctx context.Context, id string, at time.Time) error
 	// ListSessions returns a subject's sessions (including revoked ones),
 	// newest first.
@@ -247,7 +255,8 @@ type SessionStore interface {
 	// TouchSession records activity on a session.
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// DeleteExpiredTokens removes token hashes that expired before `before`
-	// and returns how many were removed.
+	// and returns how many were removed. It also removes (uncounted) the
+	// sealed successors whose SuccessorUntil is before `before`.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
 }
 

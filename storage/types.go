@@ -211,6 +211,12 @@ type RefreshToken struct {
 	Generation int64
 	ExpiresAt  time.Time
 	RotatedAt  time.Time
+	// SealedSuccessor is what Rotation.SealedSuccessor stored when this token
+	// was rotated, until SuccessorUntil: opaque to the store, "" when there
+	// is none (not rotated, removed by DeleteExpiredTokens after
+	// SuccessorUntil, or by RevokeSession). Written only by RotateRefresh.
+	SealedSuccessor string
+	SuccessorUntil  time.Time
 }
 
 // Rotated reports whether the token has already been exchanged.

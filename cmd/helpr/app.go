@@ -45,13 +45,6 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "secrets"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	secret, created, err := security.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "secrets", "session.key"))
-	if err != nil {
-		return nil, fmt.Errorf("session secret: %w", err)
-	}
-	if created {
-		log.Info().Str("path", filepath.Join(cfg.DataDir, "secrets", "session.key")).Msg("created a new session secret")
-	}
 	keyring, err := openKeyring(cfg, log)
 	if err != nil {
 		return nil, err
@@ -69,7 +62,7 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), secret, cl)
+	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), cipher, cl)
 	if err != nil {
 		_ = cl.close()
 		_ = store.Close()
@@ -80,15 +73,16 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 
 // assemble builds the services on an open store. Every service sees only
 // the sealed view, which encrypts PII before it reaches the backend; the raw
-// store is kept for health checks, sweeping and closing.
-func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, secret []byte, cl *cluster) (*app, error) {
+// store is kept for health checks, sweeping and closing. sealer seals the
+// refresh successors kept for the grace window (the keyring's FieldCipher).
+func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, sealer security.SuccessorSealer, cl *cluster) (*app, error) {
 	own := ownOrigins(cfg) // the public origin (validated with the config), then its aliases
 	origin, aliases := own[0], own[1:]
 	secure := origin[:5] == "https"
 	reg := metrics.NewRegistry()
 	m := metrics.NewHelpr(reg)
 	sessions, err := security.NewSessions(security.SessionsConfig{
-		Store: store, Secret: secret, Now: cfg.now, CacheMaxAge: cl.cacheMaxAge(),
+		Store: store, Sealer: sealer, Now: cfg.now, CacheMaxAge: cl.cacheMaxAge(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)

@@ -59,6 +59,7 @@ var indexes = map[string][]index{
 	collRefresh: {
 		{"session", keys(asc("session_id")), false},
 		{"expires", keys(asc("expires_at")), false},
+		{"successor_until", keys(asc("successor_until")), false}, // DeleteExpiredTokens
 	},
 	collClaims: {
 		{"expires", keys(asc("expires_at")), false},

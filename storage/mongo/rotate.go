@@ -34,8 +34,10 @@ type claimDoc struct {
 // wins; the others wait until the winner's rotation is visible and return
 // ErrConflict. The winner then inserts the successor and the access token,
 // raises the session's generation with $max, and last marks the old token
-// rotated (with a conditional update) — so whoever sees the old token
-// rotated also sees its successors and the new generation. A failure after
+// rotated, storing r.SealedSuccessor and r.SuccessorUntil in the same
+// conditional update — so whoever sees the old token rotated also sees its
+// sealed successor, the successors and the new generation. A marking
+// update that fails but is found applied when read again succeeds. A failure after
 // the claim deletes what the call inserted. A revocation racing the
 // rotation may let one successor into a revoked session, where it
 // authorises nothing. Token SessionIDs may be empty but must not name
@@ -104,11 +106,28 @@ func (s *Store) completeRotation(ctx context.Context, undo *undoList, old refres
 		return fmt.Errorf("raise generation: %w", err)
 	}
 	filter := bson.D{{Key: "_id", Value: old.ID}, {Key: "rotated_at", Value: nil}}
-	mark := bson.D{{Key: "$set", Value: bson.D{{Key: "rotated_at", Value: r.At}}}}
+	set := bson.D{{Key: "rotated_at", Value: r.At}}
+	if r.SealedSuccessor != "" {
+		set = append(set, bson.E{Key: "successor", Value: r.SealedSuccessor},
+			bson.E{Key: "successor_until", Value: r.SuccessorUntil})
+	}
+	mark := bson.D{{Key: "$set", Value: set}}
 	if err := updateOne(ctx, s.coll(collRefresh), filter, mark); err != nil {
+		if s.markLanded(ctx, old.ID, r) {
+			return nil // the write was applied but its reply lost: undoing would kill both tokens
+		}
 		return fmt.Errorf("mark rotated: %w", err)
 	}
 	return nil
+}
+
+// markLanded reports whether the old token (_id id) is marked rotated by r
+// itself, read again after the marking update failed.
+func (s *Store) markLanded(ctx context.Context, id string, r storage.Rotation) bool {
+	ctx, cancel := s.cleanup(ctx)
+	defer cancel()
+	d, err := findOne[refreshDoc](ctx, s.coll(collRefresh), byID(id))
+	return err == nil && d.RotatedAt.Equal(r.At) && d.Successor == r.SealedSuccessor
 }
 
 // awaitRotated waits, up to settleLimit or the call's deadline, until the

@@ -49,19 +49,28 @@ type accessDoc struct {
 	ExpiresAt time.Time `bson:"expires_at,omitempty"`
 }
 
-// refreshDoc is a refresh token, keyed like accessDoc.
+// refreshDoc is a refresh token, keyed like accessDoc. Successor and
+// SuccessorUntil are set with RotatedAt (the sealed successor pair, kept
+// for the grace window) and unset by RevokeSession and DeleteExpiredTokens.
 type refreshDoc struct {
-	ID         string    `bson:"_id"`
-	SessionID  string    `bson:"session_id"`
-	Generation int64     `bson:"generation"`
-	ExpiresAt  time.Time `bson:"expires_at,omitempty"`
-	RotatedAt  time.Time `bson:"rotated_at,omitempty"`
+	ID             string    `bson:"_id"`
+	SessionID      string    `bson:"session_id"`
+	Generation     int64     `bson:"generation"`
+	ExpiresAt      time.Time `bson:"expires_at,omitempty"`
+	RotatedAt      time.Time `bson:"rotated_at,omitempty"`
+	Successor      string    `bson:"successor,omitempty"`
+	SuccessorUntil time.Time `bson:"successor_until,omitempty"`
 }
 
 func (d refreshDoc) token() storage.RefreshToken {
 	return storage.RefreshToken{Hash: unhex(d.ID), SessionID: d.SessionID, Generation: d.Generation,
-		ExpiresAt: utc(d.ExpiresAt), RotatedAt: utc(d.RotatedAt)}
+		ExpiresAt: utc(d.ExpiresAt), RotatedAt: utc(d.RotatedAt),
+		SealedSuccessor: d.Successor, SuccessorUntil: utc(d.SuccessorUntil)}
 }
+
+// unsetSuccessor removes the sealed successor of the refresh tokens it is
+// applied to.
+var unsetSuccessor = bson.D{{Key: "$unset", Value: bson.D{{Key: "successor", Value: ""}, {Key: "successor_until", Value: ""}}}}
 
 // tokenID is the _id of a token hash.
 func tokenID(hash []byte) string { return hex.EncodeToString(hash) }

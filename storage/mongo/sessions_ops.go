@@ -52,7 +52,9 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (storage.Refre
 	return d.token(), nil
 }
 
-// RevokeSession marks the session revoked at `at`; revoking a revoked
+// RevokeSession marks the session revoked at `at`, then removes the sealed
+// successors of its refresh tokens (also when it was revoked already, so a
+// repeated revocation finishes an interrupted one); revoking a revoked
 // session keeps the first time. at must not be zero.
 func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
 	if at.IsZero() {
@@ -65,6 +67,11 @@ func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) erro
 	err := updateOne(ctx, s.coll(collSessions), filter, update)
 	if errors.Is(err, storage.ErrNotFound) { // already revoked, or unknown
 		_, err = findOne[sessionDoc](ctx, s.coll(collSessions), byID(id))
+	}
+	if err == nil {
+		sealed := bson.D{{Key: "session_id", Value: id}, {Key: "successor", Value: bson.D{{Key: "$exists", Value: true}}}}
+		_, err = s.coll(collRefresh).UpdateMany(ctx, sealed, unsetSuccessor)
+		err = translate(err)
 	}
 	return wrap(err, "revoke session %s", id)
 }
@@ -97,9 +104,10 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 
 // DeleteExpiredTokens removes access and refresh token hashes that expired
 // strictly before `before` and returns how many were removed; the
-// rotation claims of expired refresh tokens go with them (uncounted).
-// Sessions are kept. Nothing expires by itself (FerretDB v1 has no TTL
-// indexes): the server calls this periodically.
+// rotation claims of expired refresh tokens go with them, and the sealed
+// successors whose grace ended strictly before `before` are unset (both
+// uncounted). Sessions are kept. Nothing expires by itself (FerretDB v1 has
+// no TTL indexes): the server calls this periodically.
 func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -113,6 +121,10 @@ func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int,
 		if name != collClaims {
 			total += res.DeletedCount
 		}
+	}
+	graceOver := bson.D{{Key: "successor_until", Value: bson.D{{Key: "$lt", Value: before}}}}
+	if _, err := s.coll(collRefresh).UpdateMany(ctx, graceOver, unsetSuccessor); err != nil {
+		return int(total), fmt.Errorf("delete expired sealed successors: %w", translate(err))
 	}
 	return int(total), nil
 }

@@ -10,9 +10,10 @@ import (
 )
 
 // RotateRefresh exchanges r.OldHash for r.Next and r.Access in one
-// transaction: the old token is marked rotated at r.At only if it has not
-// been rotated before and its session is not revoked (a compare-and-swap),
-// then both new tokens are inserted and the session's generation becomes
+// transaction: the old token is marked rotated at r.At, with
+// r.SealedSuccessor and r.SuccessorUntil, only if it has not been rotated
+// before and its session is not revoked (a compare-and-swap), then both
+// new tokens are inserted and the session's generation becomes
 // r.Next.Generation. ErrConflict if the old token was already rotated or
 // its session revoked; ErrNotFound if it does not exist. Token SessionIDs
 // may be empty (they take the old token's session) but must not name
@@ -36,12 +37,13 @@ func (s *Store) RotateRefresh(ctx context.Context, r storage.Rotation) error {
 
 // markRotated is the compare-and-swap; it returns the token's session.
 func markRotated(ctx context.Context, tx *sql.Tx, r storage.Rotation) (string, error) {
-	const q = `UPDATE refresh_tokens SET rotated_at = ?
+	const q = `UPDATE refresh_tokens SET rotated_at = ?, successor = ?, successor_until = ?
 		WHERE hash = ? AND rotated_at IS NULL AND EXISTS (
 			SELECT 1 FROM sessions s WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL)
 		RETURNING session_id`
 	var sessionID string
-	err := tx.QueryRowContext(ctx, q, ms(r.At), r.OldHash).Scan(&sessionID)
+	err := tx.QueryRowContext(ctx, q, ms(r.At), nullIfEmpty(r.SealedSuccessor), ms(r.SuccessorUntil),
+		r.OldHash).Scan(&sessionID)
 	if err == nil {
 		return sessionID, nil
 	}

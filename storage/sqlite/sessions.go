@@ -136,25 +136,39 @@ func (s *Store) GetAccessGrant(ctx context.Context, hash []byte) (storage.Access
 
 // GetRefreshToken looks up a refresh token by hash.
 func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (storage.RefreshToken, error) {
-	const q = `SELECT hash, session_id, generation, expires_at, rotated_at
-		FROM refresh_tokens WHERE hash = ?`
+	const q = `SELECT hash, session_id, generation, expires_at, rotated_at,
+		COALESCE(successor, ''), successor_until FROM refresh_tokens WHERE hash = ?`
 	var r storage.RefreshToken
 	err := s.r.QueryRowContext(ctx, q, hash).Scan(&r.Hash, &r.SessionID, &r.Generation,
-		at(&r.ExpiresAt), at(&r.RotatedAt))
+		at(&r.ExpiresAt), at(&r.RotatedAt), &r.SealedSuccessor, at(&r.SuccessorUntil))
 	if err != nil {
 		return storage.RefreshToken{}, fmt.Errorf("get refresh token: %w", translate(err))
 	}
 	return r, nil
 }
 
-// RevokeSession marks the session revoked at `at`; revoking a revoked
+// RevokeSession marks the session revoked at `at`, and removes the sealed
+// successors of its refresh tokens, in one transaction; revoking a revoked
 // session keeps the first time. at must not be zero.
 func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
 	if at.IsZero() {
 		return fmt.Errorf("revoke session %s: zero time", id)
 	}
-	const q = "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"
-	if err := s.execOne(ctx, q, ms(at), id); err != nil {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		const q = "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"
+		res, err := tx.ExecContext(ctx, q, ms(at), id)
+		if err != nil {
+			return translate(err)
+		}
+		if err := oneRow(res); err != nil {
+			return err
+		}
+		const clear = `UPDATE refresh_tokens SET successor = NULL, successor_until = NULL
+			WHERE session_id = ? AND successor IS NOT NULL`
+		_, err = tx.ExecContext(ctx, clear, id)
+		return translate(err)
+	})
+	if err != nil {
 		return fmt.Errorf("revoke session %s: %w", id, err)
 	}
 	return nil
@@ -187,8 +201,9 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 }
 
 // DeleteExpiredTokens removes access and refresh token hashes that expired
-// strictly before `before` and returns how many were removed. Sessions are
-// kept (they are the record of sign-ins).
+// strictly before `before` and returns how many were removed; sealed
+// successors whose grace ended strictly before `before` are removed too
+// (uncounted). Sessions are kept (they are the record of sign-ins).
 func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
 	var total int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -206,7 +221,10 @@ func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int,
 			}
 			total += n
 		}
-		return nil
+		const clear = `UPDATE refresh_tokens SET successor = NULL, successor_until = NULL
+			WHERE successor_until < ?`
+		_, err := tx.ExecContext(ctx, clear, before.UnixMilli())
+		return translate(err)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete expired tokens: %w", err)

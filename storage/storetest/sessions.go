@@ -20,6 +20,9 @@ var sessionCases = []testCase{
 	{"ListSessions", testListSessions},
 	{"TouchSession", testTouchSession},
 	{"DeleteExpiredTokens", testDeleteExpiredTokens},
+	{"RotateRefreshStoresSealedSuccessor", testRotateStoresSuccessor},
+	{"RevokeSessionRemovesSealedSuccessors", testRevokeRemovesSuccessors},
+	{"DeleteExpiredTokensRemovesSealedSuccessors", testSweepRemovesSuccessors},
 }
 
 // agentSession returns a session start for the tenant's owner with
