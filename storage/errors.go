@@ -10,3 +10,9 @@ var ErrNotFound = errors.New("storage: not found")
 // compare-and-swap precondition (duplicate email, already-rotated refresh
 // token, assignee changed underneath the caller).
 var ErrConflict = errors.New("storage: conflict")
+
+// ErrConversationClosed reports an append to a conversation that was closed
+// when the write took place (see MessageStore.AppendMessage): the status
+// check is part of the write, so a close on another node cannot slip in
+// between a caller's check and the append.
+var ErrConversationClosed = errors.New("storage: conversation closed")
