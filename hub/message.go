@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -24,7 +25,13 @@ const (
 // Messages of one conversation are published in sequence order. Text must
 // be valid UTF-8, not blank, at most MaxTextLength characters; clientID
 // non-empty and at most MaxClientIDLength characters (else ErrInvalid). A
-// closed conversation is ErrClosed.
+// closed conversation is ErrClosed. The room lock below is this node's
+// only: what makes a close on another node exclude the send is the store,
+// whose append refuses a conversation closed at the moment of the write
+// (storage.ErrConversationClosed, returned as ErrClosed). So the hub does
+// not check the status it read itself: a repeat of a message stored
+// before the close is answered as a duplicate, not ErrClosed, and a
+// sender whose ack was lost learns that the message was stored.
 func (h *Hub) Send(ctx context.Context, a Actor, conversationID, clientID, text string) (msg storage.Message, duplicate bool, err error) {
 	if !a.valid() {
 		return storage.Message{}, false, ErrForbidden
@@ -40,10 +47,7 @@ func (h *Hub) Send(ctx context.Context, a Actor, conversationID, clientID, text 
 	if err != nil {
 		return storage.Message{}, false, err
 	}
-	if c.Status == storage.ConversationClosed {
-		return storage.Message{}, false, fmt.Errorf("send to %s: %w", conversationID, ErrClosed)
-	}
-	return h.append(ctx, a, c, clientID, text)
+	return h.append(ctx, a, c, clientID, text) // the store refuses a closed conversation
 }
 
 // append stores the message in conversation c and, when new, publishes it
@@ -61,6 +65,9 @@ func (h *Hub) append(ctx context.Context, a Actor, c storage.Conversation, clien
 		Text:           text,
 		CreatedAt:      h.clock(),
 	})
+	if errors.Is(err, storage.ErrConversationClosed) { // closed since authorize read it, maybe on another node
+		return storage.Message{}, false, fmt.Errorf("send to %s: %w: %w", conversationID, ErrClosed, err)
+	}
 	if err != nil {
 		return storage.Message{}, false, fmt.Errorf("append message to %s: %w", conversationID, err)
 	}

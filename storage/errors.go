@@ -19,3 +19,9 @@ var ErrConflict = errors.New("storage: conflict")
 // "try again" (HTTP 503, wire code "unavailable"), never as "not found" or
 // "unauthorized". The backend's error stays in the chain.
 var ErrUnavailable = errors.New("storage: unavailable")
+
+// ErrConversationClosed reports an append to a conversation that was closed
+// when the write took place (see MessageStore.AppendMessage): the status
+// check is part of the write, so a close on another node cannot slip in
+// between a caller's check and the append.
+var ErrConversationClosed = errors.New("storage: conversation closed")

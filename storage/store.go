@@ -183,6 +183,14 @@ type MessageStore interface {
 	// if the conversation does not exist in m.OrgID. Concurrent appends to
 	// one conversation get distinct consecutive sequence numbers, and the
 	// conversation ends up describing the one with the highest.
+	// ErrConversationClosed if the conversation is closed at the moment of
+	// the write: the status check is part of the write that assigns the
+	// sequence number (no extra round trip), so of an append and a close
+	// racing on different nodes either the append is stored below the
+	// close's LastSeq or it is refused; nothing is stored once a close
+	// returned. A repeat (same ClientID) of a message stored before the
+	// close still returns it with created == false, so a sender whose ack
+	// was lost learns it was stored.
 	AppendMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
 	// ListMessages returns up to limit messages with Seq > afterSeq in
 	// ascending Seq order. limit <= 0 means 100; backends cap it at 500.

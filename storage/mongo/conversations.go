@@ -150,33 +150,38 @@ func (s *Store) SetAssignee(ctx context.Context, orgID, id, from, to string, at 
 
 // CloseConversation marks the conversation closed at `at`, setting
 // ClosedAt and UpdatedAt. Closing a closed conversation changes nothing.
+// Before the status changes, a fence takes the next sequence number (see
+// insertFence): from then on no append can be stored, on any node.
 func (s *Store) CloseConversation(ctx context.Context, orgID, id string, at time.Time) error {
-	unless := bson.E{Key: "status", Value: bson.D{{Key: "$ne", Value: string(storage.ConversationClosed)}}}
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: string(storage.ConversationClosed)},
 		{Key: "closed_at", Value: at}, {Key: "updated_at", Value: at}}}}
-	return wrap(s.transition(ctx, orgID, id, unless, update), "close conversation %s", id)
+	fence := func(ctx context.Context, d conversationDoc) error { return s.insertFence(ctx, d, at) }
+	return wrap(s.transition(ctx, orgID, id, storage.ConversationOpen, update, fence), "close conversation %s", id)
 }
 
 // ReopenConversation makes a closed conversation open, assigned to
 // assigneeID, with ClosedAt removed and UpdatedAt set to at, in one
-// conditional update (status closed is in the filter). An open
-// conversation is left as it is (nil). ErrNotFound if the conversation is
-// not in orgID. On FerretDB v1 only reopens through one Store exclude each
-// other (see doc.go).
+// conditional update (status closed is in the filter), after removing the
+// close's fence. An open conversation is left as it is (nil). ErrNotFound
+// if the conversation is not in orgID. On FerretDB v1 only reopens through
+// one Store exclude each other (see doc.go).
 func (s *Store) ReopenConversation(ctx context.Context, orgID, id, assigneeID string, at time.Time) error {
-	when := bson.E{Key: "status", Value: string(storage.ConversationClosed)}
 	update := bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: string(storage.ConversationOpen)},
 			{Key: "assignee_id", Value: assigneeID}, {Key: "updated_at", Value: at}}},
 		{Key: "$unset", Value: bson.D{{Key: "closed_at", Value: ""}}},
 	}
-	return wrap(s.transition(ctx, orgID, id, when, update), "reopen conversation %s", id)
+	unfence := func(ctx context.Context, d conversationDoc) error { return s.removeFence(ctx, d.ID) }
+	return wrap(s.transition(ctx, orgID, id, storage.ConversationClosed, update, unfence), "reopen conversation %s", id)
 }
 
-// transition applies update to conversation id of orgID if it matches
-// cond, under the conversation's lock. A conversation that does not match
-// cond is left as it is (nil); ErrNotFound if it is not in orgID.
-func (s *Store) transition(ctx context.Context, orgID, id string, cond bson.E, update bson.D) error {
+// transition moves conversation id of orgID from status `from` to what
+// update sets, under the conversation's lock: first (when not nil) runs on
+// the conversation as read under the lock, then the update, filtered on
+// status `from`. A conversation not in status `from` is left as it is
+// (nil); ErrNotFound if it is not in orgID.
+func (s *Store) transition(ctx context.Context, orgID, id string, from storage.ConversationStatus, update bson.D,
+	first func(context.Context, conversationDoc) error) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	unlock, err := s.lockConversation(ctx, id)
@@ -184,10 +189,19 @@ func (s *Store) transition(ctx context.Context, orgID, id string, cond bson.E, u
 		return err
 	}
 	defer unlock()
-	filter := bson.D{{Key: "_id", Value: id}, {Key: "org_id", Value: orgID}, cond}
+	d, err := findOwned[conversationDoc](ctx, s.coll(collConversations), orgID, id)
+	if err != nil || d.Status != string(from) {
+		return err
+	}
+	if first != nil {
+		if err := first(ctx, d); err != nil {
+			return err
+		}
+	}
+	filter := bson.D{{Key: "_id", Value: id}, {Key: "org_id", Value: orgID}, {Key: "status", Value: string(from)}}
 	err = updateOne(ctx, s.coll(collConversations), filter, update)
 	if errors.Is(err, storage.ErrNotFound) {
-		_, err = findOwned[conversationDoc](ctx, s.coll(collConversations), orgID, id)
+		return nil // another node moved it first
 	}
 	return err
 }

@@ -38,6 +38,16 @@
 //     conversation queue on a lock (striped by conversation id), so only
 //     appends of different nodes ever race. Conversations written before
 //     previews existed have none until their next message (no backfill).
+//   - Closing (CloseConversation). A close first inserts a fence into
+//     messages under the next sequence number (client key "f:closed",
+//     sender kind "fence"), then sets the status: the unique seq index
+//     makes every later append collide with the fence, so an append that
+//     read the conversation open before the close is still refused
+//     (storage.ErrConversationClosed), on MongoDB and FerretDB alike.
+//     Reads leave the fence out; a reopen deletes it, then sets the
+//     status. A close interrupted between its two writes leaves a
+//     conversation that reads open but refuses messages until it is
+//     closed again (see fence.go).
 //   - Agent read marks (MarkAgentRead) live in agent_reads, one document
 //     per (conversation, agent) keyed by both ids. The conversation's
 //     agent_read_seq is raised first ($max; its org_id filter is the

@@ -11,10 +11,11 @@ import (
 )
 
 // newestMessage returns the seq and time of the conversation's message
-// with the highest sequence number: the source of truth for LastSeq. An
+// with the highest sequence number: the source of truth for LastSeq (a
+// close's fence is no message, see fence.go). An
 // empty conversation gives the zero message (Seq 0).
 func (s *Store) newestMessage(ctx context.Context, conversationID string) (messageDoc, error) {
-	filter := bson.D{{Key: "conversation_id", Value: conversationID}}
+	filter := bson.D{{Key: "conversation_id", Value: conversationID}, notFence}
 	opts := options.FindOne().SetSort(bson.D{desc("seq")}).SetProjection(bson.D{
 		{Key: "seq", Value: 1}, {Key: "created_at", Value: 1}})
 	d, err := findOne[messageDoc](ctx, s.coll(collMessages), filter, opts)

@@ -82,6 +82,11 @@ var withoutWords = bson.D{{Key: "words", Value: 0}}
 // other nodes' appends race it. A message with an empty ClientID is never
 // deduplicated; an empty ID is generated. ErrNotFound if the conversation
 // does not exist in m.OrgID; ErrConflict if m.ID is taken.
+// ErrConversationClosed if the conversation is closed, as read or because
+// a close's fence took the sequence number first (see fence.go): the
+// check costs no round trip on the way of an accepted message. A repeated
+// client id of a message stored before the close still returns that
+// message (created == false).
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -96,6 +101,10 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	conv, err := findOwned[conversationDoc](ctx, s.coll(collConversations), m.OrgID, m.ConversationID)
 	if err != nil {
 		return storage.Message{}, false, fmt.Errorf("append message to %s: %w", m.ConversationID, err)
+	}
+	if conv.Status == string(storage.ConversationClosed) {
+		stored, _, err := s.appendToClosed(ctx, m)
+		return stored, false, wrap(err, "append message to %s", m.ConversationID)
 	}
 	stored, created, err := s.insertNext(ctx, m, conv.LastSeq+1)
 	if err != nil {
@@ -121,9 +130,12 @@ func (s *Store) insertNext(ctx context.Context, m storage.Message, seq int64) (s
 		if !isDuplicate(err) {
 			return storage.Message{}, false, translate(err)
 		}
-		newest, err := s.newestMessage(ctx, m.ConversationID)
+		newest, err := s.newestEntry(ctx, m.ConversationID)
 		if err != nil {
 			return storage.Message{}, false, err
+		}
+		if newest.SenderKind == fenceSender { // closed since the conversation was read
+			return s.appendToClosed(ctx, m)
 		}
 		if newest.Seq >= seq { // lost the sequence number to another append
 			seq = newest.Seq + 1
@@ -176,7 +188,7 @@ func (s *Store) ListMessages(ctx context.Context, orgID, conversationID string, 
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	filter := bson.D{{Key: "conversation_id", Value: conversationID}, {Key: "org_id", Value: orgID},
-		{Key: "seq", Value: bson.D{{Key: "$gt", Value: afterSeq}}}}
+		{Key: "seq", Value: bson.D{{Key: "$gt", Value: afterSeq}}}, notFence}
 	n := clamp(limit, defaultMessageLimit, maxMessageLimit)
 	list, err := findAll[messageDoc](ctx, s.coll(collMessages), filter, sorted(n, asc("seq")).SetProjection(withoutWords))
 	if err != nil {

@@ -35,9 +35,11 @@ func scanMessage(sc scanner) (storage.Message, error) {
 // and sets its UpdatedAt to m.CreatedAt, its Preview to
 // storage.PreviewOf(m.Text) (computed before the commit, off the single
 // writer) and its LastSenderKind to m.SenderKind, in the same UPDATE. A message with the same
-// (ConversationID, ClientID) is returned instead, with created == false.
-// An empty ClientID is never deduplicated. An empty ID is generated.
-// ErrNotFound if the conversation does not exist in m.OrgID.
+// (ConversationID, ClientID) is returned instead, with created == false,
+// even once the conversation is closed. An empty ClientID is never
+// deduplicated. An empty ID is generated. ErrNotFound if the conversation
+// does not exist in m.OrgID; ErrConversationClosed if it is closed: the
+// bump's WHERE clause requires status 'open', so the check is the write.
 //
 // Concurrent calls are group-committed: they share one transaction and one
 // fsync, each returning once the commit holding its message is durable
@@ -71,7 +73,7 @@ func appendMessage(ctx context.Context, tx *sql.Tx, st *appendStmts, m storage.M
 	bump := tx.StmtContext(ctx, st.bump).QueryRowContext(ctx, ms(m.CreatedAt), preview, string(m.SenderKind),
 		m.ConversationID, m.OrgID)
 	if err := bump.Scan(&m.Seq); err != nil {
-		return storage.Message{}, false, false, translate(err)
+		return storage.Message{}, false, false, whyNoBump(ctx, tx, m, translate(err))
 	}
 	_, err = tx.StmtContext(ctx, st.insert).ExecContext(ctx, m.ID, m.OrgID, m.ConversationID, m.Seq,
 		nullIfEmpty(m.ClientID), string(m.SenderKind), m.SenderID, m.Text, ms(m.CreatedAt))
@@ -79,6 +81,25 @@ func appendMessage(ctx context.Context, tx *sql.Tx, st *appendStmts, m storage.M
 		return storage.Message{}, false, true, translate(err)
 	}
 	return m, true, false, nil
+}
+
+// whyNoBump explains a sequence bump that matched no row (err is
+// ErrNotFound): ErrConversationClosed if the conversation exists in m.OrgID
+// but is not open, else err. It runs only on that failure path, so an
+// append to an open conversation pays no extra query.
+func whyNoBump(ctx context.Context, tx *sql.Tx, m storage.Message, err error) error {
+	if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	var status string
+	row := tx.QueryRowContext(ctx, "SELECT status FROM conversations WHERE id = ? AND org_id = ?", m.ConversationID, m.OrgID)
+	switch serr := row.Scan(&status); {
+	case serr != nil:
+		return translate(serr)
+	case status != string(storage.ConversationOpen):
+		return storage.ErrConversationClosed
+	}
+	return err
 }
 
 // ListMessages returns up to limit messages of the conversation with

@@ -18,7 +18,7 @@ const (
 	sqlMessageByClientID = "SELECT " + messageCols + ` FROM messages
 		WHERE conversation_id = ? AND client_id = ? AND org_id = ?`
 	sqlBumpSeq = `UPDATE conversations SET last_seq = last_seq + 1, updated_at = COALESCE(?, updated_at),
-		preview = ?, last_sender_kind = ? WHERE id = ? AND org_id = ? RETURNING last_seq`
+		preview = ?, last_sender_kind = ? WHERE id = ? AND org_id = ? AND status = 'open' RETURNING last_seq`
 	sqlInsertMessage = `INSERT INTO messages (id, org_id, conversation_id, seq, client_id,
 		sender_kind, sender_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )

@@ -13,6 +13,8 @@ var messageCases = []testCase{
 	{"AppendMessage", testAppendMessage},
 	{"AppendMessageIdempotent", testAppendIdempotent},
 	{"AppendMessageConcurrentSeqs", testConcurrentAppend},
+	{"AppendMessageClosed", testAppendClosed},
+	{"AppendMessageRacesClose", testAppendRacesClose},
 	{"ListMessagesPaging", testListMessages},
 	{"SearchMessages", testSearchMessages},
 	{"SearchMessagesHostileInput", testSearchHostile},
