@@ -53,8 +53,8 @@ func TestCloseCodesDistinct(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	if len(seen) != 10 {
-		t.Fatalf("%d close codes, want 10", len(seen))
+	if len(seen) != 13 {
+		t.Fatalf("%d close codes, want 13", len(seen))
 	}
 }
 

@@ -26,6 +26,7 @@ type conn struct {
 	gate  gate
 	queue *sendQueue
 	sweep sweepState // the server's sweeper only
+	slots slots      // connection caps held; released by untrack
 
 	// Set during authentication, then read-only (except the token hash,
 	// which a re-auth frame replaces; guarded by tokenMu).
@@ -116,10 +117,17 @@ func (c *conn) readLoop(ctx context.Context) {
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
 				c.s.cfg.Metrics.Rejections.With("frame_too_big").Inc()
 			}
+			if why := readFailure(ctx, err); why != nil && !c.ended() {
+				c.fail(closeFor(why)) // e.g. an unmasked frame: 1002, not 1000
+			}
 			return
 		}
 		if c.ended() {
 			continue // the writer is closing the socket; drain until it does
+		}
+		if textInvalid(typ, data) {
+			c.fail(closeFor(errInvalidUTF8)) // RFC 6455 §8.1: 1007
+			continue
 		}
 		c.handleFrame(ctx, typ, data)
 	}

@@ -20,6 +20,7 @@ var (
 	errRateLimited    = errors.New("rate limited")
 	errSlowConsumer   = errors.New("slow consumer")
 	errProtocol       = errors.New("protocol violation")
+	errTooManyConns   = errors.New("too many connections")
 )
 
 // closing is a close code with its reason text and metric label.
@@ -42,6 +43,12 @@ func closeFor(err error) closing {
 		return closing{wire.CloseRateLimited, "rate limited", "rate_limited"}
 	case errors.Is(err, errSlowConsumer):
 		return closing{wire.CloseSlowConsumer, "slow consumer", "slow_consumer"}
+	case errors.Is(err, errTooManyConns):
+		return closing{wire.CloseTooManyConnections, "too many connections", CodeTooManyConnections}
+	case errors.Is(err, errWSProtocol):
+		return closeWSProtocol
+	case errors.Is(err, errInvalidUTF8):
+		return closeInvalidUTF8
 	case errors.Is(err, errProtocol):
 		return closing{wire.CloseProtocolViolation, "too many bad frames", "protocol_violation"}
 	default:
