@@ -350,4 +350,3 @@ func TestConformanceHandshakeVersion(t *testing.T) {
 		t.Fatalf("%d refusals counted, want 4", got)
 	}
 }
-
