@@ -100,6 +100,11 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, err
 	}
 	lim.warnOff(log)
+	caps, err := cfg.Limits.connCaps()
+	if err != nil {
+		return nil, err
+	}
+	caps.warnOff(log)
 	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
@@ -107,6 +112,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Logger: log, Metrics: m, Now: cfg.now,
 		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst,
 		ConversationLimit: lim.conversations.ws(), ConversationLimiter: sharedConversations,
+		ConnsPerIP: caps.perIP, ConnsPerSubject: caps.perSubject, ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies),
 	}
 	if cfg.wsTweak != nil {
 		cfg.wsTweak(&wcfg)
@@ -156,12 +162,7 @@ func (p hubPresence) AgentsOnline(orgID string) bool {
 // accepting, tells WebSocket clients to reconnect, drains their writers and
 // waits for in-flight requests. Every acked message is already durable.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(a.handler, a.cfg.httpTimeouts)
 	if a.cfg.TLSCert != "" {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
@@ -248,7 +249,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	defer a.close()
 	if ls.pprof != nil {
-		defer servePprof(ls.pprof, log)()
+		defer servePprof(ls.pprof, log, cfg.httpTimeouts)()
 	}
 	if err := pid.write(); err != nil {
 		ls.close()

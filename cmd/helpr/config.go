@@ -41,9 +41,10 @@ type Config struct {
 	PIDFile         string         // write the pid here while serving; "" = none
 
 	// Test seams, not configurable by users: the clock of every TTL and
-	// window, and adjustments of WebSocket limits.
-	now     func() time.Time
-	wsTweak func(*ws.Config)
+	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
+	now          func() time.Time
+	wsTweak      func(*ws.Config)
+	httpTimeouts httpTimeouts // zero: the defaults (httpserver.go)
 }
 
 // defaults fills the zero fields.

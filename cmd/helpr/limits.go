@@ -22,6 +22,10 @@ type AbuseLimits struct {
 	VisitorSessionsPerIP     string // POST /rest/v1/visitor/sessions per client IP (IPv6: /64); default 20/1m
 	VisitorSessionsPerWidget string // the same per widget; default 1000/1h
 	ConversationsPerVisitor  string // conversation.start per visitor; default 10/1h
+
+	// Caps on open WebSocket connections on this node, each "N" or "off".
+	WSConnsPerIP      string // per client IP (IPv6: /64); default 200
+	WSConnsPerSubject string // per visitor or agent; default 20
 }
 
 // Defaults of AbuseLimits (the same numbers as api's and ws's defaults;
@@ -30,6 +34,8 @@ const (
 	defaultVisitorSessionsPerIP     = "20/1m"
 	defaultVisitorSessionsPerWidget = "1000/1h"
 	defaultConversationsPerVisitor  = "10/1h"
+	defaultWSConnsPerIP             = "200"
+	defaultWSConnsPerSubject        = "20"
 )
 
 // Bounds of a limit's value: a longer window or a larger count would make
@@ -47,6 +53,10 @@ func abuseLimitFlags(fs *flag.FlagSet, l *AbuseLimits) {
 		"visitor sessions per widget: `N/DURATION` or off")
 	fs.StringVar(&l.ConversationsPerVisitor, "conversations-per-visitor", defaultConversationsPerVisitor,
 		"new conversations per visitor: `N/DURATION` or off")
+	fs.StringVar(&l.WSConnsPerIP, "ws-conns-per-ip", defaultWSConnsPerIP,
+		"open WebSocket connections per client IP (IPv6 by /64) on this node: `N` or off")
+	fs.StringVar(&l.WSConnsPerSubject, "ws-conns-per-subject", defaultWSConnsPerSubject,
+		"open WebSocket connections per visitor or agent on this node: `N` or off")
 }
 
 // rate is one parsed limit.
@@ -90,7 +100,67 @@ func (l AbuseLimits) resolve() (abuseLimits, error) {
 		}
 		*f.dst = r
 	}
+	if _, err := l.connCaps(); err != nil {
+		errs = append(errs, err)
+	}
 	return out, errors.Join(errs...)
+}
+
+// connCaps are the WebSocket connection caps for ws.Config: a count, or
+// ws.NoCap when off.
+type connCaps struct {
+	perIP, perSubject int
+}
+
+// connCaps parses the connection caps, reporting each bad one with its
+// flag.
+func (l AbuseLimits) connCaps() (connCaps, error) {
+	var out connCaps
+	var errs []error
+	for _, f := range []struct {
+		flag, value, def string
+		dst              *int
+	}{
+		{"--ws-conns-per-ip", l.WSConnsPerIP, defaultWSConnsPerIP, &out.perIP},
+		{"--ws-conns-per-subject", l.WSConnsPerSubject, defaultWSConnsPerSubject, &out.perSubject},
+	} {
+		if f.value == "" {
+			f.value = f.def
+		}
+		n, err := parseCap(f.value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", f.flag, f.value, err))
+		}
+		*f.dst = n
+	}
+	return out, errors.Join(errs...)
+}
+
+var errCapSyntax = errors.New("want N, a count from 1 to 1000000, or off")
+
+// parseCap parses "N" or "off" (ws.NoCap).
+func parseCap(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "off") {
+		return ws.NoCap, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimitCount {
+		return 0, errCapSyntax
+	}
+	return n, nil
+}
+
+// warnOff logs each cap that is off.
+func (c connCaps) warnOff(log zerolog.Logger) {
+	for _, f := range []struct {
+		flag string
+		n    int
+	}{{"--ws-conns-per-ip", c.perIP}, {"--ws-conns-per-subject", c.perSubject}} {
+		if f.n == ws.NoCap {
+			log.Warn().Str("flag", f.flag).Msg("WebSocket connection cap is OFF: load tests only")
+		}
+	}
 }
 
 var errRateSyntax = errors.New("want N/DURATION, e.g. 20/1m (N from 1 to 1000000, DURATION in whole seconds from 1s to 24h), or off")

@@ -20,6 +20,12 @@ const (
 	// CloseGoingAway: the server is shutting down; reconnect (possibly to
 	// another node) and resume with conversation.join after_seq.
 	CloseGoingAway CloseCode = 1001
+	// CloseProtocolError: the client broke RFC 6455 framing (an unmasked
+	// frame, reserved bits or opcodes, a bad control or close frame).
+	CloseProtocolError CloseCode = 1002
+	// CloseInvalidPayload: a text message was not valid UTF-8 (RFC 6455
+	// §8.1).
+	CloseInvalidPayload CloseCode = 1007
 	// CloseMessageTooBig: a client message exceeded MaxFrameBytes (32 KiB).
 	CloseMessageTooBig CloseCode = 1009
 	// CloseTryAgain (RFC 6455 "Try Again Later"): the server could not
@@ -44,12 +50,18 @@ const (
 	// CloseProtocolViolation: the client kept sending frames that could not
 	// be decoded or validated.
 	CloseProtocolViolation CloseCode = 4010
+	// CloseTooManyConnections: the subject, known from its auth frame,
+	// already has as many open connections as this node allows
+	// (--ws-conns-per-subject). Close another, or reconnect later with
+	// backoff. (A token given at upgrade is refused with HTTP 429 instead.)
+	CloseTooManyConnections CloseCode = 4029
 )
 
 var closeCodes = []CloseCode{
 	CloseNormal, CloseGoingAway, CloseMessageTooBig, CloseTryAgain, CloseUnauthorized,
 	CloseSessionRevoked, CloseTokenExpired, CloseForbiddenOrigin,
 	CloseRateLimited, CloseSlowConsumer, CloseProtocolViolation,
+	CloseProtocolError, CloseInvalidPayload, CloseTooManyConnections,
 }
 
 // CloseCodes returns every close code helpr uses, in table order.

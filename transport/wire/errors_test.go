@@ -53,8 +53,8 @@ func TestCloseCodesDistinct(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	if len(seen) != 11 {
-		t.Fatalf("%d close codes, want 11", len(seen))
+	if len(seen) != 14 {
+		t.Fatalf("%d close codes, want 14", len(seen))
 	}
 }
 

@@ -23,6 +23,8 @@ func (c *conn) authenticate(ctx context.Context) error {
 		c.principal, c.tokenHash = *c.gate.principal, c.gate.token
 	} else if err := c.readAuthFrame(ctx); err != nil {
 		return err
+	} else if !c.slots.addSubject(c.principal) {
+		return errTooManyConns
 	}
 	if !c.gate.subjectAllowed(c.principal) {
 		return errForbidden
@@ -57,10 +59,21 @@ func (c *conn) authenticate(ctx context.Context) error {
 
 // readAuthFrame waits for the first frame, which must be a valid auth frame.
 func (c *conn) readAuthFrame(ctx context.Context) error {
-	actx, cancel := context.WithTimeout(ctx, c.s.cfg.AuthTimeout)
-	defer cancel()
-	typ, data, err := c.ws.Read(actx)
-	if err != nil || typ != websocket.MessageText {
+	// Not a read context: the library would drop the socket without the
+	// 4001 close frame that the deadline owes the client.
+	expired := c.authDeadline(c.s.cfg.AuthTimeout)
+	typ, data, err := c.ws.Read(ctx)
+	switch {
+	case expired():
+		return errUnauthorized
+	case err != nil:
+		if why := readFailure(ctx, err); why != nil {
+			return why
+		}
+		return errUnauthorized
+	case textInvalid(typ, data):
+		return errInvalidUTF8
+	case typ != websocket.MessageText:
 		return errUnauthorized
 	}
 	c.s.cfg.Metrics.FramesIn.Inc()

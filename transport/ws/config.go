@@ -10,6 +10,7 @@ import (
 	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/transport/httpx"
 )
 
 // Sessions validates tokens and reports revocations. *security.Sessions
@@ -66,6 +67,19 @@ type Config struct {
 	// logged (at most once a minute, never the key). Ignored when
 	// ConversationLimit is Disabled.
 	ConversationLimiter Limiter
+
+	// ConnsPerIP caps the open connections of one client IP (IPv6: one
+	// /64), refused before the upgrade with 429 too_many_connections. Zero
+	// means DefaultConnsPerIP; NoCap turns it off. Counted on this node.
+	ConnsPerIP int
+	// ConnsPerSubject caps the open connections of one subject (a visitor
+	// or an agent): before the upgrade when the token came with it, else
+	// at the auth frame (close 4029). Zero means DefaultConnsPerSubject;
+	// NoCap turns it off. Counted on this node.
+	ConnsPerSubject int
+	// ClientIP finds a request's client address for ConnsPerIP, trusting
+	// X-Forwarded-For from its proxies only; nil trusts no proxy.
+	ClientIP *httpx.ClientIPResolver
 }
 
 // Defaults for Config's zero values.
@@ -107,6 +121,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.SendQueueBytes <= 0 {
 		c.SendQueueBytes = DefaultSendQueueBytes
+	}
+	if c.ConnsPerIP == 0 {
+		c.ConnsPerIP = DefaultConnsPerIP
+	}
+	if c.ConnsPerSubject == 0 {
+		c.ConnsPerSubject = DefaultConnsPerSubject
 	}
 	if c.Now == nil {
 		c.Now = time.Now

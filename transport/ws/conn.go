@@ -26,6 +26,7 @@ type conn struct {
 	gate  gate
 	queue *sendQueue
 	sweep sweepState // the server's sweeper only
+	slots slots      // connection caps held; released by untrack
 
 	// Set during authentication, then read-only (except the token hash,
 	// which a re-auth frame replaces; guarded by tokenMu).
@@ -121,9 +122,16 @@ func (c *conn) readLoop(ctx context.Context) {
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
 				c.s.cfg.Metrics.Rejections.With("frame_too_big").Inc()
 			}
+			if why := readFailure(ctx, err); why != nil && !c.ended() {
+				c.fail(closeFor(why)) // e.g. an unmasked frame: 1002, not 1000
+			}
 			return
 		}
-		c.handle(ctx, typ, data)
+		if textInvalid(typ, data) && !c.ended() {
+			c.fail(closeFor(errInvalidUTF8)) // RFC 6455 §8.1: 1007
+			continue
+		}
+		c.handle(ctx, typ, data) // drops the frame once ended or draining
 	}
 }
 

@@ -25,7 +25,8 @@ var (
 	errProtocol       = errors.New("protocol violation")
 	// errUnavailable: the token could not be checked (the session store did
 	// not answer). Retryable: the session is not in doubt.
-	errUnavailable = errors.New("session store unavailable")
+	errUnavailable  = errors.New("session store unavailable")
+	errTooManyConns = errors.New("too many connections")
 )
 
 // closing is a close code with its reason text and metric label.
@@ -48,6 +49,12 @@ func closeFor(err error) closing {
 		return closing{wire.CloseRateLimited, "rate limited", "rate_limited"}
 	case errors.Is(err, errSlowConsumer):
 		return closing{wire.CloseSlowConsumer, "slow consumer", "slow_consumer"}
+	case errors.Is(err, errTooManyConns):
+		return closing{wire.CloseTooManyConnections, "too many connections", CodeTooManyConnections}
+	case errors.Is(err, errWSProtocol):
+		return closeWSProtocol
+	case errors.Is(err, errInvalidUTF8):
+		return closeInvalidUTF8
 	case errors.Is(err, errProtocol):
 		return closing{wire.CloseProtocolViolation, "too many bad frames", "protocol_violation"}
 	case errors.Is(err, errUnavailable):

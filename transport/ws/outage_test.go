@@ -221,13 +221,6 @@ func deadline(t *testing.T) context.Context {
 	return ctx
 }
 
-func status(resp *http.Response) string {
-	if resp == nil {
-		return "no response"
-	}
-	return resp.Status
-}
-
 // goDown makes the store unreachable and every cached grant stale.
 func (e *outageEnv) goDown() {
 	e.store.down.Store(true)

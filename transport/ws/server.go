@@ -24,6 +24,7 @@ type Server struct {
 
 	sweep     *sweeper                 // pings and idle re-validation of every connection
 	convLimit *security.FallbackWindow // conversation.start per visitor; nil: unlimited
+	caps      *connCaps                // open connections per client IP and per subject
 
 	own     []string              // PublicOrigin, then OriginAliases
 	refused *httpx.RefusedOrigins // one warning per refused origin
@@ -47,6 +48,7 @@ func NewServer(cfg Config) *Server {
 		outage:    &outageLog{log: cfg.Logger, now: cfg.Now},
 		sweep:     newSweeper(cfg.PingInterval, cfg.RevalidateInterval),
 		convLimit: newConvLimiter(&cfg),
+		caps:      newConnCaps(&cfg),
 		conns:     make(map[*conn]struct{}),
 		bySession: make(map[string][]*conn),
 	}
@@ -79,21 +81,33 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) *conn {
 		httpx.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET to open a WebSocket")
 		return nil
 	}
+	if s.refuseVersion(w, r) {
+		return nil
+	}
 	gate, herr := s.admit(r)
 	if herr != nil {
 		s.cfg.Metrics.Rejections.With(herr.Code).Inc()
 		httpx.WriteError(w, herr.Status, herr.Code, herr.Message)
 		return nil
 	}
+	held, herr := s.reserve(r, gate.principal)
+	if herr != nil {
+		s.cfg.Metrics.Rejections.With(herr.Code).Inc()
+		writeCapRefusal(w, herr)
+		return nil
+	}
 	// The Origin has already been checked against an exact allowlist above,
 	// which is stricter than the library's same-host check.
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
+		held.release()
 		return nil // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(wire.MaxFrameBytes)
 	c := newConn(s, ws, gate)
+	c.slots = held
 	if !s.track(c) {
+		c.slots.release()
 		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return nil
 	}
@@ -160,6 +174,7 @@ func (s *Server) untrack(c *conn) {
 		s.unbindLocked(c, c.sessionID)
 	}
 	s.mu.Unlock()
+	c.slots.release()
 	s.cfg.Metrics.Connections.Dec()
 	s.wg.Done()
 }
