@@ -12,33 +12,15 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Password length limits, in bytes.
-const (
-	minPasswordLen = 8
-	maxPasswordLen = 128
-)
-
 // Password policy errors.
 var (
-	ErrPasswordTooLong  = errors.New("security: password longer than 128 bytes")
-	ErrPasswordTooShort = errors.New("security: password shorter than 8 bytes")
+	ErrPasswordTooLong  = errors.New("security: password longer than 128 characters")
+	ErrPasswordTooShort = errors.New("security: password shorter than 12 characters")
 )
 
 // errMalformedHash reports a stored hash that cannot be parsed; it never
 // counts as a match.
 var errMalformedHash = errors.New("security: malformed password hash")
-
-// ValidatePassword checks a new password against the length policy: 8 to
-// 128 bytes.
-func ValidatePassword(pw string) error {
-	switch {
-	case len(pw) > maxPasswordLen:
-		return ErrPasswordTooLong
-	case len(pw) < minPasswordLen:
-		return ErrPasswordTooShort
-	}
-	return nil
-}
 
 // Argon2id floor (OWASP): 19 MiB, 2 passes, 1 lane. One hash costs about
 // 17-20 ms on a 2-core EPYC.
@@ -111,8 +93,9 @@ func (p argonParams) checkFloor() error {
 	return nil
 }
 
-// Hash validates pw (ValidatePassword) and returns its Argon2id PHC string
-// with a fresh 16-byte salt.
+// Hash validates pw (ValidatePassword) and returns the Argon2id PHC string
+// of its NFKC form with a fresh 16-byte salt. Argon2id reads the whole
+// input, so no length of password is truncated.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if err := ValidatePassword(pw); err != nil {
 		return "", err
@@ -121,21 +104,34 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
-	a.key = a.params.key(pw, a.salt, keyLen)
+	a.key = a.params.key(normalizePassword(pw), a.salt, keyLen)
 	h.release()
 	return a.String(), nil
 }
 
 // Verify reports whether pw matches the stored hash encoded (Argon2id PHC or
-// legacy bcrypt $2a$/$2b$/$2y$). needsRehash is set only on a match, when the
-// hash is bcrypt or weaker than the Hasher's parameters: the caller should
-// then store a fresh Hash. A password over 128 bytes is refused with
+// legacy bcrypt $2a$/$2b$/$2y$). pw is compared in its NFKC form and, when
+// that differs, as typed (hashes made before normalisation); a match as
+// typed sets needsRehash. needsRehash is also set on a match when the hash
+// is bcrypt or weaker than the Hasher's parameters: the caller should then
+// store a fresh Hash. A password over 128 characters is refused with
 // ErrPasswordTooLong before any hashing; a password over 72 bytes never
 // matches a bcrypt hash. A malformed stored hash is an error, never a match.
 func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, needsRehash bool, err error) {
-	if len(pw) > maxPasswordLen {
+	if PasswordTooLong(pw) {
 		return false, false, ErrPasswordTooLong
 	}
+	for i, cand := range passwordCandidates(pw) {
+		ok, needsRehash, err = h.verifyOne(ctx, encoded, cand)
+		if ok || err != nil {
+			return ok, ok && (needsRehash || i > 0), err
+		}
+	}
+	return false, false, nil
+}
+
+// verifyOne checks one form of the password against encoded.
+func (h *Hasher) verifyOne(ctx context.Context, encoded, pw string) (ok, needsRehash bool, err error) {
 	switch {
 	case strings.HasPrefix(encoded, "$argon2id$"):
 		return h.verifyArgon(ctx, encoded, pw)
@@ -159,18 +155,21 @@ func (h *Hasher) verifyArgon(ctx context.Context, encoded, pw string) (ok, needs
 	return ok, ok && stored.weakerThan(h.params), nil
 }
 
-// VerifyDummy spends what verifying against a real hash costs, for sign-in
-// attempts on unknown accounts, so response time does not reveal whether an
-// account exists. It returns early only when ctx ends while waiting.
+// VerifyDummy spends what a failed Verify against a real hash costs (one
+// hash per form of pw Verify would try), for sign-in attempts on unknown
+// accounts, so response time does not reveal whether an account exists.
+// It returns early only when ctx ends while waiting.
 func (h *Hasher) VerifyDummy(ctx context.Context, pw string) {
-	if len(pw) > maxPasswordLen {
+	if PasswordTooLong(pw) {
 		return // Verify refuses these without hashing too
 	}
-	if h.acquire(ctx) != nil {
-		return
+	for _, cand := range passwordCandidates(pw) {
+		if h.acquire(ctx) != nil {
+			return
+		}
+		_ = h.dummy.matches(cand)
+		h.release()
 	}
-	_ = h.dummy.matches(pw)
-	h.release()
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {

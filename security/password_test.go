@@ -73,12 +73,12 @@ func TestNewHasherRefusesWeakParameters(t *testing.T) {
 func TestVerifyFlagsWeakerArgonForRehash(t *testing.T) {
 	ctx := context.Background()
 	old := newHasher(t, HasherConfig{})
-	enc, _ := old.Hash(ctx, "password-1")
+	enc, _ := old.Hash(ctx, "password-0001")
 	stronger := newHasher(t, HasherConfig{Iterations: 3})
-	if ok, rehash, err := stronger.Verify(ctx, enc, "password-1"); !ok || !rehash || err != nil {
+	if ok, rehash, err := stronger.Verify(ctx, enc, "password-0001"); !ok || !rehash || err != nil {
 		t.Fatalf("Verify(t=2 hash, t=3 hasher) = %v, %v, %v; want true, true, nil", ok, rehash, err)
 	}
-	if ok, rehash, _ := stronger.Verify(ctx, enc, "password-2"); ok || rehash {
+	if ok, rehash, _ := stronger.Verify(ctx, enc, "password-0002"); ok || rehash {
 		t.Fatal("a wrong password matched or asked for a rehash")
 	}
 }
@@ -129,34 +129,34 @@ func TestPasswordLengthLimits(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		want error
-	}{{7, ErrPasswordTooShort}, {8, nil}, {128, nil}, {129, ErrPasswordTooLong}} {
+	}{{11, ErrPasswordTooShort}, {12, nil}, {128, nil}, {129, ErrPasswordTooLong}} {
 		if err := ValidatePassword(strings.Repeat("a", c.n)); !errors.Is(err, c.want) {
-			t.Errorf("ValidatePassword(%d bytes) = %v, want %v", c.n, err, c.want)
+			t.Errorf("ValidatePassword(%d characters) = %v, want %v", c.n, err, c.want)
 		}
 	}
 	h := newHasher(t, HasherConfig{})
 	if _, err := h.Hash(ctx, strings.Repeat("a", 129)); !errors.Is(err, ErrPasswordTooLong) {
-		t.Fatalf("Hash(129 bytes) = %v, want ErrPasswordTooLong", err)
+		t.Fatalf("Hash(129 characters) = %v, want ErrPasswordTooLong", err)
 	}
 	enc, err := h.Hash(ctx, strings.Repeat("a", 128))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ok, _, err := h.Verify(ctx, enc, strings.Repeat("a", 129)); ok || !errors.Is(err, ErrPasswordTooLong) {
-		t.Fatalf("Verify(129 bytes) = %v, %v; want false, ErrPasswordTooLong", ok, err)
+		t.Fatalf("Verify(129 characters) = %v, %v; want false, ErrPasswordTooLong", ok, err)
 	}
 }
 
 func TestVerifyMalformedHashIsAnErrorNeverAMatch(t *testing.T) {
 	ctx := context.Background()
 	h := newHasher(t, HasherConfig{})
-	good, _ := h.Hash(ctx, "password-1")
+	good, _ := h.Hash(ctx, "password-0001")
 	parts := strings.Split(good, "$") // "", argon2id, v=19, params, salt, key
 	join := func(p ...string) string { return strings.Join(p, "$") }
-	b, _ := bcrypt.GenerateFromPassword([]byte("password-1"), bcrypt.MinCost)
+	b, _ := bcrypt.GenerateFromPassword([]byte("password-0001"), bcrypt.MinCost)
 	cases := map[string]string{
 		"empty":          "",
-		"plaintext":      "password-1",
+		"plaintext":      "password-0001",
 		"argon2i":        join("", "argon2i", parts[2], parts[3], parts[4], parts[5]),
 		"version 16":     join("", "argon2id", "v=16", parts[3], parts[4], parts[5]),
 		"params order":   join("", "argon2id", parts[2], "t=2,m=19456,p=1", parts[4], parts[5]),
@@ -173,7 +173,7 @@ func TestVerifyMalformedHashIsAnErrorNeverAMatch(t *testing.T) {
 		"bcrypt 2x":      "$2x$" + string(b[4:]),
 	}
 	for name, enc := range cases {
-		ok, rehash, err := h.Verify(ctx, enc, "password-1")
+		ok, rehash, err := h.Verify(ctx, enc, "password-0001")
 		if ok || rehash || err == nil {
 			t.Errorf("%s: Verify = %v, %v, %v; want false, false, error", name, ok, rehash, err)
 		}
@@ -182,26 +182,26 @@ func TestVerifyMalformedHashIsAnErrorNeverAMatch(t *testing.T) {
 
 func TestHashingWaitsForASlotAndHonoursContext(t *testing.T) {
 	h := newHasher(t, HasherConfig{MaxConcurrent: 1})
-	good, _ := h.Hash(context.Background(), "password-1")
+	good, _ := h.Hash(context.Background(), "password-0001")
 	h.sem <- struct{}{} // every slot busy
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := h.Hash(ctx, "password-1"); !errors.Is(err, context.Canceled) {
+	if _, err := h.Hash(ctx, "password-0001"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Hash with slots full and ctx cancelled = %v, want context.Canceled", err)
 	}
-	if ok, _, err := h.Verify(ctx, good, "password-1"); ok || !errors.Is(err, context.Canceled) {
+	if ok, _, err := h.Verify(ctx, good, "password-0001"); ok || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Verify with slots full and ctx cancelled = %v, %v", ok, err)
 	}
 	// Cancelled while waiting (usually; if the cancel lands first the
 	// pre-check answers, with the same result).
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(10*time.Millisecond, cancel)
-	if _, err := h.Hash(ctx, "password-1"); !errors.Is(err, context.Canceled) {
+	if _, err := h.Hash(ctx, "password-0001"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Hash cancelled while waiting = %v, want context.Canceled", err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := h.Hash(context.Background(), "password-1")
+		_, err := h.Hash(context.Background(), "password-0001")
 		done <- err
 	}()
 	<-h.sem // free the slot: the queued Hash proceeds

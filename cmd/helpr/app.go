@@ -37,6 +37,7 @@ type app struct {
 	hub      *hub.Hub
 	ws       *ws.Server
 	handler  http.Handler
+	metrics  http.Handler // Prometheus text of this node, for the metrics listener
 }
 
 // newApp opens the embedded store under cfg.DataDir and wires every part.
@@ -137,8 +138,13 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if err != nil {
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
-	a := &app{cfg: cfg, log: log, store: raw, cluster: cl, sessions: sessions, hub: h, ws: wsrv}
-	a.handler = a.routes(rest.Handler(), reg.Handler(), m)
+	a := &app{cfg: cfg, log: log, store: raw, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
+		metrics: reg.Handler()}
+	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
+	if err != nil {
+		return nil, err
+	}
+	a.handler = a.routes(rest.Handler(), a.metrics, metricsToken, m)
 	return a, nil
 }
 
@@ -251,6 +257,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if ls.pprof != nil {
 		defer servePprof(ls.pprof, log, cfg.httpTimeouts)()
 	}
+	if ls.metrics != nil {
+		defer serveMetrics(ls.metrics, a.metrics, log)()
+	}
 	if err := pid.write(); err != nil {
 		ls.close()
 		return err
@@ -263,6 +272,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 type listeners struct {
 	http  net.Listener
 	pprof net.Listener // nil without --pprof-addr
+	// metrics is nil with --metrics-addr off.
+	metrics net.Listener
 }
 
 // listen opens the public listener and, with --pprof-addr, the profiles'.
@@ -278,6 +289,12 @@ func listen(cfg Config) (*listeners, error) {
 			return nil, fmt.Errorf("--pprof-addr: %w", err)
 		}
 	}
+	if metricsListenerOn(cfg.MetricsAddr) {
+		if ls.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ls.close()
+			return nil, fmt.Errorf("--metrics-addr (another node on this machine needs another port, or off): %w", err)
+		}
+	}
 	return ls, nil
 }
 
@@ -286,5 +303,8 @@ func (l *listeners) close() {
 	_ = l.http.Close()
 	if l.pprof != nil {
 		_ = l.pprof.Close()
+	}
+	if l.metrics != nil {
+		_ = l.metrics.Close()
 	}
 }

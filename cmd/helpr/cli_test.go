@@ -138,7 +138,7 @@ func TestBadAddrGivesOneError(t *testing.T) {
 
 // A port that is taken stops the server before it creates anything in a
 // new data directory: no secrets, not even the directory. The same for a
-// taken --pprof-addr.
+// taken --pprof-addr or --metrics-addr.
 func TestTakenPortFailsBeforeCreatingSecrets(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -147,8 +147,9 @@ func TestTakenPortFailsBeforeCreatingSecrets(t *testing.T) {
 	defer taken.Close()
 	busy := taken.Addr().String()
 	for name, args := range map[string][]string{
-		"addr":       {"--addr", busy},
-		"pprof-addr": {"--addr", freeAddr(t), "--pprof-addr", busy},
+		"addr":         {"--addr", busy},
+		"pprof-addr":   {"--addr", freeAddr(t), "--pprof-addr", busy, "--metrics-addr", "off"},
+		"metrics-addr": {"--addr", freeAddr(t), "--metrics-addr", busy},
 	} {
 		dir := filepath.Join(t.TempDir(), "data")
 		code, _, errOut := runCLI(t, append([]string{"serve", "--data-dir", dir}, args...)...)

@@ -67,7 +67,8 @@ func freeAddr(t *testing.T) string {
 func startProc(t *testing.T, name, addr string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, addr: addr, base: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(helprBinary(t), append([]string{"serve", "--addr", addr, "--node-id", name, "--log-level", "debug"}, args...)...)
+	p.cmd = exec.Command(helprBinary(t), append([]string{"serve", "--addr", addr, "--node-id", name, "--log-level", "debug",
+		"--metrics-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -39,6 +39,10 @@ type Config struct {
 	Limits          AbuseLimits    // visitor-session and conversation limits (limits.go)
 	PprofAddr       string         // serve net/http/pprof here (loopback only); "" = off
 	PIDFile         string         // write the pid here while serving; "" = none
+	// Metrics (metrics_listener.go): their own listener, and/or the main
+	// listener behind a bearer token.
+	MetricsAddr      string // serve /metrics here; default 127.0.0.1:9464, "off" = none
+	MetricsTokenFile string // serve /metrics on the main listener to this bearer token; "" = 404 there
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
@@ -72,6 +76,9 @@ func (c *Config) defaults() {
 	}
 	if c.MongoDatabase == "" {
 		c.MongoDatabase = "helpr"
+	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = defaultMetricsAddr
 	}
 }
 
@@ -120,6 +127,9 @@ func (c *Config) validate() error {
 	}
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		errs = append(errs, fmt.Errorf("--pprof-addr %q: profiles are served on a loopback address only", c.PprofAddr))
+	}
+	if err := validMetricsAddr(c.MetricsAddr); err != nil {
+		errs = append(errs, err)
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
@@ -202,6 +212,10 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's `name` in a cluster")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr,
+		"serve Prometheus /metrics on this `host:port` (its own listener), or off; a second node on one machine needs another port or off")
+	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", "",
+		"also serve /metrics on the main listener to requests with this bearer token (`file`, mode 0600); without it /metrics there is 404")
 	return fs
 }
 

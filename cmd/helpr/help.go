@@ -19,7 +19,7 @@ var flagGroups = []struct {
 	{"Cluster", []string{"redis-url", "node-id"}},
 	{"Security and limits", []string{"ws-frame-rate", "ws-frame-burst", "visitor-sessions-per-ip", "visitor-sessions-per-widget", "conversations-per-visitor", "ws-conns-per-ip", "ws-conns-per-subject", "no-auth-rate-limits"}},
 	{"Logging", []string{"log-format", "log-level"}},
-	{"Operations and testing", []string{"shutdown-timeout", "pid-file", "pprof-addr"}},
+	{"Operations and testing", []string{"shutdown-timeout", "pid-file", "pprof-addr", "metrics-addr", "metrics-token-file"}},
 }
 
 const serveHelpIntro = `Usage: helpr serve [flags]

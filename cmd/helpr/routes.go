@@ -12,7 +12,10 @@ import (
 )
 
 // routes mounts every endpoint of the node.
-func (a *app) routes(rest, metricsHandler http.Handler, m *metrics.Helpr) http.Handler {
+// GET /metrics is there only with a metrics token (behind it); otherwise
+// metrics are on their own listener (metrics_listener.go) and /metrics here
+// is 404.
+func (a *app) routes(rest, metricsHandler http.Handler, metricsToken []byte, m *metrics.Helpr) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/rest/v1/ws", a.ws)
 	mux.HandleFunc(ws.CheckPath, a.ws.Check)
@@ -21,7 +24,9 @@ func (a *app) routes(rest, metricsHandler http.Handler, m *metrics.Helpr) http.H
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
-	mux.Handle("GET /metrics", metricsHandler)
+	if metricsToken != nil {
+		mux.Handle("GET /metrics", metricsBehindToken(metricsHandler, metricsToken))
+	}
 	a.mountWeb(mux)
 	return a.logRequests(securityHeaders(mux, a.cfg.TLSCert != ""), m)
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/helpr-chat/helpr/client"
 	"github.com/helpr-chat/helpr/transport/wire"
@@ -201,9 +204,17 @@ func TestSlowConsumerIsDroppedOthersKeepReceiving(t *testing.T) {
 	}
 }
 
+// metricsText scrapes the node's metrics the way Prometheus does: on a
+// metrics listener of its own (the main listener has no /metrics without
+// --metrics-token-file).
 func metricsText(t *testing.T, n *node) string {
 	t.Helper()
-	resp, err := http.Get(n.base + "/metrics")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer serveMetrics(ln, n.app.metrics, zerolog.Nop())()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,6 @@ import (
 	"github.com/helpr-chat/helpr/transport/httpx"
 )
 
-// maxPasswordLen is security.ValidatePassword's upper bound.
-const maxPasswordLen = 128
-
 var errInvalidCredentials = httpx.NewError(http.StatusUnauthorized, httpx.CodeInvalidCredentials,
 	"invalid email or password")
 
@@ -116,7 +113,7 @@ func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if email == "" || req.Password == "" {
 		return invalid("email and password are required")
 	}
-	if len(req.Password) > maxPasswordLen {
+	if security.PasswordTooLong(req.Password) {
 		// No stored password can be this long: refuse before any lookup, so
 		// the answer says nothing about the account.
 		a.authFailed(reasonInvalidCredentials)

@@ -95,9 +95,9 @@ func validID(s string) bool {
 func passwordError(err error) *httpx.Error {
 	switch {
 	case errors.Is(err, security.ErrPasswordTooShort):
-		return invalid("password must be at least 8 characters")
+		return invalid("password must be at least 12 characters")
 	case errors.Is(err, security.ErrPasswordTooLong):
-		return invalid("password must be at most 128 bytes")
+		return invalid("password must be at most 128 characters")
 	default:
 		return invalid("password is not acceptable")
 	}
