@@ -22,7 +22,9 @@ import (
 // loss. fn must not block; it may run on any goroutine, but calls for one
 // subscription are sequential. The payload given to fn is fn's to keep and
 // is never modified. unsubscribe is idempotent; once it returns, fn is not
-// called again. On error, nothing is subscribed.
+// called again. A nil fn is an error. On error, nothing is subscribed.
+//
+// hub/brokertest is the conformance suite of this contract.
 //
 // All methods are safe for concurrent use.
 type Broker interface {

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 )
@@ -56,8 +57,12 @@ func (b *MemoryBroker) Publish(ctx context.Context, channel string, payload []by
 	return nil
 }
 
-// Subscribe implements Broker.
+// Subscribe implements Broker. A nil fn is refused, as the Redis broker
+// does, instead of crashing a later publisher.
 func (b *MemoryBroker) Subscribe(channel string, fn func([]byte)) (func(), error) {
+	if fn == nil {
+		return nil, errors.New("hub: memory broker: nil callback")
+	}
 	s := &memorySub{fn: fn}
 	b.mu.Lock()
 	b.subs[channel] = append(slices.Clip(b.subs[channel]), s)

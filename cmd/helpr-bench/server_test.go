@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // The tests drive real `helpr serve` processes built from ../helpr.
@@ -27,12 +29,20 @@ func TestMain(m *testing.M) {
 	if os.Getenv(benchAsMainEnv) == "1" { // a child run as helpr-bench (floor-server)
 		os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	code := m.Run()
+	goleak.VerifyTestMain(tornDown{m}) // checked once the shared server is stopped
+}
+
+// tornDown runs the tests, then stops what they shared, so the leak check
+// sees only goroutines the tests left behind.
+type tornDown struct{ m *testing.M }
+
+func (r tornDown) Run() int {
+	code := r.m.Run()
 	stopSharedServer()
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // helprBin builds the helpr binary once per test run.

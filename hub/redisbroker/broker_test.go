@@ -13,166 +13,35 @@ import (
 	"time"
 )
 
-func TestTwoNodesExchangePayloadsInOrder(t *testing.T) {
-	t.Parallel()
-	url := redisServer(t).URL()
-	a, _ := newBroker(t, url, Options{Prefix: "t1:"})
-	b, _ := newBroker(t, url, Options{Prefix: "t1:"})
-	channels := []string{"room.1", "room.2", "room.3"}
-	const perPublisher = 100
-	inboxes := map[*Broker]map[string]*inbox{a: {}, b: {}}
-	for node, byChannel := range inboxes {
-		for _, ch := range channels {
-			byChannel[ch] = newInbox()
-			subscribe(t, node, ch, byChannel[ch])
-		}
-	}
-	var wg sync.WaitGroup
-	for name, node := range map[string]*Broker{"a": a, "b": b} {
-		for _, ch := range channels {
-			wg.Go(func() {
-				for i := range perPublisher {
-					if err := node.Publish(context.Background(), ch, fmt.Appendf(nil, "%s/%s/%d", name, ch, i)); err != nil {
-						t.Errorf("publish: %v", err)
-						return
-					}
-				}
-			})
-		}
-	}
-	wg.Wait()
-	for _, byChannel := range inboxes {
-		for ch, in := range byChannel {
-			got := in.waitFor(t, 2*perPublisher)
-			for _, name := range []string{"a", "b"} {
-				want := make([]string, perPublisher)
-				for i := range want {
-					want[i] = fmt.Sprintf("%s/%s/%d", name, ch, i)
-				}
-				mine := slices.DeleteFunc(slices.Clone(got), func(p string) bool { return p[:1] != name })
-				if !slices.Equal(mine, want) {
-					t.Errorf("%s from %s: got %d payloads (in order: %v), want %d in publish order", ch, name, len(mine), slices.Equal(mine, want), perPublisher)
-				}
-			}
-			if len(got) != 2*perPublisher {
-				t.Errorf("%s: got %d payloads, want %d", ch, len(got), 2*perPublisher)
-			}
-		}
-	}
-}
-
-func TestSubscribeIsActiveWhenItReturns(t *testing.T) {
+// Delivery, ordering and unsubscribing are brokertest's (conformance_test.go);
+// these are the Redis side of them: one Redis subscription per node and
+// channel, confirmed when Subscribe returns, dropped with the last local
+// subscriber.
+func TestOneRedisSubscriptionPerNodeAndChannel(t *testing.T) {
 	t.Parallel()
 	url := redisServer(t).URL()
 	a, rdb := newBroker(t, url, Options{})
 	b, _ := newBroker(t, url, Options{})
-	for i := range 20 {
+	for i := range 5 {
 		ch := fmt.Sprintf("fresh.%d", i)
-		in := newInbox()
-		subscribe(t, b, ch, in)
+		subscribe(t, b, ch, newInbox())
 		if n := numSub(t, rdb, ch); n != 1 {
 			t.Fatalf("%s: Redis counts %d subscribers right after Subscribe returned, want 1", ch, n)
 		}
-		publish(t, a, ch, "first")
-		if got := in.waitFor(t, 1); got[0] != "first" {
-			t.Fatalf("%s: got %q", ch, got)
-		}
 	}
-}
-
-func TestUnsubscribeStopsDeliveryAndUnsubscribesOnRedis(t *testing.T) {
-	t.Parallel()
-	url := redisServer(t).URL()
-	a, rdb := newBroker(t, url, Options{})
-	b, _ := newBroker(t, url, Options{})
-	first, second, marker := newInbox(), newInbox(), newInbox()
-	unsubFirst := subscribe(t, b, "room", first)
-	unsubSecond := subscribe(t, b, "room", second)
-	subscribe(t, b, "marker", marker)
-	if n := numSub(t, rdb, "room"); n != 1 {
-		t.Fatalf("two local subscribers: Redis counts %d subscriptions, want 1 (one per node)", n)
+	unsubFirst := subscribe(t, b, "room", newInbox())
+	unsubSecond := subscribe(t, a, "room", newInbox())
+	unsubThird := subscribe(t, b, "room", newInbox())
+	if n := numSub(t, rdb, "room"); n != 2 {
+		t.Fatalf("three subscribers on two nodes: Redis counts %d subscriptions, want 2 (one per node)", n)
 	}
-	publish(t, a, "room", "both")
-	first.waitFor(t, 1)
-	second.waitFor(t, 1)
-
 	unsubFirst()
-	unsubFirst() // idempotent
-	if n := numSub(t, rdb, "room"); n != 1 {
-		t.Fatalf("after the first of two left: %d subscriptions, want 1", n)
+	if n := numSub(t, rdb, "room"); n != 2 {
+		t.Fatalf("after the first of b's two left: %d subscriptions, want 2", n)
 	}
-	publish(t, a, "room", "second only")
-	publish(t, a, "marker", "1")
-	marker.waitFor(t, 1) // one connection, in order: "second only" arrived before it
-	if got := second.waitFor(t, 2); got[1] != "second only" {
-		t.Fatalf("remaining subscriber got %q", got)
-	}
-
+	unsubThird()
 	unsubSecond()
 	waitUntil(t, "UNSUBSCRIBE to reach Redis", func() bool { return numSub(t, rdb, "room") == 0 })
-	publish(t, a, "room", "nobody")
-	publish(t, a, "marker", "2")
-	marker.waitFor(t, 2)
-	if got := first.all(); len(got) != 1 {
-		t.Errorf("first subscriber got %q after unsubscribing", got)
-	}
-	if got := second.all(); len(got) != 2 {
-		t.Errorf("second subscriber got %q after unsubscribing", got)
-	}
-
-	again := newInbox()
-	subscribe(t, b, "room", again)
-	publish(t, a, "room", "again")
-	if got := again.waitFor(t, 1); got[0] != "again" {
-		t.Errorf("resubscribed channel got %q", got)
-	}
-}
-
-func TestUnsubscribeWaitsForACallInProgress(t *testing.T) {
-	t.Parallel()
-	url := redisServer(t).URL()
-	b, _ := newBroker(t, url, Options{})
-	entered, release := make(chan struct{}), make(chan struct{})
-	releaseOnce := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(releaseOnce) // a failing test must not leave the receive loop stuck
-	var calls, after atomic.Int32
-	var left atomic.Bool
-	unsub, err := b.Subscribe("slow", func([]byte) {
-		if left.Load() {
-			after.Add(1)
-		}
-		if calls.Add(1) == 1 {
-			close(entered)
-			<-release
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	publish(t, b, "slow", "1")
-	publish(t, b, "slow", "2")
-	<-entered
-	done := make(chan struct{})
-	go func() {
-		unsub()
-		left.Store(true)
-		close(done)
-	}()
-	select {
-	case <-done:
-		t.Fatal("unsubscribe returned while the callback was running")
-	case <-time.After(50 * time.Millisecond):
-	}
-	releaseOnce()
-	<-done
-	publish(t, b, "slow", "3")
-	marker := newInbox()
-	subscribe(t, b, "marker2", marker)
-	publish(t, b, "marker2", "m")
-	marker.waitFor(t, 1)
-	if n := after.Load(); n != 0 {
-		t.Errorf("callback ran %d times after unsubscribe returned", n)
-	}
 }
 
 func TestReconnectsAfterRedisRestart(t *testing.T) {

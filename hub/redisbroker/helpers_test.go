@@ -2,10 +2,6 @@ package redisbroker
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,44 +14,6 @@ import (
 // guard bounds every wait of these tests: it only turns a deadlock into a
 // failure, it never measures speed.
 const guard = 20 * time.Second
-
-// TestMain fails the package when a goroutine of ours or of go-redis
-// outlives the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkLeaks reports goroutines still running code of this module or of
-// go-redis after the tests, waiting a little for ones shutting down.
-func checkLeaks() error {
-	var leaked []string
-	for range 100 {
-		leaked = leaked[:0]
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "testing.(*M)") || strings.Contains(g, "TestMain") {
-				continue
-			}
-			if strings.Contains(g, "helpr-chat/helpr/") || strings.Contains(g, "redis/go-redis") ||
-				strings.Contains(g, "database/sql.") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("leaked goroutines:\n%s", strings.Join(leaked, "\n\n"))
-}
 
 // newClient returns a go-redis client of url, closed at the end of the test.
 func newClient(t testing.TB, url string) *redis.Client {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,42 +18,6 @@ import (
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/storage/sqlite"
 )
-
-// TestMain fails the package when a goroutine of ours outlives the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := checkLeaks(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// checkLeaks reports goroutines still running code of this module after
-// the tests, waiting a little for ones shutting down.
-func checkLeaks() error {
-	var leaked []string
-	for range 50 {
-		leaked = leaked[:0]
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "testing.(*M)") || strings.Contains(g, "TestMain") {
-				continue
-			}
-			if strings.Contains(g, "helpr-chat/helpr/hub") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("leaked goroutines:\n%s", strings.Join(leaked, "\n\n"))
-}
 
 // newClient returns a client of a dedicated Redis server that does not
 // retry failed commands (outage tests stay fast).
