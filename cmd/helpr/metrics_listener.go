@@ -54,12 +54,7 @@ func validMetricsAddr(addr string) error {
 func newMetricsServer(metricsHandler http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metricsHandler)
-	return &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	return newHTTPServer(mux, httpTimeouts{})
 }
 
 // serveMetrics serves metricsHandler on ln until the returned function is
