@@ -102,18 +102,7 @@ func newLimitEnv(t *testing.T, mutate func(*Config)) *limitEnv {
 // seed stores an organisation with its owner and a widget on shopOrigin.
 func (e *limitEnv) seed(ctx context.Context) {
 	now := e.clock.Now()
-	org := storage.Organization{ID: storage.NewID("org"), Name: "Acme", CreatedAt: now}
-	owner := storage.Agent{ID: storage.NewID("agt"), OrgID: org.ID, Name: "Ada", Email: "ada@acme.test",
-		Role: storage.RoleOwner, PasswordHash: "x", CreatedAt: now}
-	if err := e.store.CreateOrgWithOwner(ctx, org, owner); err != nil {
-		e.t.Fatal(err)
-	}
-	e.widget = storage.Widget{ID: storage.NewID("wdg"), OrgID: org.ID, Name: "site", PublishableKey: storage.NewID("pk"),
-		AllowedOrigins: []string{shopOrigin}, CreatedAt: now}
-	if err := e.store.CreateWidget(ctx, e.widget); err != nil {
-		e.t.Fatal(err)
-	}
-	e.org, e.owner = org.ID, owner.ID
+	e.org, e.owner, e.widget = seedOrgWidget(e.t, ctx, e.store, now)
 }
 
 // token starts a session for a subject.
@@ -302,4 +291,28 @@ type brokenLimiter struct{}
 
 func (brokenLimiter) Allow(context.Context, string) (bool, time.Duration, error) {
 	return false, 0, errors.New("redislimit helpr:rl:conversation_visitor: connection refused")
+}
+
+// orgWidgetStore is what seedOrgWidget writes to.
+type orgWidgetStore interface {
+	CreateOrgWithOwner(ctx context.Context, org storage.Organization, owner storage.Agent) error
+	CreateWidget(ctx context.Context, w storage.Widget) error
+}
+
+// seedOrgWidget stores an organisation with its owner and a widget on
+// shopOrigin, returning their ids and the widget.
+func seedOrgWidget(t testing.TB, ctx context.Context, store orgWidgetStore, now time.Time) (orgID, ownerID string, w storage.Widget) {
+	t.Helper()
+	org := storage.Organization{ID: storage.NewID("org"), Name: "Acme", CreatedAt: now}
+	owner := storage.Agent{ID: storage.NewID("agt"), OrgID: org.ID, Name: "Ada", Email: "ada@acme.test",
+		Role: storage.RoleOwner, PasswordHash: "x", CreatedAt: now}
+	if err := store.CreateOrgWithOwner(ctx, org, owner); err != nil {
+		t.Fatal(err)
+	}
+	w = storage.Widget{ID: storage.NewID("wdg"), OrgID: org.ID, Name: "site", PublishableKey: storage.NewID("pk"),
+		AllowedOrigins: []string{shopOrigin}, CreatedAt: now}
+	if err := store.CreateWidget(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	return org.ID, owner.ID, w
 }

@@ -151,18 +151,7 @@ func newOutageEnv(t *testing.T, mutate func(*Config)) *outageEnv {
 func (e *outageEnv) seed() {
 	ctx := context.Background()
 	now := e.clock.Now()
-	org := storage.Organization{ID: storage.NewID("org"), Name: "Acme", CreatedAt: now}
-	owner := storage.Agent{ID: storage.NewID("agt"), OrgID: org.ID, Name: "Ada", Email: "ada@acme.test",
-		Role: storage.RoleOwner, PasswordHash: "x", CreatedAt: now}
-	if err := e.store.CreateOrgWithOwner(ctx, org, owner); err != nil {
-		e.t.Fatal(err)
-	}
-	e.widget = storage.Widget{ID: storage.NewID("wdg"), OrgID: org.ID, Name: "site", PublishableKey: storage.NewID("pk"),
-		AllowedOrigins: []string{shopOrigin}, CreatedAt: now}
-	if err := e.store.CreateWidget(ctx, e.widget); err != nil {
-		e.t.Fatal(err)
-	}
-	e.org, e.owner = org.ID, owner.ID
+	e.org, e.owner, e.widget = seedOrgWidget(e.t, ctx, e.store, now)
 }
 
 // agent starts an agent session of the owner.
