@@ -48,13 +48,19 @@ func NewMemoryPresence() *MemoryPresence {
 }
 
 // SetConnected implements PresenceDirectory.
-func (p *MemoryPresence) SetConnected(_ context.Context, orgID, agentID string, connected bool) (PresenceStatus, PresenceStatus, error) {
+func (p *MemoryPresence) SetConnected(ctx context.Context, orgID, agentID string, connected bool) (PresenceStatus, PresenceStatus, error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
 	before, after := p.change(orgID, agentID, func(a *memoryAgent) { a.connected = connected })
 	return before, after, nil
 }
 
 // SetAway implements PresenceDirectory.
-func (p *MemoryPresence) SetAway(_ context.Context, orgID, agentID string, away bool) (PresenceStatus, PresenceStatus, error) {
+func (p *MemoryPresence) SetAway(ctx context.Context, orgID, agentID string, away bool) (PresenceStatus, PresenceStatus, error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
 	before, after := p.change(orgID, agentID, func(a *memoryAgent) { a.away = away })
 	return before, after, nil
 }
@@ -87,7 +93,10 @@ func (p *MemoryPresence) change(orgID, agentID string, fn func(*memoryAgent)) (b
 }
 
 // Agents implements PresenceDirectory.
-func (p *MemoryPresence) Agents(_ context.Context, orgID string) ([]Presence, error) {
+func (p *MemoryPresence) Agents(ctx context.Context, orgID string) ([]Presence, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []Presence
@@ -103,7 +112,10 @@ func (p *MemoryPresence) Agents(_ context.Context, orgID string) ([]Presence, er
 }
 
 // NextAgent implements PresenceDirectory.
-func (p *MemoryPresence) NextAgent(_ context.Context, orgID string) (string, error) {
+func (p *MemoryPresence) NextAgent(ctx context.Context, orgID string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	o := p.orgs[orgID]

@@ -126,7 +126,10 @@ func (d *Directory) SetConnected(ctx context.Context, orgID, agentID string, con
 	}
 	d.setLocal(orgID, agentID, connected)
 	defer d.startBeat()
-	err := d.usable()
+	err := ctx.Err()
+	if err == nil {
+		err = d.usable()
+	}
 	var before, after hub.PresenceStatus
 	if err == nil {
 		now := d.now()
@@ -144,7 +147,7 @@ func (d *Directory) SetConnected(ctx context.Context, orgID, agentID string, con
 func (d *Directory) SetAway(ctx context.Context, orgID, agentID string, away bool) (hub.PresenceStatus, hub.PresenceStatus, error) {
 	d.io.Lock()
 	defer d.io.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.callable(ctx); err != nil {
 		return "", "", fmt.Errorf("set %s away: %w", agentID, err)
 	}
 	before, after, err := d.transition(ctx, setAwayScript, orgID,
@@ -157,11 +160,11 @@ func (d *Directory) SetAway(ctx context.Context, orgID, agentID string, away boo
 
 // Agents implements hub.PresenceDirectory.
 func (d *Directory) Agents(ctx context.Context, orgID string) ([]hub.Presence, error) {
-	if err := d.usable(); err != nil {
+	if err := d.callable(ctx); err != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}
 	pairs, err := d.run(ctx, agentsScript, orgID, ms(d.now())).StringSlice()
-	if d.record(err) != nil {
+	if d.record(ctx, err) != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}
 	out := make([]hub.Presence, 0, len(pairs)/2)
@@ -175,11 +178,11 @@ func (d *Directory) Agents(ctx context.Context, orgID string) ([]hub.Presence, e
 
 // NextAgent implements hub.PresenceDirectory.
 func (d *Directory) NextAgent(ctx context.Context, orgID string) (string, error) {
-	if err := d.usable(); err != nil {
+	if err := d.callable(ctx); err != nil {
 		return "", fmt.Errorf("next agent: %w", err)
 	}
 	id, err := d.run(ctx, nextAgentScript, orgID, ms(d.now()), keyLifetime.Milliseconds()).Text()
-	if d.record(err) != nil {
+	if d.record(ctx, err) != nil {
 		return "", fmt.Errorf("next agent: %w", err)
 	}
 	return id, nil
@@ -189,7 +192,7 @@ func (d *Directory) NextAgent(ctx context.Context, orgID string) (string, error)
 // after a change.
 func (d *Directory) transition(ctx context.Context, s *redis.Script, orgID string, args ...any) (hub.PresenceStatus, hub.PresenceStatus, error) {
 	res, err := d.run(ctx, s, orgID, args...).StringSlice()
-	if d.record(err) != nil {
+	if d.record(ctx, err) != nil {
 		return "", "", err
 	}
 	if len(res) != 2 {
@@ -236,9 +239,23 @@ func (d *Directory) usable() error {
 	return nil
 }
 
-// record notes the outcome of a Redis call for the cooldown and returns
-// err.
-func (d *Directory) record(err error) error {
+// callable returns the caller's context error when ctx is already done,
+// else what usable returns.
+func (d *Directory) callable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return d.usable()
+}
+
+// record notes the outcome of a Redis call made for ctx for the cooldown
+// and returns err. A call cut short by its caller (ctx done) says nothing
+// about Redis: it neither starts nor ends a cooldown, so one cancelled
+// request does not make the directory fail fast for everyone.
+func (d *Directory) record(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err != nil {

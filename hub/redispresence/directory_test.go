@@ -3,86 +3,11 @@ package redispresence
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/helpr-chat/helpr/hub"
 	"github.com/helpr-chat/helpr/internal/testsvc"
 )
-
-func TestStatusIsClusterWide(t *testing.T) {
-	t.Parallel()
-	rdb := newClient(t, testsvc.NewRedis(t))
-	clock := newFakeClock()
-	opts := Options{Now: clock.Now, Heartbeat: -1}
-	a, b := newDirectory(t, rdb, "node-a", opts), newDirectory(t, rdb, "node-b", opts)
-	ctx := context.Background()
-	const org, x = "org_1", "agt_x"
-
-	before, after, err := a.SetConnected(ctx, org, x, true)
-	wantTransition(t, "first connection, on a", before, after, err, hub.PresenceOffline, hub.PresenceOnline)
-	before, after, err = b.SetConnected(ctx, org, x, true)
-	wantTransition(t, "second connection, on b", before, after, err, hub.PresenceOnline, hub.PresenceOnline)
-	before, after, err = b.SetAway(ctx, org, x, true)
-	wantTransition(t, "away chosen on b", before, after, err, hub.PresenceOnline, hub.PresenceAway)
-	wantAgents(t, "node a", a, org, "agt_x:away")
-	before, after, err = a.SetConnected(ctx, org, x, false)
-	wantTransition(t, "leaves a", before, after, err, hub.PresenceAway, hub.PresenceAway)
-	before, after, err = b.SetConnected(ctx, org, x, false)
-	wantTransition(t, "leaves b", before, after, err, hub.PresenceAway, hub.PresenceOffline)
-	wantAgents(t, "node a", a, org, "")
-	before, after, err = a.SetConnected(ctx, org, x, true)
-	wantTransition(t, "comes back: away was kept", before, after, err, hub.PresenceOffline, hub.PresenceAway)
-	before, after, err = a.SetAway(ctx, org, x, false)
-	wantTransition(t, "back online", before, after, err, hub.PresenceAway, hub.PresenceOnline)
-	wantAgents(t, "node b", b, org, "agt_x:online")
-	wantAgents(t, "node b, another organisation", b, "org_2", "")
-}
-
-func TestRoundRobinIsOneTurnAcrossNodes(t *testing.T) {
-	t.Parallel()
-	rdb := newClient(t, testsvc.NewRedis(t))
-	opts := Options{Heartbeat: -1}
-	a, b := newDirectory(t, rdb, "node-a", opts), newDirectory(t, rdb, "node-b", opts)
-	ctx := context.Background()
-	const org = "org_1"
-	if id, err := a.NextAgent(ctx, org); err != nil || id != "" {
-		t.Fatalf("nobody online: NextAgent = %q, %v; want the queue", id, err)
-	}
-	for _, x := range []string{"agt_1", "agt_2", "agt_3"} {
-		_, _, err := a.SetConnected(ctx, org, x, true)
-		must(t, err)
-	}
-	_, _, err := b.SetConnected(ctx, org, "agt_4", true)
-	must(t, err)
-	_, _, err = b.SetAway(ctx, org, "agt_2", true) // skipped while away
-	must(t, err)
-	const rounds = 60
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts = map[string]int{}
-	)
-	for i := range rounds {
-		d := []*Directory{a, b}[i%2]
-		wg.Go(func() {
-			id, err := d.NextAgent(ctx, org)
-			if err != nil {
-				t.Error(err)
-			}
-			mu.Lock()
-			counts[id]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	want := map[string]int{"agt_1": rounds / 3, "agt_3": rounds / 3, "agt_4": rounds / 3}
-	if fmt.Sprint(counts) != fmt.Sprint(want) {
-		t.Errorf("concurrent assignments on two nodes: %v, want %v (one shared turn)", counts, want)
-	}
-}
 
 func TestStoppedNodeDropsItsAgentsAfterTheTTL(t *testing.T) {
 	t.Parallel()

@@ -51,7 +51,7 @@ func (d *Directory) beatOrg(ctx context.Context, orgID string, agents []string) 
 	for _, a := range agents {
 		args = append(args, a)
 	}
-	return d.record(d.run(ctx, beatScript, orgID, args...).Err())
+	return d.record(ctx, d.run(ctx, beatScript, orgID, args...).Err())
 }
 
 // startBeat starts the heartbeat goroutine when there is something to

@@ -62,14 +62,6 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// wantTransition fails unless a status change went from before to after.
-func wantTransition(t *testing.T, what string, before, after hub.PresenceStatus, err error, wantBefore, wantAfter hub.PresenceStatus) {
-	t.Helper()
-	if err != nil || before != wantBefore || after != wantAfter {
-		t.Errorf("%s: %s → %s (%v), want %s → %s", what, before, after, err, wantBefore, wantAfter)
-	}
-}
-
 // render prints a presence list as "id:status …".
 func render(list []hub.Presence) string {
 	var b strings.Builder
