@@ -95,7 +95,7 @@ func errorFrameFor(err error) (code wire.ErrorCode, message string, internal boo
 		return wire.CodeConflict, "the conversation changed; reload it and try again", false
 	case errors.Is(err, hub.ErrForbidden):
 		return wire.CodeForbidden, "not allowed for this subject", false
-	case errors.Is(err, hub.ErrClosed):
+	case errors.Is(err, hub.ErrClosed), errors.Is(err, storage.ErrConversationClosed):
 		return wire.CodeConversationClosed, "the conversation is closed", false
 	case errors.Is(err, hub.ErrInvalid):
 		return wire.CodeValidationFailed, err.Error(), false
