@@ -31,23 +31,28 @@ type Store interface {
 // OrgStore keeps organisations.
 type OrgStore interface {
 	// CreateOrgWithOwner stores an organisation and its first agent
-	// atomically: both or neither. ErrConflict if the owner's email is taken.
+	// atomically: both or neither. ErrConflict if either id is taken (the
+	// owner's email is free in a new organisation by definition).
 	CreateOrgWithOwner(ctx context.Context, org Organization, owner Agent) error
 	// GetOrg returns the organisation with id.
 	GetOrg(ctx context.Context, id string) (Organization, error)
 }
 
-// AgentStore keeps agents. Emails are compared lower-cased.
+// AgentStore keeps agents. Emails are compared lower-cased. An email is
+// unique within an organisation, not across them: one person may be an
+// agent of several organisations, and creating an agent reveals nothing
+// about other tenants.
 type AgentStore interface {
 	// CreateAgent stores a new agent. ErrConflict if the email is taken in
-	// any organisation.
+	// the agent's organisation (or the id is taken).
 	CreateAgent(ctx context.Context, a Agent) error
 	// GetAgent returns agent id of organisation orgID.
 	GetAgent(ctx context.Context, orgID, id string) (Agent, error)
-	// GetAgentByEmail finds an agent by login email across organisations:
-	// the email is the tenant-identifying key at sign-in. Erased agents are
-	// never returned.
-	GetAgentByEmail(ctx context.Context, email string) (Agent, error)
+	// ListAgentsByEmail returns the non-erased agents of every organisation
+	// with login email email, oldest first, at most MaxAgentsByEmail of them
+	// (sign-in checks the password against each). None is an empty list,
+	// not an error.
+	ListAgentsByEmail(ctx context.Context, email string) ([]Agent, error)
 	// ListAgents returns the organisation's team ordered by creation:
 	// erased agents are left out (GetAgent still returns them, with
 	// DeletedAt set, so ids in history resolve).
@@ -59,6 +64,10 @@ type AgentStore interface {
 	// SetAgentPasswordHash replaces an agent's password hash.
 	SetAgentPasswordHash(ctx context.Context, orgID, id, hash string) error
 }
+
+// MaxAgentsByEmail is the most agents ListAgentsByEmail returns: the
+// organisations one email can sign in to from one login form.
+const MaxAgentsByEmail = 20
 
 // WidgetStore keeps widgets.
 type WidgetStore interface {

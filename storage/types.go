@@ -53,8 +53,9 @@ type Organization struct {
 	CreatedAt time.Time
 }
 
-// Agent is a member of an organisation's team. Email is unique across all
-// organisations (it is the login name) and stored lower-cased.
+// Agent is a member of an organisation's team. Email is the login name,
+// unique within the organisation (not across organisations: one person may
+// belong to several) and stored lower-cased.
 type Agent struct {
 	ID           string
 	OrgID        string

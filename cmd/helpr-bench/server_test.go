@@ -108,6 +108,7 @@ func startHelpr(t *testing.T, dataDir string, extra ...string) *helprServer {
 	addr := freeLoopbackAddr(t)
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--no-auth-rate-limits",
 		"--visitor-sessions-per-ip", "off", "--visitor-sessions-per-widget", "off", "--conversations-per-visitor", "off",
+		"--agent-creations-per-org", "off",
 		"--ws-frame-rate", "1000", "--ws-frame-burst", "1000", "--metrics-addr", "off",
 		"--ws-conns-per-ip", "off", "--ws-conns-per-subject", "off"}, extra...)
 	s := &helprServer{base: "http://" + addr, logs: &lockedBuffer{}, done: make(chan struct{})}

@@ -130,6 +130,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		RegisterLimit: off, LoginLimit: off,
 		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
 		VisitorSessionWidgetLimit: lim.visitorWidget.api(), VisitorSessionWidgetLimiter: sharedVisitorWidget,
+		AgentCreateLimit: lim.agentCreations.api(), AgentCreateLimiter: cl.agentCreateLimiter(lim, cfg.now),
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,

@@ -125,6 +125,7 @@ func TestBrowser(t *testing.T) {
 	}, nil); code != http.StatusCreated {
 		t.Fatalf("create second agent: status %d", code)
 	}
+	registerMultiOrg(t, n)
 	local := startLocalHub(t)
 	visitors := newVisitorPool(n, tn)
 	t.Cleanup(visitors.close)
@@ -178,6 +179,8 @@ func TestBrowser(t *testing.T) {
 		"HELPR_AGENT2_PASSWORD="+agent2Password,
 		"HELPR_LOCAL_HUB_URL="+local.url,
 		"HELPR_LOCAL_EMAIL="+local.email,
+		"HELPR_MULTI_EMAIL="+multiEmail,
+		"HELPR_MULTI_ORGS="+strings.Join(multiOrgs, ","),
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser.mjs (screenshots in %s):\n%s", artifacts, out)
@@ -199,13 +202,33 @@ func TestBrowser(t *testing.T) {
 var screenshots = []string{"visitor-reply.png", "console-conversation.png", "hub-down.png", "demo.png",
 	"console-inbox-live.png", "console-team-errors.png", "console-390.png", "console-390-conversation.png",
 	"widget-375.png", "widget-375-chat.png", "widget-1100-chat.png", "widget-online-hint.png", "widget-too-long.png",
-	"widget-closed.png"}
+	"widget-closed.png", "console-org-chooser.png"}
 
 // The second agent of the browser test's organisation.
 const (
 	agent2Email    = "bob@acme.test"
 	agent2Password = "another long password"
 )
+
+// An email that owns two organisations of the browser test's hub (with the
+// owner's password), for the console's organisation chooser; the names in
+// the order of registration, which is the chooser's.
+const multiEmail = "multi@shops.test"
+
+var multiOrgs = []string{"Beta Shop", "Gamma Studio"}
+
+// registerMultiOrg registers multiOrgs, each owned by multiEmail with the
+// same password, so that signing in as multiEmail asks which organisation.
+func registerMultiOrg(t *testing.T, n *node) {
+	t.Helper()
+	for _, name := range multiOrgs {
+		if code := n.call("POST", "/rest/v1/auth/register", "", map[string]string{
+			"org_name": name, "name": "Owner of " + name, "email": multiEmail, "password": "correct horse battery",
+		}, nil); code != http.StatusCreated {
+			t.Fatalf("register %s: status %d", name, code)
+		}
+	}
+}
 
 // localHub is a hub started the way the README starts one: no --public-url.
 type localHub struct {

@@ -175,6 +175,20 @@ func (c *cluster) abuseLimiters(l abuseLimits, now func() time.Time) (visitorIP,
 	return visitorIP, visitorWidget, conversations
 }
 
+// agentCreateLimiter returns the agent-creation window shared through
+// Redis, with l's numbers (nil: this node's window only, on a single node
+// or when the limit is off). Like the visitor limits it falls back to each
+// node's own window while Redis is unreachable.
+func (c *cluster) agentCreateLimiter(l abuseLimits, now func() time.Time) api.Limiter {
+	if c == nil {
+		return nil
+	}
+	if w := c.window("helpr:rl:agent_create", l.agentCreations, now); w != nil {
+		return w
+	}
+	return nil
+}
+
 // window is a shared window with r's numbers under prefix, nil when r is off.
 func (c *cluster) window(prefix string, r rate, now func() time.Time) *redislimit.Window {
 	if r.off {

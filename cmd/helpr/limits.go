@@ -22,6 +22,9 @@ type AbuseLimits struct {
 	VisitorSessionsPerIP     string // POST /rest/v1/visitor/sessions per client IP (IPv6: /64); default 20/1m
 	VisitorSessionsPerWidget string // the same per widget; default 1000/1h
 	ConversationsPerVisitor  string // conversation.start per visitor; default 10/1h
+	// AgentCreationsPerOrg is POST /rest/v1/agents per organisation (by
+	// its owners and admins); default 30/1h.
+	AgentCreationsPerOrg string
 
 	// Caps on open WebSocket connections on this node, each "N" or "off".
 	WSConnsPerIP      string // per client IP (IPv6: /64); default 200
@@ -34,6 +37,7 @@ const (
 	defaultVisitorSessionsPerIP     = "20/1m"
 	defaultVisitorSessionsPerWidget = "1000/1h"
 	defaultConversationsPerVisitor  = "10/1h"
+	defaultAgentCreationsPerOrg     = "30/1h"
 	defaultWSConnsPerIP             = "200"
 	defaultWSConnsPerSubject        = "20"
 )
@@ -53,6 +57,8 @@ func abuseLimitFlags(fs *flag.FlagSet, l *AbuseLimits) {
 		"visitor sessions per widget: `N/DURATION` or off")
 	fs.StringVar(&l.ConversationsPerVisitor, "conversations-per-visitor", defaultConversationsPerVisitor,
 		"new conversations per visitor: `N/DURATION` or off")
+	fs.StringVar(&l.AgentCreationsPerOrg, "agent-creations-per-org", defaultAgentCreationsPerOrg,
+		"agents an organisation's owners and admins may create: `N/DURATION` or off")
 	fs.StringVar(&l.WSConnsPerIP, "ws-conns-per-ip", defaultWSConnsPerIP,
 		"open WebSocket connections per client IP (IPv6 by /64) on this node: `N` or off")
 	fs.StringVar(&l.WSConnsPerSubject, "ws-conns-per-subject", defaultWSConnsPerSubject,
@@ -76,7 +82,7 @@ func (r rate) ws() ws.RateLimit { return ws.RateLimit{Limit: r.n, Window: r.wind
 
 // abuseLimits is AbuseLimits parsed.
 type abuseLimits struct {
-	visitorIP, visitorWidget, conversations rate
+	visitorIP, visitorWidget, conversations, agentCreations rate
 }
 
 // resolve parses every limit, reporting each bad one with its flag.
@@ -90,6 +96,7 @@ func (l AbuseLimits) resolve() (abuseLimits, error) {
 		{"--visitor-sessions-per-ip", l.VisitorSessionsPerIP, defaultVisitorSessionsPerIP, &out.visitorIP},
 		{"--visitor-sessions-per-widget", l.VisitorSessionsPerWidget, defaultVisitorSessionsPerWidget, &out.visitorWidget},
 		{"--conversations-per-visitor", l.ConversationsPerVisitor, defaultConversationsPerVisitor, &out.conversations},
+		{"--agent-creations-per-org", l.AgentCreationsPerOrg, defaultAgentCreationsPerOrg, &out.agentCreations},
 	} {
 		if f.value == "" {
 			f.value = f.def
@@ -187,7 +194,8 @@ func parseRate(v string) (rate, error) {
 }
 
 // warnOff logs each limit that is off: they guard against anyone holding a
-// public key creating unbounded visitors and conversations.
+// public key creating unbounded visitors and conversations, and against a
+// tenant's managers creating unbounded agents.
 func (l abuseLimits) warnOff(log zerolog.Logger) {
 	for _, f := range []struct {
 		flag string
@@ -196,6 +204,7 @@ func (l abuseLimits) warnOff(log zerolog.Logger) {
 		{"--visitor-sessions-per-ip", l.visitorIP},
 		{"--visitor-sessions-per-widget", l.visitorWidget},
 		{"--conversations-per-visitor", l.conversations},
+		{"--agent-creations-per-org", l.agentCreations},
 	} {
 		if f.r.off {
 			log.Warn().Str("flag", f.flag).Msg("abuse rate limit is OFF: load tests only")

@@ -21,9 +21,10 @@ func TestAbuseLimitDefaultsMatchThePackages(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := abuseLimits{
-			visitorIP:     rate{n: api.DefaultVisitorSessionIPLimit, window: api.DefaultVisitorSessionIPWindow},
-			visitorWidget: rate{n: api.DefaultVisitorSessionWidgetLimit, window: api.DefaultVisitorSessionWidgetWindow},
-			conversations: rate{n: ws.DefaultConversationLimit, window: ws.DefaultConversationWindow},
+			visitorIP:      rate{n: api.DefaultVisitorSessionIPLimit, window: api.DefaultVisitorSessionIPWindow},
+			visitorWidget:  rate{n: api.DefaultVisitorSessionWidgetLimit, window: api.DefaultVisitorSessionWidgetWindow},
+			conversations:  rate{n: ws.DefaultConversationLimit, window: ws.DefaultConversationWindow},
+			agentCreations: rate{n: api.DefaultAgentCreateLimit, window: api.DefaultAgentCreateWindow},
 		}
 		if got != want {
 			t.Fatalf("%+v resolves to %+v, want %+v", l, got, want)
@@ -34,7 +35,7 @@ func TestAbuseLimitDefaultsMatchThePackages(t *testing.T) {
 func TestAbuseLimitFlagsEnvAndOff(t *testing.T) {
 	c, err := parseServeFlags([]string{"--visitor-sessions-per-ip", "off", "--conversations-per-visitor", "3/30s"},
 		env(map[string]string{"HELPR_VISITOR_SESSIONS_PER_IP": "5/1m", "HELPR_VISITOR_SESSIONS_PER_WIDGET": "OFF",
-			"HELPR_CONVERSATIONS_PER_VISITOR": "9/1h"}))
+			"HELPR_CONVERSATIONS_PER_VISITOR": "9/1h", "HELPR_AGENT_CREATIONS_PER_ORG": "5/10m"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestAbuseLimitFlagsEnvAndOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := abuseLimits{visitorIP: rate{off: true}, visitorWidget: rate{off: true},
-		conversations: rate{n: 3, window: 30 * time.Second}}
+		conversations: rate{n: 3, window: 30 * time.Second}, agentCreations: rate{n: 5, window: 10 * time.Minute}}
 	if got != want {
 		t.Fatalf("limits %+v, want %+v", got, want)
 	}
@@ -55,7 +56,7 @@ func TestAbuseLimitFlagsEnvAndOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := c.Limits.resolve(); got.visitorIP.off || got.visitorWidget.off || got.conversations.off {
+	if got, _ := c.Limits.resolve(); got.visitorIP.off || got.visitorWidget.off || got.conversations.off || got.agentCreations.off {
 		t.Fatalf("--no-auth-rate-limits turned abuse limits off: %+v", got)
 	}
 }
@@ -63,7 +64,7 @@ func TestAbuseLimitFlagsEnvAndOff(t *testing.T) {
 func TestAbuseLimitFlagsRefuseBadValuesNamingTheFlag(t *testing.T) {
 	for _, bad := range []string{"20", "20/", "/1m", "0/1m", "-1/1m", "1000001/1m", "x/1m", "20/1", "20/500ms",
 		"20/1.5s", "20/25h", "20/1m/2", "twenty/1m", "of", "20 per minute"} {
-		for _, flag := range []string{"--visitor-sessions-per-ip", "--visitor-sessions-per-widget", "--conversations-per-visitor"} {
+		for _, flag := range []string{"--visitor-sessions-per-ip", "--visitor-sessions-per-widget", "--conversations-per-visitor", "--agent-creations-per-org"} {
 			_, err := parseServeFlags([]string{flag, bad}, env(nil))
 			if err == nil || !strings.Contains(err.Error(), flag) || !strings.Contains(err.Error(), "N/DURATION") {
 				t.Errorf("%s %q: error %v does not name the flag and the format", flag, bad, err)

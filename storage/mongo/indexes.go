@@ -22,7 +22,10 @@ type index struct {
 // unique without an entry here.
 var indexes = map[string][]index{
 	collAgents: {
-		{"email_unique", keys(asc("email")), true},
+		// An email is unique within an organisation; leading with email,
+		// the index also serves ListAgentsByEmail (sign-in across
+		// organisations).
+		{"email_org_unique", keys(asc("email"), asc("org_id")), true},
 		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false},
 	},
 	collWidgets: {
@@ -79,9 +82,12 @@ func keys(k ...bson.E) bson.D { return bson.D(k) }
 // retiredIndexes lists, per collection, indexes earlier versions created
 // that nothing reads any more; Open drops them. The text index served
 // $text search, which cannot match word prefixes (SearchMessages uses
-// org_words).
+// org_words). email_unique made an agent's email unique across
+// organisations, which let one tenant learn another's agents (issue 10):
+// email_org_unique replaces it.
 var retiredIndexes = map[string][]string{
 	collMessages: {"text_search"},
+	collAgents:   {"email_unique"},
 }
 
 // ensureIndexes drops the retired indexes that exist and creates the

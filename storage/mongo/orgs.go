@@ -22,7 +22,7 @@ type agentDoc struct {
 	ID           string    `bson:"_id"`
 	OrgID        string    `bson:"org_id"`
 	Name         string    `bson:"name"`
-	Email        string    `bson:"email"` // lower-cased; unique
+	Email        string    `bson:"email"` // lower-cased; unique per org_id
 	Role         string    `bson:"role"`
 	PasswordHash string    `bson:"password_hash"`
 	CreatedAt    time.Time `bson:"created_at,omitempty"`
@@ -48,12 +48,11 @@ func newAgentDoc(a storage.Agent) (agentDoc, error) {
 }
 
 // CreateOrgWithOwner stores org and its first agent, both or neither,
-// without a transaction: the owner goes in first (its unique email is the
-// likely conflict), then the organisation; if that fails the owner is
+// without a transaction: the owner goes in first, then the organisation; if that fails the owner is
 // deleted again. A crash between the two leaves an owner without an
 // organisation, which can sign in to nothing. owner.OrgID may be empty (it
 // is set to org.ID) but must not name another organisation. ErrConflict if
-// the owner's email or either id is taken.
+// either id is taken.
 func (s *Store) CreateOrgWithOwner(ctx context.Context, org storage.Organization, owner storage.Agent) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -92,7 +91,7 @@ func (s *Store) GetOrg(ctx context.Context, id string) (storage.Organization, er
 }
 
 // CreateAgent stores a new agent with its email lower-cased. ErrConflict if
-// the email or the id is taken.
+// the email is taken in the agent's organisation or the id is taken.
 func (s *Store) CreateAgent(ctx context.Context, a storage.Agent) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -117,17 +116,19 @@ func (s *Store) GetAgent(ctx context.Context, orgID, id string) (storage.Agent, 
 	return d.agent(), nil
 }
 
-// GetAgentByEmail finds a non-erased agent by login email (compared
-// lower-cased) across organisations.
-func (s *Store) GetAgentByEmail(ctx context.Context, email string) (storage.Agent, error) {
+// ListAgentsByEmail returns the non-erased agents of every organisation
+// with login email email (compared lower-cased), oldest first, at most
+// storage.MaxAgentsByEmail.
+func (s *Store) ListAgentsByEmail(ctx context.Context, email string) ([]storage.Agent, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	filter := bson.D{{Key: "email", Value: strings.ToLower(email)}, {Key: "deleted_at", Value: nil}}
-	d, err := findOne[agentDoc](ctx, s.coll(collAgents), filter)
+	list, err := findAll[agentDoc](ctx, s.coll(collAgents), filter,
+		sorted(storage.MaxAgentsByEmail, asc("created_at"), asc("ins")))
 	if err != nil {
-		return storage.Agent{}, fmt.Errorf("get agent by email: %w", err) // no PII in errors
+		return nil, fmt.Errorf("list agents by email: %w", err) // no PII in errors
 	}
-	return d.agent(), nil
+	return convert(list, agentDoc.agent), nil
 }
 
 // ListAgents returns the organisation's non-erased agents ordered by

@@ -11,7 +11,7 @@ import (
 
 // CreateOrgWithOwner stores org and its first agent in one transaction.
 // owner.OrgID may be empty (it is set to org.ID) but must not name another
-// organisation. ErrConflict if the owner's email or either id is taken.
+// organisation. ErrConflict if either id is taken.
 func (s *Store) CreateOrgWithOwner(ctx context.Context, org storage.Organization, owner storage.Agent) error {
 	if owner.OrgID == "" {
 		owner.OrgID = org.ID
@@ -63,7 +63,7 @@ func insertAgent(ctx context.Context, db execer, a storage.Agent) error {
 }
 
 // CreateAgent stores a new agent with its email lower-cased. ErrConflict if
-// the email is taken in any organisation.
+// the email is taken in the agent's organisation or the id is taken.
 func (s *Store) CreateAgent(ctx context.Context, a storage.Agent) error {
 	if err := insertAgent(ctx, s.w, a); err != nil {
 		return fmt.Errorf("create agent %s: %w", a.ID, err)
@@ -82,15 +82,17 @@ func (s *Store) GetAgent(ctx context.Context, orgID, id string) (storage.Agent, 
 	return a, nil
 }
 
-// GetAgentByEmail finds an agent by login email (compared lower-cased)
-// across organisations. An erased agent is never returned (ErrNotFound).
-func (s *Store) GetAgentByEmail(ctx context.Context, email string) (storage.Agent, error) {
-	const q = "SELECT " + agentCols + " FROM agents WHERE email = ? AND deleted_at IS NULL"
-	a, err := scanAgent(s.r.QueryRowContext(ctx, q, strings.ToLower(email)))
+// ListAgentsByEmail returns the non-erased agents of every organisation
+// with login email email (compared lower-cased), oldest first, at most
+// storage.MaxAgentsByEmail.
+func (s *Store) ListAgentsByEmail(ctx context.Context, email string) ([]storage.Agent, error) {
+	const q = "SELECT " + agentCols + ` FROM agents WHERE email = ? AND deleted_at IS NULL
+		ORDER BY created_at, rowid LIMIT ?`
+	list, err := queryList(ctx, s.r, scanAgent, q, strings.ToLower(email), storage.MaxAgentsByEmail)
 	if err != nil {
-		return storage.Agent{}, fmt.Errorf("get agent by email: %w", err) // no PII in errors
+		return nil, fmt.Errorf("list agents by email: %w", err) // no PII in errors
 	}
-	return a, nil
+	return list, nil
 }
 
 // ListAgents returns the organisation's agents ordered by creation. Erased

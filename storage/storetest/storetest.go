@@ -49,7 +49,7 @@ type testCase struct {
 func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
-		orgCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
+		orgCases, agentEmailCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
 		erasureCases, widgetCases, previewCases, readCases, searchCases,
 	} {
 		all = append(all, group...)

@@ -19,7 +19,9 @@ type createAgentRequest struct {
 }
 
 // handleCreateAgent adds an agent to the caller's organisation (owner/admin;
-// only owners create owners).
+// only owners create owners). Rate limited per organisation before the
+// password is hashed (429 rate_limited). The email must be free in the
+// organisation only: whether another tenant uses it is never told.
 func (a *API) handleCreateAgent(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req createAgentRequest
 	if err := decode(w, r, &req); err != nil {
@@ -31,6 +33,9 @@ func (a *API) handleCreateAgent(w http.ResponseWriter, r *http.Request, c *calle
 	if req.Role == storage.RoleOwner && c.Agent.Role != storage.RoleOwner {
 		return errOwnerOnly
 	}
+	if !a.admit(w, r, a.agentNew, c.OrgID) {
+		return nil
+	}
 	agent, err := a.newAgent(r, req.Name, req.Email, req.Password, req.Role)
 	if err != nil {
 		return err
@@ -38,7 +43,7 @@ func (a *API) handleCreateAgent(w http.ResponseWriter, r *http.Request, c *calle
 	agent.OrgID = c.OrgID
 	if err := a.cfg.Store.CreateAgent(r.Context(), agent); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
-			return httpx.NewError(http.StatusConflict, httpx.CodeConflict, "email is already registered")
+			return httpx.NewError(http.StatusConflict, httpx.CodeConflict, "email is already a member of this organisation")
 		}
 		return fmt.Errorf("create agent: %w", err)
 	}

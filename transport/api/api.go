@@ -82,6 +82,12 @@ type Config struct {
 	// limit ignores its limiter.
 	VisitorSessionIPLimiter     Limiter
 	VisitorSessionWidgetLimiter Limiter
+	// AgentCreateLimit applies to POST /agents per organisation (zero: 30
+	// per hour); Disabled turns it off. AgentCreateLimiter, when set,
+	// counts it cluster-wide (key: the organisation id), failing open to
+	// this node like the visitor-session limits.
+	AgentCreateLimit   RateLimit
+	AgentCreateLimiter Limiter
 	// Metrics, when set, counts authentication failures by reason
 	// (helpr_auth_failures_total) and rate-limit refusals by limit
 	// (helpr_rate_limited_total). HTTP request counts are the server's job.
@@ -111,6 +117,7 @@ type API struct {
 	loginUser limiter
 	visitorIP limiter               // POST /visitor/sessions per client IP (/64)
 	visitorWG limiter               // POST /visitor/sessions per widget
+	agentNew  limiter               // POST /agents per organisation
 	own       []string              // PublicOrigin, then OriginAliases
 	refused   *httpx.RefusedOrigins // one warning per refused origin
 	outage    outageLog             // store outages met by authentication
@@ -151,6 +158,7 @@ func New(cfg Config) (*API, error) {
 		RateLimit{Limit: DefaultVisitorSessionIPLimit, Window: DefaultVisitorSessionIPWindow})
 	a.visitorWG = a.newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
 		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow})
+	a.agentNew = a.newAgentCreateLimiter(cfg.AgentCreateLimiter, cfg.AgentCreateLimit)
 	return a, nil
 }
 

@@ -44,7 +44,7 @@ func (a *API) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := a.cfg.Store.CreateOrgWithOwner(r.Context(), org, owner); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
-			return httpx.NewError(http.StatusConflict, httpx.CodeConflict, "email is already registered")
+			return httpx.NewError(http.StatusConflict, httpx.CodeConflict, "the new organisation conflicts with a stored record; retry")
 		}
 		return fmt.Errorf("create organisation: %w", err)
 	}
@@ -96,11 +96,17 @@ type loginRequest struct {
 	Email      string `json:"email"`
 	Password   string `json:"password"`
 	RememberMe bool   `json:"remember_me"`
+	// OrganizationID picks the organisation when the email and password
+	// match agents of several ("" = the only one).
+	OrganizationID string `json:"organization_id"`
 }
 
 // handleLogin signs an agent in. Both limits (client IP, then account) are
 // charged before any hashing (503 if they cannot be checked); unknown
-// accounts and wrong passwords get the same answer at the same cost.
+// accounts and wrong passwords get the same answer at the same cost. When
+// the password matches the email's agents in several organisations and the
+// request names none, the answer is 409 organization_required listing
+// those organisations (loginChoice).
 func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if !a.admit(w, r, a.loginIP, httpx.IPLimitKey(a.clientIP(r))) {
 		return nil
@@ -122,9 +128,12 @@ func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if !a.admit(w, r, a.loginUser, email) {
 		return nil
 	}
-	agent, newHash, err := a.checkPassword(r, email, req.Password)
+	if req.OrganizationID != "" && !validID(req.OrganizationID) {
+		return invalid("organization_id is not a valid id")
+	}
+	agent, newHash, err := a.checkPassword(r, email, req.Password, req.OrganizationID)
 	if err != nil {
-		return err
+		return a.writeLoginChoice(w, r, err)
 	}
 	issued, err := a.startAgentSession(r, agent, newHash, req.RememberMe)
 	if err != nil {
@@ -134,36 +143,6 @@ func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		Action: "auth.login", TargetID: issued.Session.ID})
 	a.writeTokens(w, issued)
 	return nil
-}
-
-// checkPassword returns the agent whose password matches (with a new hash
-// when the stored one needs an upgrade), or errInvalidCredentials after the
-// same hashing work either way.
-func (a *API) checkPassword(r *http.Request, email, password string) (agent storage.Agent, newHash string, err error) {
-	agent, err = a.cfg.Store.GetAgentByEmail(r.Context(), email)
-	if errors.Is(err, storage.ErrNotFound) || err == nil && agent.Deleted() {
-		a.cfg.Hasher.VerifyDummy(r.Context(), password)
-		a.audit(r, storage.AuditEvent{Action: "auth.login_failed", Detail: "unknown account"})
-		a.authFailed(reasonInvalidCredentials)
-		return storage.Agent{}, "", errInvalidCredentials
-	}
-	if err != nil {
-		return storage.Agent{}, "", fmt.Errorf("look up agent: %w", err)
-	}
-	ok, needsRehash, err := a.cfg.Hasher.Verify(r.Context(), agent.PasswordHash, password)
-	if err != nil {
-		return storage.Agent{}, "", fmt.Errorf("verify password of agent %s: %w", agent.ID, err)
-	}
-	if !ok {
-		a.audit(r, storage.AuditEvent{OrgID: agent.OrgID, Action: "auth.login_failed",
-			TargetID: agent.ID, Detail: "wrong password"})
-		a.authFailed(reasonInvalidCredentials)
-		return storage.Agent{}, "", errInvalidCredentials
-	}
-	if needsRehash {
-		newHash = a.rehash(r, agent, password)
-	}
-	return agent, newHash, nil
 }
 
 // rehash returns a fresh hash of password, or "" (no upgrade this time) if

@@ -125,7 +125,8 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 		PublicOrigin:  publicOrigin,
 		ClientIP:      httpx.NewClientIPResolver([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}),
 		RegisterLimit: RateLimit{Disabled: true}, LoginLimit: RateLimit{Disabled: true},
-		VisitorSessionIPLimit: RateLimit{Disabled: true}, VisitorSessionWidgetLimit: RateLimit{Disabled: true}}
+		VisitorSessionIPLimit: RateLimit{Disabled: true}, VisitorSessionWidgetLimit: RateLimit{Disabled: true},
+		AgentCreateLimit: RateLimit{Disabled: true}}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -164,6 +165,7 @@ func (e *env) with(t *testing.T) *env {
 func withLimits(c *Config) {
 	c.RegisterLimit, c.LoginLimit = RateLimit{}, RateLimit{}
 	c.VisitorSessionIPLimit, c.VisitorSessionWidgetLimit = RateLimit{}, RateLimit{}
+	c.AgentCreateLimit = RateLimit{}
 }
 
 // reqOpt adjusts a request.

@@ -156,10 +156,49 @@ export function refresh(): Promise<Tokens | null> {
   return refreshing;
 }
 
-/** Signs in; the server sets the cookies. */
-export async function login(email: string, password: string, rememberMe: boolean): Promise<Tokens> {
-  const res = await raw("POST", "/auth/login", { email, password, remember_me: rememberMe });
+/** An organisation a sign-in may choose. */
+export interface OrgChoice {
+  id: string;
+  name: string;
+}
+
+/**
+ * The sign-in's email and password match agents of several organisations:
+ * sign in again naming one of organizations (409 organization_required).
+ */
+export class OrgRequiredError extends ApiError {
+  constructor(
+    message: string,
+    readonly organizations: OrgChoice[],
+  ) {
+    super(409, "organization_required", message);
+  }
+}
+
+/**
+ * Signs in; the server sets the cookies. organizationId picks the
+ * organisation when the email and password belong to several (otherwise
+ * this rejects with an OrgRequiredError listing them).
+ */
+export async function login(email: string, password: string, rememberMe: boolean, organizationId?: string): Promise<Tokens> {
+  const body: Record<string, unknown> = { email, password, remember_me: rememberMe };
+  if (organizationId) body.organization_id = organizationId;
+  const res = await raw("POST", "/auth/login", body);
+  if (res.status === 409) await orgRequired(res);
   return parse<Tokens>(res);
+}
+
+/** Throws an OrgRequiredError for an organization_required answer (else returns). */
+async function orgRequired(res: Response): Promise<void> {
+  let payload: { error?: { code?: string; message?: string }; organizations?: OrgChoice[] } | null = null;
+  try {
+    payload = await res.clone().json();
+  } catch {
+    return;
+  }
+  if (payload?.error?.code !== "organization_required" || !Array.isArray(payload.organizations)) return;
+  const orgs = payload.organizations.filter((o) => typeof o?.id === "string" && typeof o?.name === "string");
+  throw new OrgRequiredError(payload.error.message ?? "Choose an organisation.", orgs);
 }
 
 /** Signs out: the server revokes the session and clears the cookies. */

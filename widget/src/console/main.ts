@@ -5,7 +5,10 @@
 //
 // Stable hooks for browser tests (ids; the same names as data-testid):
 //   login:        #login-form, #login-email, #login-password, #login-remember,
-//                 #login-submit, #login-error (stays until the form is edited)
+//                 #login-submit, #login-error (stays until the form is edited),
+//                 #login-orgs (the organisation chooser, shown instead of
+//                 #login-submit after 409 organization_required) with
+//                 #login-org-list > li > button[data-testid=login-org][data-org-id]
 //   shell:        #app-view, #me-name, #logout-button, #conn-state (data-state:
 //                 connecting|online|offline|refused|expired, text in words),
 //                 #conn-banner (role=alert, data-state; "Cannot connect: …"),
@@ -45,7 +48,7 @@
 //                 #widget-form: #widget-name, #widget-origins, #widget-submit,
 //                 #widget-form-error
 
-import { Agent, ApiError, Conversation, Tokens, call, login, logout, me, onSession, query, refresh } from "./api";
+import { Agent, ApiError, Conversation, OrgRequiredError, Tokens, call, login, logout, me, onSession, query, refresh } from "./api";
 import { initAlerts } from "./alerts";
 import { NetState, connect } from "./connection";
 import { connectionChanged, conversationFrame, currentConversation, initConversation, openConversation, resetConversation, resumeConversation, viewing, visibilityChanged } from "./conversation";
@@ -54,6 +57,7 @@ import { FormError } from "./forms";
 import { initInbox, resetInbox, setOpeningQueue, setSelected } from "./inbox";
 import { ReceiptData, SeenMessage } from "./inbox_state";
 import { initLayout, setMenu, setPane } from "./layout";
+import { resetOrgChoice, setOrgChoiceBusy, showOrgChoice } from "./login_orgs";
 import { initSearch } from "./search";
 import { Frame } from "./socket";
 import { View, conversationsChanged, forgetVisitors, loadAgents, state, update } from "./state";
@@ -73,6 +77,8 @@ function main(): void {
     e.preventDefault();
     void submitLogin();
   });
+  // Another email or password: the organisations listed no longer apply.
+  for (const id of ["login-email", "login-password"]) byId(id).addEventListener("input", resetOrgChoice);
   byId("logout-button").addEventListener("click", () => void signOut());
   byId("presence-select").addEventListener("change", setPresence);
   for (const v of views) byId("nav-" + v).addEventListener("click", () => showView(v));
@@ -104,12 +110,14 @@ function showLogin(message: string): void {
   show(byId("app-view"), false);
   show(byId("login-view"), true);
   byId<HTMLInputElement>("login-password").value = "";
+  resetOrgChoice();
   if (message) loginError.set(message);
   else loginError.clear();
   byId<HTMLInputElement>("login-email").focus();
 }
 
-async function submitLogin(): Promise<void> {
+/** Signs in; organizationId is the organisation chosen in the chooser. */
+async function submitLogin(organizationId?: string): Promise<void> {
   const email = byId<HTMLInputElement>("login-email").value.trim();
   const password = byId<HTMLInputElement>("login-password").value;
   const remember = byId<HTMLInputElement>("login-remember").checked;
@@ -119,17 +127,21 @@ async function submitLogin(): Promise<void> {
     return;
   }
   button.disabled = true;
+  setOrgChoiceBusy(true);
   loginError.clear();
   try {
-    await login(email, password, remember);
+    await login(email, password, remember, organizationId);
     const agent = await me();
     if (!agent) throw new ApiError(401, "unauthorized", "This account cannot use the console.");
     byId<HTMLInputElement>("login-password").value = "";
+    resetOrgChoice();
     await startApp(agent);
   } catch (e) {
-    loginError.set(loginErrorText(e));
+    if (e instanceof OrgRequiredError && e.organizations.length > 0) showOrgChoice(e.organizations, (id) => void submitLogin(id));
+    else loginError.set(loginErrorText(e));
   } finally {
     button.disabled = false;
+    setOrgChoiceBusy(false);
   }
 }
 

@@ -12,6 +12,9 @@
 //   HELPR_AGENT2_EMAIL, HELPR_AGENT2_PASSWORD  a second agent of the organisation
 //   HELPR_LOCAL_HUB_URL, HELPR_LOCAL_EMAIL     a hub started with no --public-url,
 //                                              opened as http://localhost:PORT
+//   HELPR_MULTI_EMAIL, HELPR_MULTI_ORGS        an email (password HELPR_AGENT_PASSWORD)
+//                                              that owns two organisations, and
+//                                              their names (comma-separated)
 import {
   agentEmail, agentPassword, checkInert, checkPageErrors, env, host, hub, newPage, resetClock, sel, shot, step,
 } from "../lib.mjs";
@@ -20,6 +23,8 @@ const agent2Email = env("HELPR_AGENT2_EMAIL");
 const agent2Password = env("HELPR_AGENT2_PASSWORD");
 const localHub = env("HELPR_LOCAL_HUB_URL").replace(/\/$/, "");
 const localEmail = env("HELPR_LOCAL_EMAIL");
+const multiEmail = env("HELPR_MULTI_EMAIL");
+const multiOrgs = env("HELPR_MULTI_ORGS").split(",");
 
 // The console's DOM contract used here (the shared ones are in lib.mjs).
 const c = {
@@ -301,7 +306,7 @@ async function scenarioTeamErrors() {
     await ap.locator(c.teamPassword).fill("a long enough password");
     await ap.locator(c.teamSubmit).click();
     const err = ap.locator(c.teamFormError);
-    await err.getByText("already registered", { exact: false }).waitFor();
+    await err.getByText("already a member", { exact: false }).waitFor();
     await ap.waitForTimeout(1000); // the team list has reloaded meanwhile
     if (!(await err.isVisible())) throw new Error("the 409 error vanished before the form was edited");
     if ((await ap.locator(c.teamEmail).getAttribute("aria-invalid")) !== "true") throw new Error("the email field is not marked invalid");
@@ -476,7 +481,49 @@ async function scenarioPhone() {
 }
 
 /** The scenarios of this module, run in order. */
+// scenarioOrgChooser (issue 10, item 6): an email and password of two
+// organisations sign in through a chooser listing both; editing the
+// password hides it; choosing one signs in to that organisation.
+async function scenarioOrgChooser() {
+  resetClock();
+  let a;
+  try {
+    a = await newPage("org-chooser");
+    const ap = a.page;
+    const chooser = ap.locator('[data-testid="login-orgs"]');
+    const options = ap.locator('[data-testid="login-org"]');
+    const submit = async () => {
+      await ap.locator(sel.loginEmail).fill(multiEmail);
+      await ap.locator(sel.loginPassword).fill(agentPassword);
+      await ap.locator(sel.loginSubmit).click();
+      await chooser.waitFor({ state: "visible" });
+    };
+    await ap.goto(hub + "/console");
+    await submit();
+    const names = await options.allTextContents();
+    if (names.join(",") !== multiOrgs.join(",")) throw new Error(`chooser lists ${names}, want ${multiOrgs}`);
+    if (await ap.locator(sel.loginSubmit).isVisible()) throw new Error("the sign-in button shows beside the chooser");
+    if (await ap.locator(sel.inbox).isVisible()) throw new Error("signed in before choosing");
+    await shot(ap, "console-org-chooser.png");
+    step("chooser lists both organisations");
+    await ap.locator(sel.loginPassword).fill("something else");
+    await chooser.waitFor({ state: "hidden" });
+    await ap.locator(sel.loginSubmit).waitFor({ state: "visible" });
+    step("editing the password hides it");
+    await submit();
+    await options.filter({ hasText: multiOrgs[1] }).click();
+    await ap.locator(sel.inbox).waitFor({ state: "visible" });
+    const me = await ap.locator('[id="me-name"]').textContent();
+    if (me !== "Owner of " + multiOrgs[1]) throw new Error(`signed in as ${me}, want the owner of ${multiOrgs[1]}`);
+    step("choosing one signs in to it");
+    checkPageErrors(ap);
+  } finally {
+    await closeAll(a);
+  }
+}
+
 export const scenarios = {
+  "console-org-chooser": scenarioOrgChooser,
   "console-live": scenarioLive,
   "console-read-marks": scenarioReadMarks,
   "console-actions": scenarioActions,
