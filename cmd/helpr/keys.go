@@ -188,6 +188,9 @@ func keysReencrypt(ctx context.Context, c Config, src keyringSource, after strin
 		return err
 	}
 	defer store.Close()
+	if err := checkKeyring(ctx, store, k, src); err != nil {
+		return err
+	}
 	p, err := security.Reencrypt(ctx, store, cipher, after, batch, func(p security.ReencryptProgress) {
 		fmt.Fprintf(out, "scanned %d, re-encrypted %d (last id %s)\n", p.Scanned, p.Reencrypted, p.LastID)
 	})
@@ -211,6 +214,9 @@ func keysRetire(ctx context.Context, c Config, src keyringSource, name string, v
 		return err
 	}
 	defer store.Close()
+	if err := checkKeyring(ctx, store, k, src); err != nil {
+		return err
+	}
 	n, err := security.CountSealedWith(ctx, store, name, version)
 	if err != nil {
 		return err
