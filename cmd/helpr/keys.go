@@ -99,8 +99,11 @@ func isHelpArg(arg string) bool {
 }
 
 // writeKeysHelp prints the keys usage and the flags every subcommand takes.
-func writeKeysHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, keysUsage)
+func writeKeysHelp(w io.Writer, fs *flag.FlagSet) { writeFlagsHelp(w, keysUsage, fs) }
+
+// writeFlagsHelp prints usage and the flags of fs.
+func writeFlagsHelp(w io.Writer, usage string, fs *flag.FlagSet) {
+	fmt.Fprint(w, usage)
 	fmt.Fprint(w, "\nFlags (as in helpr serve, each can also be set by its HELPR_* variable):\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		_, usage := flag.UnquoteUsage(f)
