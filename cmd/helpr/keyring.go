@@ -121,8 +121,10 @@ func createKeyring(ctx context.Context, src keyringSource, log zerolog.Logger, s
 	if err != nil {
 		return nil, fmt.Errorf("generate keyring: %w", err)
 	}
-	if err := src.save(k); err != nil {
-		return nil, fmt.Errorf("write keyring %s: %w", src.path, err)
+	if err := security.CreateKeyringFile(src.path, k); errors.Is(err, fs.ErrExist) {
+		return src.load() // another node sharing the data directory created it first
+	} else if err != nil {
+		return nil, err
 	}
 	log.Warn().Str("path", src.path).Msg("created a new encryption keyring; back it up: without it, stored PII cannot be read")
 	return k, nil

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/helpr-chat/helpr/internal/testsvc"
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/storage/sqlite"
@@ -185,5 +187,55 @@ func deleteFingerprint(t *testing.T, dir string) {
 	defer db.Close()
 	if _, err := db.Exec("DELETE FROM meta"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// On MongoDB, whose database the nodes share, the same check applies at
+// start: a node with another keyring (here from HELPR_KEYRING) is refused,
+// one with the store's keyring starts.
+func TestServeOnMongoRefusesAnotherKeyring(t *testing.T) {
+	uri, db := testsvc.MongoURI(t), testsvc.MongoDatabase(t)
+	onMongo := func(c *Config) { c.Store, c.MongoURI, c.MongoDatabase = "mongo", uri, db }
+	dir := t.TempDir()
+	n := startNode(t, dir, "127.0.0.1:0", onMongo)
+	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
+	vid, _ := n.newVisitor(tn, canaries("6060"))
+	n.stop()
+	recorded := loadFingerprint(t, filepath.Join(dir, "secrets", "keyring.json"))
+
+	other, err := security.NewKeyring(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := other.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), KeyringJSON: string(doc)}
+	onMongo(&cfg)
+	cfg.defaults()
+	if a, err := newApp(context.Background(), cfg, zerolog.Nop()); err == nil {
+		_ = a.close()
+		t.Fatal("a node with another keyring started on the shared database")
+	} else if !strings.Contains(err.Error(), "HELPR_KEYRING") || !strings.Contains(err.Error(), recorded.ID()) ||
+		!strings.Contains(err.Error(), other.Fingerprint().ID()) {
+		t.Fatalf("refusal %q does not name the keyring and both fingerprints", err)
+	}
+	// A node on an empty data directory (no keyring file) is refused too:
+	// it must not create one over the shared sealed data.
+	empty := t.TempDir()
+	cfg.DataDir, cfg.KeyringJSON = empty, ""
+	if a, err := newApp(context.Background(), cfg, zerolog.Nop()); err == nil {
+		_ = a.close()
+		t.Fatal("a node without a keyring started on the shared database")
+	}
+	if _, err := os.Stat(filepath.Join(empty, "secrets", "keyring.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a keyring was created over the shared sealed data: %v", err)
+	}
+
+	n = startNode(t, dir, "127.0.0.1:0", onMongo)
+	tn.owner = n.login("owner@acme.test", "correct horse battery")
+	if v := n.getVisitor(tn, vid); v.Name != canaries("6060").name {
+		t.Fatalf("visitor with the store's keyring: %+v", v)
 	}
 }

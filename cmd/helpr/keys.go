@@ -128,7 +128,9 @@ func keysGenerate(src keyringSource, out io.Writer) error {
 	if err := mkdirFor(src.path); err != nil {
 		return err
 	}
-	if err := src.save(k); err != nil {
+	if err := security.CreateKeyringFile(src.path, k); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; refusing to overwrite a keyring", src.path)
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "created keyring %s (mode 0600); back it up: without it, stored PII cannot be read\n", src.path)
