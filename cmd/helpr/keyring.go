@@ -180,9 +180,20 @@ func recordFingerprint(ctx context.Context, store storage.MetaStore, fp, recorde
 	return errors.New("record the keyring fingerprint: it keeps changing (other nodes starting with other keyrings?)")
 }
 
-// checkKeyring refuses k for offline maintenance (keys reencrypt, keys
-// retire, restore) when it does not cover the fingerprint store recorded.
-// It records nothing.
+// guardKeyring refuses k when it does not cover the fingerprint store
+// recorded, and records k's otherwise, as a server start does: `keys
+// reencrypt` after a rotation seals under the new version, so the record
+// must hold it from then on even before any server restarts.
+func guardKeyring(ctx context.Context, store storage.MetaStore, k *security.Keyring, src keyringSource) error {
+	recorded, err := recordedFingerprint(ctx, store)
+	if err != nil {
+		return err
+	}
+	return recordFingerprint(ctx, store, k.Fingerprint(), recorded, src, zerolog.Nop())
+}
+
+// checkKeyring refuses k when it does not cover the fingerprint store
+// recorded (restore's final check). It records nothing.
 func checkKeyring(ctx context.Context, store storage.MetaStore, k *security.Keyring, src keyringSource) error {
 	recorded, err := recordedFingerprint(ctx, store)
 	if err != nil || recorded == "" {

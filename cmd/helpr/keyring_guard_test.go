@@ -239,3 +239,28 @@ func TestServeOnMongoRefusesAnotherKeyring(t *testing.T) {
 		t.Fatalf("visitor with the store's keyring: %+v", v)
 	}
 }
+
+// `keys reencrypt` right after a rotation seals under the new version, so
+// it records the rotated keyring's fingerprint: the pre-rotation keyring is
+// refused afterwards even though no server started in between.
+func TestReencryptRecordsRotatedFingerprint(t *testing.T) {
+	dir, _ := sealedDataDir(t)
+	path := filepath.Join(dir, "secrets", "keyring.json")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, code := helpr(t, "keys", "rotate", "--data-dir", dir); code != 0 {
+		t.Fatalf("keys rotate: %d %s", code, out)
+	}
+	if out, code := helpr(t, "keys", "reencrypt", "--data-dir", dir); code != 0 || !strings.Contains(out, "re-encrypted 1") {
+		t.Fatalf("keys reencrypt: %d %s", code, out)
+	}
+	if got, want := storedFingerprint(t, dir), loadFingerprint(t, path); got != want {
+		t.Fatalf("recorded %q after reencrypt, want %q", got, want)
+	}
+	if err := os.WriteFile(path, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serveRefused(t, dir)
+}

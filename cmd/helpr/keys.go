@@ -193,7 +193,7 @@ func keysReencrypt(ctx context.Context, c Config, src keyringSource, after strin
 		return err
 	}
 	defer store.Close()
-	if err := checkKeyring(ctx, store, k, src); err != nil {
+	if err := guardKeyring(ctx, store, k, src); err != nil {
 		return err
 	}
 	p, err := security.Reencrypt(ctx, store, cipher, after, batch, func(p security.ReencryptProgress) {
@@ -219,7 +219,7 @@ func keysRetire(ctx context.Context, c Config, src keyringSource, name string, v
 		return err
 	}
 	defer store.Close()
-	if err := checkKeyring(ctx, store, k, src); err != nil {
+	if err := guardKeyring(ctx, store, k, src); err != nil {
 		return err
 	}
 	n, err := security.CountSealedWith(ctx, store, name, version)
