@@ -44,3 +44,27 @@ func WriteKeyringFile(path string, k *Keyring) error {
 	}
 	return nil
 }
+
+// CreateKeyringFile writes k to path like WriteKeyringFile, but only if no
+// file is there: it links the finished file into place, so of several
+// processes creating the same keyring at once exactly one succeeds and the
+// others get an error wrapping fs.ErrExist (and should load the winner's).
+func CreateKeyringFile(path string, k *Keyring) error {
+	data, err := k.Marshal()
+	if err != nil {
+		return fmt.Errorf("create keyring %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := writeTempPrivate(dir, ".keyring-*", data)
+	defer os.Remove(tmp)
+	if err == nil {
+		err = os.Link(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("create keyring %s: %w", path, err)
+	}
+	return nil
+}

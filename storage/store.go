@@ -22,6 +22,7 @@ type Store interface {
 	SessionStore
 	AuditStore
 	ErasureStore
+	MetaStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -332,3 +333,19 @@ type AuditStore interface {
 	// ActorID or TargetID is subjectID, newest first (data-subject export).
 	ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]AuditEvent, error)
 }
+
+// MetaStore keeps a few named store-wide values (such as the keyring
+// fingerprint, MetaKeyringFingerprint). Values are short non-empty strings.
+type MetaStore interface {
+	// Meta returns the value stored under name, ErrNotFound if none is.
+	Meta(ctx context.Context, name string) (string, error)
+	// SwapMeta sets name to value if its current value is old, where old ""
+	// means "no value yet", atomically (two nodes racing agree on one
+	// winner). It reports whether it wrote; false means the current value
+	// is not old (read it again with Meta). value must not be empty.
+	SwapMeta(ctx context.Context, name, old, value string) (bool, error)
+}
+
+// MetaKeyringFingerprint names the fingerprint of the keyring the store's
+// sealed values are written under (security.KeyringFingerprint).
+const MetaKeyringFingerprint = "keyring_fingerprint"

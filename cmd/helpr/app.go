@@ -46,17 +46,19 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "secrets"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	keyring, err := openKeyring(cfg, log)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
+		return nil, err
+	}
+	keyring, err := openKeyring(ctx, cfg, log, store)
+	if err != nil {
+		_ = store.Close()
 		return nil, err
 	}
 	cipher, err := security.NewFieldCipher(keyring)
 	if err != nil {
+		_ = store.Close()
 		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return nil, err
 	}
 	cl, err := joinCluster(ctx, cfg, log)
 	if err != nil {

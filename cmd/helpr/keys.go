@@ -99,8 +99,11 @@ func isHelpArg(arg string) bool {
 }
 
 // writeKeysHelp prints the keys usage and the flags every subcommand takes.
-func writeKeysHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, keysUsage)
+func writeKeysHelp(w io.Writer, fs *flag.FlagSet) { writeFlagsHelp(w, keysUsage, fs) }
+
+// writeFlagsHelp prints usage and the flags of fs.
+func writeFlagsHelp(w io.Writer, usage string, fs *flag.FlagSet) {
+	fmt.Fprint(w, usage)
 	fmt.Fprint(w, "\nFlags (as in helpr serve, each can also be set by its HELPR_* variable):\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		_, usage := flag.UnquoteUsage(f)
@@ -125,7 +128,9 @@ func keysGenerate(src keyringSource, out io.Writer) error {
 	if err := mkdirFor(src.path); err != nil {
 		return err
 	}
-	if err := src.save(k); err != nil {
+	if err := security.CreateKeyringFile(src.path, k); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; refusing to overwrite a keyring", src.path)
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "created keyring %s (mode 0600); back it up: without it, stored PII cannot be read\n", src.path)
@@ -188,6 +193,9 @@ func keysReencrypt(ctx context.Context, c Config, src keyringSource, after strin
 		return err
 	}
 	defer store.Close()
+	if err := guardKeyring(ctx, store, k, src); err != nil {
+		return err
+	}
 	p, err := security.Reencrypt(ctx, store, cipher, after, batch, func(p security.ReencryptProgress) {
 		fmt.Fprintf(out, "scanned %d, re-encrypted %d (last id %s)\n", p.Scanned, p.Reencrypted, p.LastID)
 	})
@@ -211,6 +219,9 @@ func keysRetire(ctx context.Context, c Config, src keyringSource, name string, v
 		return err
 	}
 	defer store.Close()
+	if err := guardKeyring(ctx, store, k, src); err != nil {
+		return err
+	}
 	n, err := security.CountSealedWith(ctx, store, name, version)
 	if err != nil {
 		return err

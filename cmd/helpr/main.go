@@ -21,10 +21,13 @@ var version = "dev"
 const usage = `helpr — a self-hostable, security-first live-chat hub
 
 Usage:
-  helpr serve [flags]   start the server (helpr serve --help lists the flags)
-  helpr keys ...        manage the encryption keyring (helpr keys --help for details)
-  helpr version         print the version (also helpr --version)
-  helpr help            show this text
+  helpr serve [flags]      start the server (helpr serve --help lists the flags)
+  helpr keys ...           manage the encryption keyring (helpr keys --help for details)
+  helpr backup --out F     copy the embedded store while it serves; never the keyring
+  helpr restore --from F   put a backup in place of a stopped server's store
+                           (helpr backup --help; see docs/backup.md)
+  helpr version            print the version (also helpr --version)
+  helpr help               show this text
 `
 
 func main() {
@@ -44,6 +47,16 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "keys":
 		if err := keysCmd(context.Background(), args[1:], getenv, stdout); err != nil {
 			fmt.Fprintf(stderr, "helpr keys: %v\n", err)
+			return 1
+		}
+		return 0
+	case "backup", "restore":
+		cmd := backupCmd
+		if args[0] == "restore" {
+			cmd = restoreCmd
+		}
+		if err := cmd(context.Background(), args[1:], getenv, stdout); err != nil {
+			fmt.Fprintf(stderr, "helpr %s: %v\n", args[0], err)
 			return 1
 		}
 		return 0
