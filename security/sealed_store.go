@@ -2,7 +2,6 @@ package security
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -19,26 +18,52 @@ const (
 // the current pii key (record id = visitor id) and set EmailIndex to the
 // email's blind index; GetVisitor and FindVisitorByEmailIndex open them. A
 // value that does not open is an error naming the visitor and field, never
-// an empty or garbled field. Every other method, ScanVisitors and
-// EraseSubject included, passes through unchanged (ScanVisitors returns
-// sealed values: it is for maintenance). Because every write seals with the
-// current key, a record moves to a new key version when it is next written.
-// Safe for concurrent use.
+// an empty or garbled field. ScanVisitors returns sealed values (it is for
+// maintenance); every other method carries no PII and is a one-line
+// delegation. Because every write seals with the current key, a record
+// moves to a new key version when it is next written. Safe for concurrent
+// use.
+//
+// The backend is a named, unexported field, never embedded: a method added
+// to storage.Store does not pass through by promotion but fails to compile
+// here until it is written out (sealed_store_<interface>.go, one file per
+// storage interface), and TestSealedStorePIIMethods fails when a method
+// whose arguments or results carry a storage.Visitor is not on its list of
+// sealed methods.
 type SealedStore struct {
-	storage.Store
-	c *FieldCipher
+	inner storage.Store
+	c     *FieldCipher
 }
 
-var _ storage.Store = (*SealedStore)(nil)
+var (
+	_ storage.Store = (*SealedStore)(nil)
+	_ Sealed        = (*SealedStore)(nil)
+)
+
+// Sealed is implemented only by stores that seal visitor PII before it
+// reaches a backend. Its method is unexported, so no type outside package
+// security can declare it: a consumer that requires Sealed in its store
+// interface (transport/api.Store, the web front end's widget finder) cannot
+// be handed a raw sqlite or mongo store — that is a compile error, not a
+// comment. A type elsewhere gets the method only by embedding a
+// *SealedStore (or a Sealed value), and then every call it does not
+// override still goes through the sealing store: tests use that to inject
+// faults.
+type Sealed interface {
+	sealsPII()
+}
+
+// sealsPII marks SealedStore as Sealed.
+func (*SealedStore) sealsPII() {}
 
 // NewSealedStore wraps inner, sealing visitor PII with c.
 func NewSealedStore(inner storage.Store, c *FieldCipher) *SealedStore {
-	return &SealedStore{Store: inner, c: c}
+	return &SealedStore{inner: inner, c: c}
 }
 
 // Inner returns the backend, which holds and returns sealed values (for
 // maintenance and tests).
-func (s *SealedStore) Inner() storage.Store { return s.Store }
+func (s *SealedStore) Inner() storage.Store { return s.inner }
 
 // Pseudonym returns the pseudonym that replaces subjectID on erasure
 // (under the current pseudonym key).
@@ -48,113 +73,8 @@ func (s *SealedStore) Pseudonym(subjectID string) string { return s.c.Pseudonym(
 // version, current first (see FieldCipher.Pseudonyms).
 func (s *SealedStore) Pseudonyms(subjectID string) []string { return s.c.Pseudonyms(subjectID) }
 
-// CreateVisitor seals v's PII and stores it. v.EmailIndex is replaced by
-// the blind index of v.Email (nil without an email).
-func (s *SealedStore) CreateVisitor(ctx context.Context, v storage.Visitor) error {
-	sealed, err := sealVisitor(s.c, v)
-	if err != nil {
-		return fmt.Errorf("create visitor: %w", err)
-	}
-	return s.Store.CreateVisitor(ctx, sealed)
-}
+// Ping reports whether the backend is reachable.
+func (s *SealedStore) Ping(ctx context.Context) error { return s.inner.Ping(ctx) }
 
-// UpdateVisitor seals v's PII under the current keys and stores it.
-func (s *SealedStore) UpdateVisitor(ctx context.Context, v storage.Visitor) error {
-	sealed, err := sealVisitor(s.c, v)
-	if err != nil {
-		return fmt.Errorf("update visitor: %w", err)
-	}
-	return s.Store.UpdateVisitor(ctx, sealed)
-}
-
-// GetVisitor returns the visitor with its PII opened.
-func (s *SealedStore) GetVisitor(ctx context.Context, orgID, id string) (storage.Visitor, error) {
-	v, err := s.Store.GetVisitor(ctx, orgID, id)
-	if err != nil {
-		return storage.Visitor{}, err
-	}
-	if v, err = openVisitor(s.c, v); err != nil {
-		return storage.Visitor{}, fmt.Errorf("get visitor: %w", err)
-	}
-	return v, nil
-}
-
-// FindVisitorByEmailIndex returns the matching visitor with its PII opened.
-func (s *SealedStore) FindVisitorByEmailIndex(ctx context.Context, orgID string, indexes [][]byte) (storage.Visitor, error) {
-	v, err := s.Store.FindVisitorByEmailIndex(ctx, orgID, indexes)
-	if err != nil {
-		return storage.Visitor{}, err
-	}
-	if v, err = openVisitor(s.c, v); err != nil {
-		return storage.Visitor{}, fmt.Errorf("find visitor by email index: %w", err)
-	}
-	return v, nil
-}
-
-// FindVisitorByEmail returns the organisation's non-erased visitor whose
-// email equals email after normalisation (NormalizeEmail), found through
-// the blind indexes of every live blind-index version, so visitors written
-// before a blind-index rotation are still found. storage.ErrNotFound if
-// none matches or email is empty. The opened email is checked against the
-// query, so an index copied onto another row does not redirect the lookup
-// (that is an error wrapping ErrDecrypt).
-func (s *SealedStore) FindVisitorByEmail(ctx context.Context, orgID, email string) (storage.Visitor, error) {
-	indexes := s.c.BlindIndexes(orgID, email)
-	if len(indexes) == 0 {
-		return storage.Visitor{}, fmt.Errorf("find visitor by email: empty email: %w", storage.ErrNotFound)
-	}
-	v, err := s.FindVisitorByEmailIndex(ctx, orgID, indexes)
-	if err != nil {
-		return storage.Visitor{}, fmt.Errorf("find visitor by email: %w", err)
-	}
-	if NormalizeEmail(v.Email) != NormalizeEmail(email) {
-		return storage.Visitor{}, fmt.Errorf("find visitor by email: visitor %s: email index does not match its email: %w",
-			v.ID, ErrDecrypt)
-	}
-	return v, nil
-}
-
-// sealVisitor returns v with Name, Email and Phone sealed under the current
-// pii key and EmailIndex set from the plaintext email.
-func sealVisitor(c *FieldCipher, v storage.Visitor) (storage.Visitor, error) {
-	if v.ID == "" {
-		return storage.Visitor{}, fmt.Errorf("seal visitor: empty id")
-	}
-	v.EmailIndex = c.BlindIndex(v.OrgID, v.Email)
-	for _, f := range visitorFields(&v) {
-		sealed, err := c.Seal(*f.value, v.ID, f.name)
-		if err != nil {
-			return storage.Visitor{}, err
-		}
-		*f.value = sealed
-	}
-	return v, nil
-}
-
-// openVisitor returns v with Name, Email and Phone opened. EmailIndex is
-// left as stored.
-func openVisitor(c *FieldCipher, v storage.Visitor) (storage.Visitor, error) {
-	for _, f := range visitorFields(&v) {
-		plain, err := c.Open(*f.value, v.ID, f.name) // its error names the field and visitor id
-		if err != nil {
-			return storage.Visitor{}, err
-		}
-		*f.value = plain
-	}
-	return v, nil
-}
-
-// visitorField points at one PII field of a visitor.
-type visitorField struct {
-	name  string
-	value *string
-}
-
-// visitorFields lists v's sealed fields.
-func visitorFields(v *storage.Visitor) [3]visitorField {
-	return [3]visitorField{
-		{fieldVisitorName, &v.Name},
-		{fieldVisitorEmail, &v.Email},
-		{fieldVisitorPhone, &v.Phone},
-	}
-}
+// Close closes the backend.
+func (s *SealedStore) Close() error { return s.inner.Close() }

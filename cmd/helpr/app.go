@@ -31,8 +31,9 @@ const sweepInterval = 10 * time.Minute
 type app struct {
 	cfg      Config
 	log      zerolog.Logger
-	store    storage.Store // the raw backend
-	cluster  *cluster      // nil on a single node
+	store    storage.Store         // the raw backend: health checks, sweeping, closing
+	sealed   *security.SealedStore // the PII-sealing view every service gets
+	cluster  *cluster              // nil on a single node
 	sessions *security.Sessions
 	hub      *hub.Hub
 	ws       *ws.Server
@@ -141,7 +142,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if err != nil {
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
-	a := &app{cfg: cfg, log: log, store: raw, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
+	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
 		metrics: reg.Handler()}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {

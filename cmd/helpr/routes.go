@@ -35,7 +35,7 @@ func (a *app) routes(rest, metricsHandler http.Handler, metricsToken []byte, m *
 // demo and index pages. The assets are embedded, so loading them fails only
 // on a broken build; then the front end answers 500 and the API still works.
 func (a *app) mountWeb(mux *http.ServeMux) {
-	w, err := newWeb(widget.Assets(), a.store, ownOrigins(a.cfg), a.log)
+	w, err := newWeb(widget.Assets(), a.sealed, ownOrigins(a.cfg), a.log)
 	if err != nil {
 		a.log.Error().Err(err).Msg("front end unavailable")
 		mux.HandleFunc("GET /", func(rw http.ResponseWriter, r *http.Request) {

@@ -19,12 +19,16 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
 )
 
 // widgetFinder finds a widget by its publishable key. It must be safe for
 // concurrent use; an unknown key yields an error wrapping storage.ErrNotFound.
+// It is security.Sealed, so the front end gets the PII-sealing store like
+// every other service: a raw backend does not compile here.
 type widgetFinder interface {
+	security.Sealed
 	GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error)
 }
 

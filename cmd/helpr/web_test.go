@@ -44,7 +44,7 @@ func webServer(t *testing.T, hsts bool) (*httptest.Server, tenant) {
 		t.Fatalf("create widget: %d", code)
 	}
 	tn.widgetKey = w.PublishableKey
-	web, err := newWeb(testAssets, n.app.store, []string{"https://chat.example"}, zerolog.Nop())
+	web, err := newWeb(testAssets, n.app.sealed, []string{"https://chat.example"}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestWebDemoEmbedsOnlyAWidgetAllowedOnTheHub(t *testing.T) {
 func TestWebDemoEmbedsTheWidget(t *testing.T) {
 	n := startNode(t, t.TempDir(), "127.0.0.1:0")
 	tn := n.registerTenant("Acme", "owner@acme.test", "https://chat.example")
-	web, err := newWeb(testAssets, n.app.store, []string{"https://chat.example"}, zerolog.Nop())
+	web, err := newWeb(testAssets, n.app.sealed, []string{"https://chat.example"}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

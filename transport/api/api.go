@@ -17,7 +17,6 @@ import (
 
 	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/security"
-	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/httpx"
 )
 
@@ -27,9 +26,9 @@ const maxBody = 64 << 10
 // Config configures the API. Store, Sessions, Hasher and Privacy are
 // required; every other zero field means its documented default.
 type Config struct {
-	// Store is the whole store, PII sealing included: pass a
-	// *security.SealedStore, never a raw backend.
-	Store    storage.Store
+	// Store is the store with PII sealing, a *security.SealedStore: its
+	// type (see Store) makes a raw backend a compile error.
+	Store    Store
 	Sessions *security.Sessions
 	Hasher   *security.Hasher
 	// Privacy finds visitors by email through the blind index and names

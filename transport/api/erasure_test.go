@@ -217,9 +217,10 @@ type messagesJSON struct {
 }
 
 // eraseHook runs before ahead of every EraseSubject: a stand-in for a
-// request that lands between the revocations and the erasure.
+// request that lands between the revocations and the erasure. It embeds
+// the sealed store, which keeps it a Store.
 type eraseHook struct {
-	storage.Store
+	Store
 	before func(storage.Erasure)
 }
 

@@ -9,7 +9,7 @@ import (
 
 var _ Privacy = (*security.SealedStore)(nil)
 
-// Privacy is what the data-subject endpoints need beyond storage.Store:
+// Privacy is what the data-subject endpoints need beyond Store:
 // email lookup through the blind index and pseudonyms for erased subjects.
 // *security.SealedStore implements it. Implementations must be safe for
 // concurrent use.

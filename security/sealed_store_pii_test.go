@@ -1,0 +1,294 @@
+package security
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// piiTypes are the types whose fields SealedStore seals (visitorFields). A
+// store method whose arguments or results contain one of them, however
+// deeply, carries PII.
+var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{})}
+
+// piiRule says what SealedStore does with one PII-carrying method.
+type piiRule struct {
+	seals  bool   // its PII arguments reach the backend sealed
+	opens  bool   // its PII results come back opened
+	reason string // why, in one line
+}
+
+// piiMethods lists every storage.Store method that carries PII, with what
+// SealedStore does about it. TestSealedStorePIIMethods fails when a
+// storage.Store method carrying PII is missing here: say you add
+// ListVisitors(ctx, orgID) ([]storage.Visitor, error) to storage.Store. The
+// compiler makes you write SealedStore.ListVisitors (there is no embedding
+// to promote it), and a one-line delegation would hand sealed values to
+// the handlers; this test then fails until ListVisitors is listed here with
+// opens set (or a reason why it returns sealed values), and
+// TestSealedStoreKeepsPIIFromTheBackend then checks that behaviour through
+// a recording backend.
+var piiMethods = map[string]piiRule{
+	"CreateVisitor":           {seals: true, reason: "seals Name, Email and Phone and sets the blind index before the write"},
+	"UpdateVisitor":           {seals: true, reason: "seals Name, Email and Phone under the current key before the write"},
+	"GetVisitor":              {opens: true, reason: "opens the stored visitor for the handlers"},
+	"FindVisitorByEmailIndex": {opens: true, reason: "opens the visitor found by blind index"},
+	"ScanVisitors":            {reason: "maintenance only (ReEncrypt): returns the backend's sealed values unopened"},
+}
+
+// mentionsPII reports whether t is or contains a PII type, through
+// pointers, slices, arrays, maps, channels, struct fields and function
+// signatures.
+func mentionsPII(t reflect.Type) bool { return mentions(t, map[reflect.Type]bool{}) }
+
+func mentions(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	for _, p := range piiTypes {
+		if t == p {
+			return true
+		}
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
+		return mentions(t.Elem(), seen)
+	case reflect.Map:
+		return mentions(t.Key(), seen) || mentions(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if mentions(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+	case reflect.Func:
+		for i := range t.NumIn() {
+			if mentions(t.In(i), seen) {
+				return true
+			}
+		}
+		for i := range t.NumOut() {
+			if mentions(t.Out(i), seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var storeType = reflect.TypeOf((*storage.Store)(nil)).Elem()
+
+// SealedStore must not embed anything: an embedded storage.Store promotes
+// every method added to the interface later, PII or not, unsealed.
+func TestSealedStoreEmbedsNothing(t *testing.T) {
+	st := reflect.TypeOf(SealedStore{})
+	for i := range st.NumField() {
+		if f := st.Field(i); f.Anonymous {
+			t.Errorf("SealedStore embeds %s: new store methods would pass through unsealed; hold it in a named field and write every method out", f.Type)
+		}
+	}
+}
+
+func TestSealedStorePIIMethods(t *testing.T) {
+	for i := range storeType.NumMethod() {
+		m := storeType.Method(i)
+		if _, listed := piiMethods[m.Name]; mentionsPII(m.Type) && !listed {
+			t.Errorf("storage.Store.%s carries a PII type but SealedStore does not list it as sealed: seal or open it in SealedStore and add it to piiMethods", m.Name)
+		}
+	}
+	for name := range piiMethods {
+		m, ok := storeType.MethodByName(name)
+		switch {
+		case !ok:
+			t.Errorf("piiMethods lists %s, which storage.Store does not have", name)
+		case !mentionsPII(m.Type):
+			t.Errorf("piiMethods lists %s, which carries no PII type", name)
+		}
+	}
+}
+
+// The detector itself finds a visitor however it is wrapped, and nothing
+// where there is none.
+func TestMentionsPII(t *testing.T) {
+	type page struct {
+		Next  string
+		Items []*storage.Visitor
+	}
+	type hidden interface {
+		ListVisitors(ctx context.Context, orgID string) ([]storage.Visitor, error)
+		Page(ctx context.Context) (page, error)
+		ByID(ctx context.Context, ids map[string]storage.Visitor) error
+		Widgets(ctx context.Context) ([]storage.Widget, error)
+	}
+	want := map[string]bool{"ListVisitors": true, "Page": true, "ByID": true, "Widgets": false}
+	it := reflect.TypeOf((*hidden)(nil)).Elem()
+	for i := range it.NumMethod() {
+		m := it.Method(i)
+		if got := mentionsPII(m.Type); got != want[m.Name] {
+			t.Errorf("mentionsPII(%s) = %v, want %v", m.Name, got, want[m.Name])
+		}
+	}
+}
+
+// sentinel marks the plaintext of every PII field in
+// TestSealedStoreKeepsPIIFromTheBackend (compared case-insensitively).
+const sentinel = "pii-sentinel"
+
+// recordingStore is the backend under test: it records the arguments of
+// every PII method and answers reads with one visitor sealed as the real
+// backend would hold it. Methods it does not override panic (nil Store):
+// a new PII method needs an override here.
+type recordingStore struct {
+	storage.Store
+	sealed storage.Visitor
+	calls  map[string][]any
+}
+
+func (r *recordingStore) record(name string, args ...any) { r.calls[name] = args }
+
+func (r *recordingStore) CreateVisitor(_ context.Context, v storage.Visitor) error {
+	r.record("CreateVisitor", v)
+	return nil
+}
+
+func (r *recordingStore) UpdateVisitor(_ context.Context, v storage.Visitor) error {
+	r.record("UpdateVisitor", v)
+	return nil
+}
+
+func (r *recordingStore) GetVisitor(_ context.Context, orgID, id string) (storage.Visitor, error) {
+	r.record("GetVisitor", orgID, id)
+	return r.sealed, nil
+}
+
+func (r *recordingStore) FindVisitorByEmailIndex(_ context.Context, orgID string, indexes [][]byte) (storage.Visitor, error) {
+	r.record("FindVisitorByEmailIndex", orgID, indexes)
+	return r.sealed, nil
+}
+
+func (r *recordingStore) ScanVisitors(_ context.Context, afterID string, limit int) ([]storage.Visitor, error) {
+	r.record("ScanVisitors", afterID, limit)
+	return []storage.Visitor{r.sealed}, nil
+}
+
+// piiVisitor is a visitor whose every PII field holds the sentinel.
+func piiVisitor(orgID string) storage.Visitor {
+	return storage.Visitor{ID: "vis_sentinel", OrgID: orgID, WidgetID: "wdg_1", Name: "Name " + sentinel,
+		Email: sentinel + "@example.test", Phone: "+1 555 " + sentinel, CreatedAt: t0, LastSeenAt: t0}
+}
+
+// argFor is a value of type t for calling a store method: the sentinel
+// visitor for visitors, the organisation id for strings.
+func argFor(t reflect.Type, orgID string) reflect.Value {
+	switch {
+	case t == reflect.TypeOf((*context.Context)(nil)).Elem():
+		return reflect.ValueOf(context.Background())
+	case t == reflect.TypeOf(storage.Visitor{}):
+		return reflect.ValueOf(piiVisitor(orgID))
+	case t.Kind() == reflect.String:
+		return reflect.ValueOf(orgID).Convert(t)
+	case t.Kind() == reflect.Int:
+		return reflect.ValueOf(10).Convert(t)
+	}
+	return reflect.Zero(t)
+}
+
+// holdsSentinel reports whether v contains the sentinel in any string or
+// byte slice, however deeply.
+func holdsSentinel(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return strings.Contains(strings.ToLower(v.String()), sentinel)
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return bytes.Contains(bytes.ToLower(v.Bytes()), []byte(sentinel))
+		}
+		for i := range v.Len() {
+			if holdsSentinel(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && holdsSentinel(v.Elem())
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if holdsSentinel(it.Key()) || holdsSentinel(it.Value()) {
+				return true
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if holdsSentinel(v.Field(i)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Every PII method, called through SealedStore over a recording backend:
+// no argument the backend receives holds PII plaintext, opening methods
+// return the plaintext, and the others return only sealed values.
+func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
+	_, c := newCipher(t)
+	const org = "org_sentinel"
+	sealedV, err := sealVisitor(c, piiVisitor(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingStore{sealed: sealedV, calls: map[string][]any{}}
+	s := reflect.ValueOf(NewSealedStore(rec, c))
+	for name, rule := range piiMethods {
+		t.Run(name, func(t *testing.T) {
+			m := s.MethodByName(name)
+			if !m.IsValid() {
+				t.Fatalf("SealedStore has no method %s", name)
+			}
+			args := make([]reflect.Value, m.Type().NumIn())
+			for i := range args {
+				args[i] = argFor(m.Type().In(i), org)
+			}
+			out, err := call(m, args)
+			if err != nil {
+				t.Fatalf("%s through a recording backend: %v (does recordingStore override it?)", name, err)
+			}
+			got, ok := rec.calls[name]
+			if !ok {
+				t.Fatalf("the backend never saw %s", name)
+			}
+			if holdsSentinel(reflect.ValueOf(got)) {
+				t.Errorf("the backend received PII plaintext through %s: %+v", name, got)
+			}
+			if v, ok := got[0].(storage.Visitor); rule.seals && (!ok || v.ID != "vis_sentinel" ||
+				v.Name == "" || v.Email == "" || v.Phone == "" || v.EmailIndex == nil) {
+				t.Errorf("%s: the backend did not receive the sealed visitor: %+v", name, got)
+			}
+			if opened := holdsSentinel(reflect.ValueOf(out)); opened != rule.opens {
+				t.Errorf("%s returned plaintext = %v, want %v (%s)", name, opened, rule.opens, rule.reason)
+			}
+		})
+	}
+}
+
+// call invokes m, turning a panic (a method recordingStore does not
+// override) or a returned error into an error.
+func call(m reflect.Value, args []reflect.Value) (out []any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	for _, v := range m.Call(args) {
+		if e, ok := v.Interface().(error); ok && e != nil {
+			return nil, e
+		}
+		out = append(out, v.Interface())
+	}
+	return out, nil
+}

@@ -1,0 +1,88 @@
+package api
+
+import (
+	"context"
+
+	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/storage"
+)
+
+var _ Store = (*security.SealedStore)(nil)
+
+// Store is every store method the API calls, grouped by the handlers that
+// call them, and security.Sealed. Sealed has an unexported method, so only
+// a store of package security (a *security.SealedStore, or a type
+// embedding one) satisfies Store: handing Config a raw sqlite or mongo
+// backend, whose visitors would be written and read unsealed, does not
+// compile. Implementations must be safe for concurrent use.
+type Store interface {
+	security.Sealed
+	accountStore
+	widgetStore
+	visitorStore
+	historyStore
+	sessionStore
+	auditStore
+	erasureStore
+}
+
+// accountStore is what registration, sign-in, authentication, the team and
+// assignment use (auth.go, login_orgs.go, authn.go, agents.go, assignee.go).
+type accountStore interface {
+	CreateOrgWithOwner(ctx context.Context, org storage.Organization, owner storage.Agent) error
+	GetOrg(ctx context.Context, id string) (storage.Organization, error)
+	ListAgentsByEmail(ctx context.Context, email string) ([]storage.Agent, error)
+	GetAgent(ctx context.Context, orgID, id string) (storage.Agent, error)
+	CreateAgent(ctx context.Context, a storage.Agent) error
+	ListAgents(ctx context.Context, orgID string) ([]storage.Agent, error)
+	SetAgentRole(ctx context.Context, orgID, id string, role storage.Role) error
+}
+
+// widgetStore is what the widget endpoints and visitor sign-up use
+// (widgets.go, widget_update.go, widget_config.go, visitors.go).
+type widgetStore interface {
+	CreateWidget(ctx context.Context, w storage.Widget) error
+	ListWidgets(ctx context.Context, orgID string) ([]storage.Widget, error)
+	GetWidget(ctx context.Context, orgID, id string) (storage.Widget, error)
+	UpdateWidget(ctx context.Context, w storage.Widget) error
+	GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error)
+}
+
+// visitorStore is what visitor sessions and the visitor admin endpoints
+// use (visitors.go, session.go, visitor_cookie.go, visitors_admin.go):
+// plaintext in and out, sealed below.
+type visitorStore interface {
+	CreateVisitor(ctx context.Context, v storage.Visitor) error
+	GetVisitor(ctx context.Context, orgID, id string) (storage.Visitor, error)
+	UpdateVisitor(ctx context.Context, v storage.Visitor) error
+}
+
+// historyStore is what conversation history, search and export read
+// (history.go, export.go).
+type historyStore interface {
+	GetConversation(ctx context.Context, orgID, id string) (storage.Conversation, error)
+	ListConversations(ctx context.Context, orgID string, f storage.ConversationFilter) ([]storage.Conversation, error)
+	AgentReadSeqs(ctx context.Context, orgID, agentID string, conversationIDs []string) (map[string]int64, error)
+	ListMessages(ctx context.Context, orgID, conversationID string, afterSeq int64, limit int) ([]storage.Message, error)
+	SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error)
+}
+
+// sessionStore is what session endpoints, export and erasure read
+// (session.go, export.go, erasure.go).
+type sessionStore interface {
+	GetSession(ctx context.Context, id string) (storage.Session, error)
+	GetRefreshToken(ctx context.Context, hash []byte) (storage.RefreshToken, error)
+	ListSessions(ctx context.Context, orgID string, kind storage.SubjectKind, subjectID string) ([]storage.Session, error)
+}
+
+// auditStore is the audit trail as the API writes and exports it
+// (audit.go, export.go).
+type auditStore interface {
+	AppendAudit(ctx context.Context, e storage.AuditEvent) error
+	ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]storage.AuditEvent, error)
+}
+
+// erasureStore erases data subjects (erasure.go).
+type erasureStore interface {
+	EraseSubject(ctx context.Context, e storage.Erasure) error
+}
