@@ -23,8 +23,12 @@ type Sessions interface {
 
 // Directory looks up the records a connection needs at connect time:
 // the widget named by a visitor's publishable key and the visitor itself.
-// Both lookups follow the storage package's tenancy rules.
+// Both lookups follow the storage package's tenancy rules. It includes
+// security.Sealed, whose method is unexported: only the sealing store of
+// package security satisfies it, so a raw backend (whose visitors read
+// back still sealed) cannot be wired in by mistake.
 type Directory interface {
+	security.Sealed
 	GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error)
 	GetVisitor(ctx context.Context, orgID, id string) (storage.Visitor, error)
 }

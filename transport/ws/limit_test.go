@@ -80,7 +80,7 @@ func newLimitEnv(t *testing.T, mutate func(*Config)) *limitEnv {
 	e := &limitEnv{t: t, clock: clk, logs: &lockedBuffer{}, metrics: metrics.NewHelpr(metrics.NewRegistry()),
 		store: store, sessions: sessions}
 	e.seed(ctx)
-	cfg := Config{Hub: hub.New(store, Codec{}, hub.Options{Now: clk.Now}), Sessions: sessions, Directory: store,
+	cfg := Config{Hub: hub.New(store, Codec{}, hub.Options{Now: clk.Now}), Sessions: sessions, Directory: sealed(t, store),
 		PublicOrigin: hubOrigin, Logger: zerolog.New(e.logs), Metrics: e.metrics, Now: clk.Now}
 	if mutate != nil {
 		mutate(&cfg)

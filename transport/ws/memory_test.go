@@ -296,7 +296,7 @@ func helprTargetWith(tb testing.TB, n int, tweak func(*Config)) memTarget {
 	}
 	tokens := seedVisitors(tb, store, sessions, n)
 	cfg := Config{Hub: hub.New(store, Codec{}, hub.Options{}), Sessions: sessions,
-		Directory: store, Logger: zerolog.Nop(), ConnsPerIP: NoCap, ConnsPerSubject: NoCap}
+		Directory: sealed(tb, store), Logger: zerolog.Nop(), ConnsPerIP: NoCap, ConnsPerSubject: NoCap}
 	tweak(&cfg)
 	srv := NewServer(cfg)
 	ts := httptest.NewServer(srv)

@@ -131,7 +131,7 @@ func newOutageEnv(t *testing.T, mutate func(*Config)) *outageEnv {
 	}
 	e := &outageEnv{t: t, clock: clk, logs: &lockedBuffer{}, store: store, sessions: sessions}
 	e.seed()
-	cfg := Config{Hub: hub.New(store, Codec{}, hub.Options{Now: clk.Now}), Sessions: sessions, Directory: store,
+	cfg := Config{Hub: hub.New(store, Codec{}, hub.Options{Now: clk.Now}), Sessions: sessions, Directory: sealed(t, store),
 		PublicOrigin: hubOrigin, Logger: zerolog.New(e.logs), Now: clk.Now}
 	if mutate != nil {
 		mutate(&cfg)

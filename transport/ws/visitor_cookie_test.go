@@ -63,7 +63,7 @@ func newCookieEnv(t *testing.T) cookieEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(Config{Hub: hub.New(store, Codec{}, hub.Options{}), Sessions: sessions, Directory: store,
+	srv := NewServer(Config{Hub: hub.New(store, Codec{}, hub.Options{}), Sessions: sessions, Directory: sealed(t, store),
 		PublicOrigin: hubOrigin, Logger: zerolog.Nop()})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {

@@ -108,7 +108,7 @@ func benchConn(tb testing.TB) *conn {
 		tb.Fatal(err)
 	}
 	s := NewServer(Config{
-		Hub: hub.New(store, Codec{}, hub.Options{}), Sessions: sessions, Directory: store,
+		Hub: hub.New(store, Codec{}, hub.Options{}), Sessions: sessions, Directory: sealed(tb, store),
 		Logger: zerolog.Nop(), FrameRate: 1e9, FrameBurst: 1 << 30, SendQueueBytes: 1 << 30,
 	})
 	c := newConn(s, nil, gate{})
