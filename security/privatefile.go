@@ -8,7 +8,7 @@ import (
 	"runtime"
 )
 
-// Secrets on disk (the keyring, the session secret) live in private files:
+// Secrets on disk (the keyring) live in private files:
 // regular files that neither group nor others may access. These helpers
 // read and write them safely.
 

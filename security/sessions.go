@@ -48,9 +48,6 @@ type SessionsConfig struct {
 	// right for a single process; on a cluster a tab presenting the token
 	// it just rotated to another node would get ErrNoSuccessor.
 	Sealer SuccessorSealer
-	// Deprecated: ignored. Rotated tokens used to be derived from Secret;
-	// every token is random now. Kept so that callers still compile.
-	Secret []byte
 	Now    func() time.Time
 
 	AccessTTL     time.Duration // agent access token; 1h

@@ -46,7 +46,7 @@ type node struct {
 func newNode(t *testing.T, store SessionStore, c *fakeClock, maxAge time.Duration) *node {
 	t.Helper()
 	n := &node{store: &switchStore{SessionStore: store}}
-	s, err := NewSessions(SessionsConfig{Store: n.store, Secret: testSecret, Now: c.Now, CacheMaxAge: maxAge})
+	s, err := NewSessions(SessionsConfig{Store: n.store, Now: c.Now, CacheMaxAge: maxAge})
 	if err != nil {
 		t.Fatalf("NewSessions: %v", err)
 	}
@@ -222,7 +222,7 @@ func TestCacheWithoutMaxAgeTrustsHitsUntilEvicted(t *testing.T) {
 
 func TestNewSessionsRefusesNegativeCacheMaxAge(t *testing.T) {
 	store, _ := openStore(t)
-	if _, err := NewSessions(SessionsConfig{Store: store, Secret: testSecret, CacheMaxAge: -time.Second}); err == nil {
+	if _, err := NewSessions(SessionsConfig{Store: store, CacheMaxAge: -time.Second}); err == nil {
 		t.Fatal("negative CacheMaxAge accepted")
 	}
 }

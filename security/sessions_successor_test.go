@@ -65,7 +65,7 @@ func TestSuccessorIsNotComputableFromSecretAndOldToken(t *testing.T) {
 		c := newClock()
 		store, _ := openStore(t)
 		fixedStart(t, store, "ses_same", old)
-		s, err := NewSessions(SessionsConfig{Store: store, Secret: testSecret, Sealer: testSealer(), Now: c.Now})
+		s, err := NewSessions(SessionsConfig{Store: store, Sealer: testSealer(), Now: c.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

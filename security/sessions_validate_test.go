@@ -10,7 +10,7 @@ import (
 // token re-checked on every WebSocket frame.
 func BenchmarkValidateHashCached(b *testing.B) {
 	store, _ := openStore(b)
-	s, err := NewSessions(SessionsConfig{Store: store, Secret: testSecret})
+	s, err := NewSessions(SessionsConfig{Store: store})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func BenchmarkValidateHashCached(b *testing.B) {
 // BenchmarkAuthenticate adds the shape check and SHA-256 of the token.
 func BenchmarkAuthenticate(b *testing.B) {
 	store, _ := openStore(b)
-	s, err := NewSessions(SessionsConfig{Store: store, Secret: testSecret})
+	s, err := NewSessions(SessionsConfig{Store: store})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func BenchmarkValidateHashMiss(b *testing.B) {
 // benchmark reads the store at most once per 30s).
 func BenchmarkValidateHashCachedMaxAge(b *testing.B) {
 	store, _ := openStore(b)
-	s, err := NewSessions(SessionsConfig{Store: store, Secret: testSecret, CacheMaxAge: 30 * time.Second})
+	s, err := NewSessions(SessionsConfig{Store: store, CacheMaxAge: 30 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}

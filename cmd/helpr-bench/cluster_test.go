@@ -13,7 +13,7 @@ import (
 // conversation's visitor is on one node and its agent on the other.
 func TestClusterScenario(t *testing.T) {
 	rds := testsvc.NewRedis(t)
-	data := t.TempDir() // the nodes share the keyring and session secret
+	data := t.TempDir() // the nodes share the keyring
 	args := []string{"--store", "mongo", "--mongo-uri", testsvc.MongoURI(t), "--mongo-db", testsvc.MongoDatabase(t),
 		"--redis-url", rds.URL()}
 	n1 := startHelpr(t, data, append(args, "--node-id", "n1")...)

@@ -28,7 +28,7 @@ func TestClusterOfThreeNodes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	rds := testsvc.NewRedis(t)
-	data := t.TempDir() // the nodes share the keyring and session secret
+	data := t.TempDir() // the nodes share the keyring
 	args := []string{"--data-dir", data, "--store", "mongo", "--mongo-uri", testsvc.MongoURI(t),
 		"--mongo-db", testsvc.MongoDatabase(t), "--redis-url", rds.URL()}
 	n1 := startProc(t, "n1", freeAddr(t), args...)

@@ -113,8 +113,7 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	t.Cleanup(func() { _ = raw.Close() })
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	store, cipher := sealed(t, raw, clk.Now())
-	sess, err := security.NewSessions(security.SessionsConfig{Store: store,
-		Secret: bytes.Repeat([]byte{7}, 32), Now: clk.Now})
+	sess, err := security.NewSessions(security.SessionsConfig{Store: store, Now: clk.Now})
 	if err != nil {
 		t.Fatalf("sessions: %v", err)
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
@@ -68,7 +67,7 @@ func newOutageEnv(t *testing.T, cacheAge time.Duration) (*env, *outageSessions) 
 	o := &outageSessions{dead: dead}
 	e := newEnv(t, func(c *Config) {
 		o.live = c.Store.(*security.SealedStore)
-		s, err := security.NewSessions(security.SessionsConfig{Store: o, Secret: bytes.Repeat([]byte{7}, 32),
+		s, err := security.NewSessions(security.SessionsConfig{Store: o,
 			Now: c.Now, CacheMaxAge: cacheAge})
 		if err != nil {
 			t.Fatal(err)

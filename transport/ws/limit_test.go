@@ -73,7 +73,7 @@ func newLimitEnv(t *testing.T, mutate func(*Config)) *limitEnv {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	clk := &testClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Secret: bytes.Repeat([]byte{7}, 32), Now: clk.Now})
+	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

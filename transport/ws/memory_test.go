@@ -290,7 +290,7 @@ func helprTargetWith(tb testing.TB, n int, tweak func(*Config)) memTarget {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = store.Close() })
-	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Secret: bytes.Repeat([]byte{7}, 32)})
+	sessions, err := security.NewSessions(security.SessionsConfig{Store: store})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -124,7 +123,7 @@ func newOutageEnv(t *testing.T, mutate func(*Config)) *outageEnv {
 	t.Helper()
 	store := newFlakyStore(t)
 	clk := &testClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Secret: bytes.Repeat([]byte{7}, 32),
+	sessions, err := security.NewSessions(security.SessionsConfig{Store: store,
 		Now: clk.Now, CacheMaxAge: outageMaxAge})
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +335,7 @@ func TestStoreOutageFramesAnswerUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second Sessions on the same store issues a token this node has not cached.
-	other, err := security.NewSessions(security.SessionsConfig{Store: e.store.Store, Secret: bytes.Repeat([]byte{7}, 32)})
+	other, err := security.NewSessions(security.SessionsConfig{Store: e.store.Store})
 	if err != nil {
 		t.Fatal(err)
 	}

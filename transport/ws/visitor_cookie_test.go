@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -39,7 +38,7 @@ func newCookieEnv(t *testing.T) cookieEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Secret: bytes.Repeat([]byte{7}, 32)})
+	sessions, err := security.NewSessions(security.SessionsConfig{Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}

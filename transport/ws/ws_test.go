@@ -99,7 +99,7 @@ func benchConn(tb testing.TB) *conn {
 	if err := store.CreateOrgWithOwner(ctx, org, owner); err != nil {
 		tb.Fatal(err)
 	}
-	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Secret: bytes.Repeat([]byte{7}, 32)})
+	sessions, err := security.NewSessions(security.SessionsConfig{Store: store})
 	if err != nil {
 		tb.Fatal(err)
 	}
