@@ -3,7 +3,6 @@ package presencetest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/helpr-chat/helpr/hub"
@@ -35,25 +34,7 @@ func oneTurnAcrossNodes(t *testing.T, a, b hub.PresenceDirectory) {
 	const org, rounds = "org_1", 60
 	connect(t, a, org, "agt_1", "agt_2")
 	connect(t, b, org, "agt_3")
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts = map[string]int{}
-	)
-	for i := range rounds {
-		d := []hub.PresenceDirectory{a, b}[i%2]
-		wg.Go(func() {
-			id, err := d.NextAgent(context.Background(), org)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			counts[id]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	counts := countTurns(t, []hub.PresenceDirectory{a, b}, org, rounds)
 	want := map[string]int{"agt_1": rounds / 3, "agt_2": rounds / 3, "agt_3": rounds / 3}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("concurrent turns on two nodes: %v, want %v (one shared turn)", counts, want)

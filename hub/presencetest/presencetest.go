@@ -14,6 +14,7 @@ package presencetest
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/helpr-chat/helpr/hub"
@@ -112,4 +113,30 @@ func next(t *testing.T, d hub.PresenceDirectory, org string) string {
 		t.Fatalf("NextAgent: %v", err)
 	}
 	return id
+}
+
+// countTurns calls NextAgent rounds times concurrently, spread over dirs
+// in turn, and counts the agents handed out.
+func countTurns(t *testing.T, dirs []hub.PresenceDirectory, org string, rounds int) map[string]int {
+	t.Helper()
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts = map[string]int{}
+	)
+	for i := range rounds {
+		d := dirs[i%len(dirs)]
+		wg.Go(func() {
+			id, err := d.NextAgent(context.Background(), org)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			counts[id]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return counts
 }

@@ -118,24 +118,7 @@ func concurrentNextAgent(t *testing.T, d hub.PresenceDirectory) {
 	for i := range agents {
 		connect(t, d, org, "agt_"+strconv.Itoa(i))
 	}
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts = map[string]int{}
-	)
-	for range rounds {
-		wg.Go(func() {
-			id, err := d.NextAgent(context.Background(), org)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			counts[id]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	counts := countTurns(t, []hub.PresenceDirectory{d}, org, rounds)
 	for i := range agents {
 		if n := counts["agt_"+strconv.Itoa(i)]; n != rounds/agents {
 			t.Errorf("concurrent turns %v: each of %d agents should get %d", counts, agents, rounds/agents)
