@@ -104,14 +104,7 @@ func TestServeRefusesAnotherKeyring(t *testing.T) {
 // sealed under the new version).
 func TestServeAcceptsRotatedKeyringAndRecordsIt(t *testing.T) {
 	dir, vid := sealedDataDir(t)
-	path := filepath.Join(dir, "secrets", "keyring.json")
-	before, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, code := helpr(t, "keys", "rotate", "--data-dir", dir); code != 0 {
-		t.Fatalf("keys rotate: %d %s", code, out)
-	}
+	path, before := rotateKeyring(t, dir)
 	n := startNode(t, dir, "127.0.0.1:0")
 	tn := tenant{owner: n.login("owner@acme.test", "correct horse battery")}
 	if v := n.getVisitor(tn, vid); v.Name != canaries("4242").name {
@@ -245,14 +238,7 @@ func TestServeOnMongoRefusesAnotherKeyring(t *testing.T) {
 // refused afterwards even though no server started in between.
 func TestReencryptRecordsRotatedFingerprint(t *testing.T) {
 	dir, _ := sealedDataDir(t)
-	path := filepath.Join(dir, "secrets", "keyring.json")
-	before, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, code := helpr(t, "keys", "rotate", "--data-dir", dir); code != 0 {
-		t.Fatalf("keys rotate: %d %s", code, out)
-	}
+	path, before := rotateKeyring(t, dir)
 	if out, code := helpr(t, "keys", "reencrypt", "--data-dir", dir); code != 0 || !strings.Contains(out, "re-encrypted 1") {
 		t.Fatalf("keys reencrypt: %d %s", code, out)
 	}
@@ -263,4 +249,19 @@ func TestReencryptRecordsRotatedFingerprint(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveRefused(t, dir)
+}
+
+// rotateKeyring rotates the data directory's keyring with `keys rotate`
+// and returns the keyring file's path and its content from before.
+func rotateKeyring(t *testing.T, dir string) (path string, before []byte) {
+	t.Helper()
+	path = filepath.Join(dir, "secrets", "keyring.json")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, code := helpr(t, "keys", "rotate", "--data-dir", dir); code != 0 {
+		t.Fatalf("keys rotate: %d %s", code, out)
+	}
+	return path, before
 }
