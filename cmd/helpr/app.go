@@ -240,6 +240,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg = applyClockOffset(cfg, log)
 	pid, err := claimPIDFile(cfg.PIDFile)
 	if err != nil {
 		return err
