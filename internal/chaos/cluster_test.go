@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,6 +100,7 @@ type traffic struct {
 	acked  map[string]int64 // client id → seq
 	errs   []error
 	maxLat time.Duration // the slowest send, first attempt to ack
+	codes  map[string]int // error frame codes answered (and retried)
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -105,7 +108,7 @@ type traffic struct {
 // startTraffic makes both sides of ch send one message every gap until
 // stop; ctx bounds every resend.
 func startTraffic(ctx context.Context, ch *chat, gap time.Duration) *traffic {
-	tr := &traffic{acked: map[string]int64{}, stop: make(chan struct{})}
+	tr := &traffic{acked: map[string]int64{}, codes: map[string]int{}, stop: make(chan struct{})}
 	for _, p := range []*chatter{ch.vis, ch.agt} {
 		tr.wg.Add(1)
 		go tr.run(ctx, p, gap)
@@ -131,6 +134,9 @@ func (tr *traffic) run(ctx context.Context, p *chatter, gap time.Duration) {
 		start := time.Now()
 		r, err := p.send(ctx, id, "text "+id)
 		tr.mu.Lock()
+		for _, code := range r.errors {
+			tr.codes[code]++
+		}
 		if err != nil {
 			tr.errs = append(tr.errs, err)
 		} else {
@@ -184,4 +190,33 @@ func settle(ctx context.Context, since time.Time, acked map[string]int64, peers 
 		}
 	}
 	return time.Since(since), true
+}
+
+// auditor joins ch's conversation from seq 0 on node i as the owner: its
+// ledger is what the store holds.
+func (c *cluster) auditor(ctx context.Context, ch *chat, i int) *chatter {
+	c.t.Helper()
+	a := newChatter(ctx, "store", client.Options{Token: c.tn.owner.AccessToken}, c.nodes, i)
+	c.t.Cleanup(a.wait)
+	if err := a.follow(ctx, ch.conv); err != nil {
+		c.t.Fatal(err)
+	}
+	return a
+}
+
+// summary renders counts as k=v pairs in key order.
+func summary[K comparable](prefix string, m map[K]int) string {
+	keys := make([]string, 0, len(m))
+	vals := map[string]int{}
+	for k, v := range m {
+		ks := fmt.Sprint(k)
+		keys = append(keys, ks)
+		vals[ks] = v
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s:%d", k, vals[k]))
+	}
+	return prefix + "=" + strings.Join(parts, ",")
 }
