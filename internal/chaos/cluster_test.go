@@ -99,7 +99,7 @@ type traffic struct {
 	sent   int
 	acked  map[string]int64 // client id → seq
 	errs   []error
-	maxLat time.Duration // the slowest send, first attempt to ack
+	maxLat time.Duration  // the slowest send, first attempt to ack
 	codes  map[string]int // error frame codes answered (and retried)
 	stop   chan struct{}
 	wg     sync.WaitGroup
