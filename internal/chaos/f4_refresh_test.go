@@ -1,0 +1,105 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// refreshCutDelays are when, after a refresh request leaves, F4 kills the
+// store: before, during and after the rotation's writes.
+var refreshCutDelays = []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond}
+
+// refreshDown is how long the store stays away in each F4 rotation.
+const refreshDown = 1500 * time.Millisecond
+
+// F4: the store is killed in the middle of a refresh rotation. Afterwards
+// the old refresh token still works or the new one was returned (and works):
+// never both dead; and the old token never yields a second, different live
+// pair (never two live).
+func TestF4StoreDownMidRefresh(t *testing.T) {
+	slowCase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := newCluster(t, 2)
+	cur := c.tn.owner.RefreshToken
+	var rotated, kept, bothDead, twoLive int
+	var worst time.Duration
+	for i, d := range refreshCutDelays {
+		if ctx.Err() != nil {
+			break
+		}
+		n := c.nodes[i%2]
+		done := make(chan refreshAnswer, 1)
+		go func() { tk, code, err := refresh(n.base, cur); done <- refreshAnswer{tk, code, err} }()
+		time.Sleep(d)
+		c.store.cut()
+		time.Sleep(refreshDown)
+		c.store.restore()
+		back := time.Now()
+		first := <-done
+		next, verdict, rec := settleRefresh(c, i, cur, first, back)
+		worst = max(worst, rec)
+		switch verdict {
+		case "rotated":
+			rotated++
+		case "kept":
+			kept++
+		case "both-dead":
+			bothDead++
+			t.Errorf("rotation %d (cut after %v): old and new refresh tokens both dead (first answer %d %v)", i, d, first.code, first.err)
+		case "two-live":
+			twoLive++
+			t.Errorf("rotation %d (cut after %v): the old token yielded a second live pair", i, d)
+		}
+		if next == "" {
+			break
+		}
+		cur = next
+	}
+	fmt.Printf("F4 store-down-mid-refresh rotations=%d rotated=%d old_kept=%d both_dead=%d two_live=%d recovery=%.1fs\n",
+		len(refreshCutDelays), rotated, kept, bothDead, twoLive, worst.Seconds())
+	cancel()
+}
+
+// refreshAnswer is one refresh call's outcome.
+type refreshAnswer struct {
+	tk   tokens
+	code int
+	err  error
+}
+
+// settleRefresh judges one interrupted rotation of old, whose first answer
+// was first, with the store back since back. It returns the live refresh
+// token to go on with ("" when none), the verdict, and how long after back
+// a refresh succeeded.
+func settleRefresh(c *cluster, i int, old string, first refreshAnswer, back time.Time) (string, string, time.Duration) {
+	other := c.nodes[(i+1)%2].base
+	var again refreshAnswer
+	waitUntil(context.Background(), 20*time.Second, func() bool {
+		tk, code, err := refresh(other, old)
+		again = refreshAnswer{tk, code, err}
+		return code != http.StatusServiceUnavailable && code != 0
+	})
+	rec := time.Since(back)
+	if first.code != http.StatusOK {
+		if again.code != http.StatusOK {
+			return "", "both-dead", rec
+		}
+		return again.tk.RefreshToken, "kept", rec
+	}
+	if again.code == http.StatusOK && again.tk.RefreshToken != first.tk.RefreshToken {
+		return "", "two-live", rec
+	}
+	// The new token must work.
+	if tk, code, _ := refresh(other, first.tk.RefreshToken); code == http.StatusOK {
+		return tk.RefreshToken, "rotated", rec
+	}
+	if again.code == http.StatusOK {
+		return again.tk.RefreshToken, "kept", rec
+	}
+	return "", "both-dead", rec
+}
