@@ -119,7 +119,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		cfg.wsTweak(&wcfg)
 	}
 	wsrv := ws.NewServer(wcfg)
-	register, loginIP, loginAccount := cl.limiters()
+	register, loginIP, loginAccount := cl.limiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
 		register, loginIP, loginAccount = nil, nil, nil

@@ -47,12 +47,24 @@ func call(base, method, path, token string, body, out any, header ...string) (in
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	if e, ok := out.(*apiError); ok && resp.StatusCode >= 300 {
+		_ = json.Unmarshal(raw, e)
+		return resp.StatusCode, nil
+	}
 	if out != nil && len(raw) > 0 && resp.StatusCode < 300 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			return resp.StatusCode, fmt.Errorf("%s %s: decode %q: %w", method, path, raw, err)
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// apiError is a REST error answer; passed as call's out, it is decoded
+// from an error status.
+type apiError struct {
+	Error struct {
+		Code string `json:"code"`
+	} `json:"error"`
 }
 
 // tokens is a login or refresh answer.
