@@ -46,7 +46,7 @@ chaos: ## Run every fault case F1–F6 (three nodes, Redis, MongoDB-wire), three
 	@for run in $$(seq $(CHAOS_RUNS)); do \
 	  echo "== run $$run of $(CHAOS_RUNS)"; \
 	  out=$$(HELPR_CHAOS=all $(GO) test -count=1 -timeout 20m -v ./internal/chaos/ 2>&1); rc=$$?; \
-	  echo "$$out" | grep -E '^(F[0-9] |--- FAIL|ok|FAIL)'; \
+	  echo "$$out" | grep -E '^(F[0-9][a-z]? |--- FAIL|ok|FAIL)'; \
 	  if [ $$rc -ne 0 ]; then echo "$$out" | tail -n 80; exit $$rc; fi; \
 	done
 	@echo "loadavg after: $$(cat /proc/loadavg)"
