@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,7 +23,7 @@ func TestF6ClockSkew(t *testing.T) {
 	defer cancel()
 	c := newCluster(t, 3, nil, nil, []string{"HELPR_CLOCK_OFFSET=" + clockSkew.String()})
 	normal, fast := c.nodes[0], c.nodes[2]
-	if !contains(fast.logs.notable(), "HELPR_CLOCK_OFFSET") {
+	if !strings.Contains(fast.logs.notable(), "HELPR_CLOCK_OFFSET") {
 		t.Errorf("the fast node did not warn about its offset")
 	}
 
@@ -110,14 +111,4 @@ func loginAttemptsAllowed(base1, base2, email string) int {
 		}
 	}
 	return allowed
-}
-
-// contains reports whether s holds sub.
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
