@@ -22,12 +22,28 @@ type cluster struct {
 	nodes []*node
 	redis *testsvc.RedisServer
 	store *proxy
-	tn    tenant
+	// redisPath is one node's way to Redis (spec.redisProxied), nil
+	// when every node reaches Redis directly.
+	redisPath *proxy
+	tn        tenant
 }
 
 // newCluster starts n nodes; env[i], when given, is node i's extra
 // environment. It registers one tenant.
 func newCluster(t *testing.T, n int, env ...[]string) *cluster {
+	t.Helper()
+	return startCluster(t, spec{nodes: n, env: env, redisProxied: -1})
+}
+
+// spec says how to build a cluster.
+type spec struct {
+	nodes        int
+	env          [][]string // env[i]: node i's extra environment
+	redisProxied int        // this node reaches Redis through cluster.redisPath; -1: none
+}
+
+// startCluster starts a cluster as s says and registers one tenant.
+func startCluster(t *testing.T, s spec) *cluster {
 	t.Helper()
 	uri, err := url.Parse(testsvc.MongoURI(t))
 	if err != nil {
@@ -36,18 +52,34 @@ func newCluster(t *testing.T, n int, env ...[]string) *cluster {
 	c := &cluster{t: t, redis: testsvc.NewRedis(t), store: newProxy(t, uri.Host)}
 	uri.Host = c.store.addr()
 	args := []string{"--data-dir", t.TempDir(), "--store", "mongo", "--mongo-uri", uri.String(),
-		"--mongo-db", testsvc.MongoDatabase(t), "--redis-url", c.redis.URL(), "--shutdown-timeout", "5s"}
-	for i := range n {
+		"--mongo-db", testsvc.MongoDatabase(t), "--shutdown-timeout", "5s"}
+	for i := range s.nodes {
 		var e []string
-		if i < len(env) {
-			e = env[i]
+		if i < len(s.env) {
+			e = s.env[i]
 		}
-		c.nodes = append(c.nodes, startNode(t, fmt.Sprintf("n%d", i+1), e, args...))
+		redisURL := c.redis.URL()
+		if i == s.redisProxied {
+			redisURL = c.proxyRedis(t)
+		}
+		c.nodes = append(c.nodes, startNode(t, fmt.Sprintf("n%d", i+1), e, append(args, "--redis-url", redisURL)...))
 	}
 	if c.tn, err = registerTenant(c.nodes[0].base, "acme"); err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// proxyRedis puts a proxy in front of Redis and returns its URL.
+func (c *cluster) proxyRedis(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(c.redis.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.redisPath = newProxy(t, u.Host)
+	u.Host = c.redisPath.addr()
+	return u.String()
 }
 
 // chat is one conversation between a visitor and an agent, each a chatter.

@@ -1,15 +1,17 @@
 package chaos
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // proxy is a loopback TCP proxy in front of a server. cut drops every
 // connection and refuses new ones — to the nodes behind it the server is
 // gone, as when it is killed — and restore lets connections through again.
+// blackhole silently stops moving bytes both ways, connections left open,
+// as a network partition does (TCP delivers what was held once it heals).
 // The suite puts the shared MongoDB-wire server behind one, so a case can
 // "kill the store" without stopping the server other tests use.
 type proxy struct {
@@ -18,6 +20,7 @@ type proxy struct {
 
 	mu    sync.Mutex
 	down  bool
+	held  bool // blackholed: bytes wait until restore
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
 }
@@ -83,10 +86,44 @@ func (p *proxy) forward(c net.Conn) {
 	p.mu.Unlock()
 	defer p.drop(s)
 	done := make(chan struct{})
-	go func() { _, _ = io.Copy(s, c); _ = s.Close(); close(done) }()
-	_, _ = io.Copy(c, s)
+	go func() { p.copy(s, c); _ = s.Close(); close(done) }()
+	p.copy(c, s)
 	_ = c.Close()
 	<-done
+}
+
+// copy moves bytes from src to dst until either ends, holding each chunk
+// while the proxy is blackholed.
+func (p *proxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for p.holding() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// holding reports whether the proxy is blackholed (and not cut).
+func (p *proxy) holding() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held && !p.down
+}
+
+// blackhole stops moving bytes, silently, until restore.
+func (p *proxy) blackhole() {
+	p.mu.Lock()
+	p.held = true
+	p.mu.Unlock()
 }
 
 // drop closes c and forgets it.
@@ -110,9 +147,9 @@ func (p *proxy) cut() {
 	p.mu.Unlock()
 }
 
-// restore lets connections through again.
+// restore lets connections and bytes through again.
 func (p *proxy) restore() {
 	p.mu.Lock()
-	p.down = false
+	p.down, p.held = false, false
 	p.mu.Unlock()
 }
