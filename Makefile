@@ -41,7 +41,7 @@ test: testdeps ## Run every test with the race detector (what CI runs); starts i
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 .PHONY: chaos
-chaos: ## Run every fault case F1–F6 (three nodes, Redis, MongoDB-wire), three runs
+chaos: ## Run every fault case F1–F8 (three nodes, Redis, MongoDB-wire), three runs
 	@echo "loadavg before: $$(cat /proc/loadavg)"
 	@for run in $$(seq $(CHAOS_RUNS)); do \
 	  echo "== run $$run of $(CHAOS_RUNS)"; \

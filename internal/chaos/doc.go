@@ -9,6 +9,6 @@
 //	F5 node-kill-9 sent=60 acked=60 delivered=60 lost=0 duplicated=0 reordered=0 recovery=1.2s
 //
 // `go test ./internal/chaos/` runs the fast cases (F3, F5 single kill);
-// HELPR_CHAOS=all (or -chaos) runs every case F1–F6 (`make chaos`).
+// HELPR_CHAOS=all (or -chaos) runs every case F1–F8 (`make chaos`).
 // docs/reliability.md records what the cases measure.
 package chaos

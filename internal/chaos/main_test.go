@@ -9,7 +9,7 @@ import (
 )
 
 // allCases is -chaos: run every fault case, not only the fast ones.
-var allCases = flag.Bool("chaos", false, "run every fault case F1–F6 (also HELPR_CHAOS=all)")
+var allCases = flag.Bool("chaos", false, "run every fault case F1–F8 (also HELPR_CHAOS=all)")
 
 // TestMain fails the package when a goroutine outlives its tests.
 func TestMain(m *testing.M) {
