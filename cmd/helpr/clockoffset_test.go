@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/helpr-chat/helpr/internal/testsvc"
 )
 
 // HELPR_CLOCK_OFFSET shifts the node's clock, is logged at warn, and refuses
@@ -60,5 +63,31 @@ func TestClockOffset(t *testing.T) {
 	logs.Reset()
 	if applyClockOffset(Config{}, zerolog.New(&logs)); logs.Len() != 0 {
 		t.Fatalf("logged without an offset: %s", logs.String())
+	}
+}
+
+// The login and registration windows a cluster shares through Redis run
+// on the node's clock, like every other window: a skewed (or test) clock
+// moves them too.
+func TestClusterLimitersUseTheNodeClock(t *testing.T) {
+	ctx := context.Background()
+	cl, err := joinCluster(ctx, Config{RedisURL: testsvc.NewRedis(t).URL()}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cl.close() }()
+	clk := newTestClock()
+	_, loginIP, _ := cl.limiters(clk.Now)
+	for i := range 5 {
+		if ok, _, err := loginIP.Allow(ctx, "192.0.2.1"); !ok || err != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, err)
+		}
+	}
+	if ok, _, _ := loginIP.Allow(ctx, "192.0.2.1"); ok {
+		t.Fatal("a sixth attempt within the window was allowed")
+	}
+	clk.Advance(11 * time.Second) // past the 10 s window on the node's clock
+	if ok, _, err := loginIP.Allow(ctx, "192.0.2.1"); !ok || err != nil {
+		t.Fatalf("refused after the window passed on the node's clock: %v", err)
 	}
 }
