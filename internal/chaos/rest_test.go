@@ -47,7 +47,7 @@ func call(base, method, path, token string, body, out any, header ...string) (in
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	if e, ok := out.(*apiError); ok && resp.StatusCode >= 300 {
+	if e, ok := out.(*apiError); ok {
 		_ = json.Unmarshal(raw, e)
 		return resp.StatusCode, nil
 	}
@@ -62,7 +62,8 @@ func call(base, method, path, token string, body, out any, header ...string) (in
 // apiError is a REST error answer; passed as call's out, it is decoded
 // from an error status.
 type apiError struct {
-	Error struct {
+	tokens // a refresh's answer, when it succeeded
+	Error  struct {
 		Code string `json:"code"`
 	} `json:"error"`
 }
@@ -132,9 +133,20 @@ func login(base, email string) (tokens, error) {
 
 // refresh rotates a refresh token on base.
 func refresh(base, rt string) (tokens, int, error) {
-	var tk tokens
-	code, err := call(base, "POST", "/rest/v1/auth/refresh", "", map[string]any{"refresh_token": rt}, &tk)
+	tk, code, _, err := refreshCoded(base, rt)
 	return tk, code, err
+}
+
+// refreshCoded is refresh that also returns the error code of a refusal.
+func refreshCoded(base, rt string) (tokens, int, string, error) {
+	var tk tokens
+	var e apiError
+	code, err := call(base, "POST", "/rest/v1/auth/refresh", "", map[string]any{"refresh_token": rt}, &e)
+	if code != 200 || err != nil {
+		return tk, code, e.Error.Code, err
+	}
+	tk = e.tokens
+	return tk, code, "", nil
 }
 
 // visitorToken starts a visitor session through the tenant's widget.
