@@ -5,6 +5,7 @@ ADDR      ?= 127.0.0.1:8080
 BENCHTIME ?= 1s
 RUN_FLAGS ?=
 FUZZTIME  ?= 30s
+CHAOS_RUNS ?= 3
 PKGS      := ./...
 
 .DEFAULT_GOAL := help
@@ -38,6 +39,16 @@ test: testdeps ## Run every test with the race detector (what CI runs); starts i
 	cd internal/testsvc/ferretdb && $(GO) vet ./...
 	cd widget && node build.mjs --check
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+.PHONY: chaos
+chaos: ## Run every fault case F1–F8 (three nodes, Redis, MongoDB-wire), three runs
+	@echo "loadavg before: $$(cat /proc/loadavg)"
+	@failed=0; for run in $$(seq $(CHAOS_RUNS)); do \
+	  echo "== run $$run of $(CHAOS_RUNS)"; \
+	  out=$$(HELPR_CHAOS=all $(GO) test -count=1 -timeout 20m -v ./internal/chaos/ 2>&1); rc=$$?; \
+	  echo "$$out" | grep -E '^(F[0-9][a-z]? |--- FAIL|    [a-z0-9_]+_test.go:[0-9]+: |ok|FAIL)' | grep -v 'logs (warnings'; \
+	  if [ $$rc -ne 0 ]; then failed=1; fi; \
+	done; echo "loadavg after: $$(cat /proc/loadavg)"; exit $$failed
 
 .PHONY: widget
 widget: ## Rebuild the widget and console into widget/dist (Node and npm; fails over the size budgets)

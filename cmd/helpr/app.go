@@ -122,7 +122,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		cfg.wsTweak(&wcfg)
 	}
 	wsrv := ws.NewServer(wcfg)
-	register, loginIP, loginAccount := cl.limiters()
+	register, loginIP, loginAccount := cl.limiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
 		register, loginIP, loginAccount = nil, nil, nil
@@ -244,6 +244,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg = applyClockOffset(cfg, log)
 	pid, err := claimPIDFile(cfg.PIDFile)
 	if err != nil {
 		return err

@@ -144,14 +144,15 @@ func (c *cluster) publishRevocations() {
 }
 
 // limiters returns the login and registration windows shared through
-// Redis (nil fields: the API's in-memory defaults on a single node).
-func (c *cluster) limiters() (register, loginIP, loginAccount api.Limiter) {
+// Redis, on the node's clock now like every other window (nil fields: the
+// API's in-memory defaults on a single node).
+func (c *cluster) limiters(now func() time.Time) (register, loginIP, loginAccount api.Limiter) {
 	if c == nil {
 		return nil, nil, nil
 	}
-	return redislimit.New(c.rdb, "helpr:rl:register", api.DefaultRegisterLimit, api.DefaultRegisterWindow, nil),
-		redislimit.New(c.rdb, "helpr:rl:login_ip", api.DefaultLoginLimit, api.DefaultLoginWindow, nil),
-		redislimit.New(c.rdb, "helpr:rl:login_account", api.DefaultLoginLimit, api.DefaultLoginWindow, nil)
+	return redislimit.New(c.rdb, "helpr:rl:register", api.DefaultRegisterLimit, api.DefaultRegisterWindow, now),
+		redislimit.New(c.rdb, "helpr:rl:login_ip", api.DefaultLoginLimit, api.DefaultLoginWindow, now),
+		redislimit.New(c.rdb, "helpr:rl:login_account", api.DefaultLoginLimit, api.DefaultLoginWindow, now)
 }
 
 // abuseLimiters returns the visitor-session and conversation windows

@@ -48,7 +48,8 @@ type Config struct {
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
 	now          func() time.Time
 	wsTweak      func(*ws.Config)
-	httpTimeouts httpTimeouts // zero: the defaults (httpserver.go)
+	httpTimeouts httpTimeouts  // zero: the defaults (httpserver.go)
+	clockOffset  time.Duration // HELPR_CLOCK_OFFSET, a fault-testing knob (clockoffset.go)
 }
 
 // defaults fills the zero fields.
@@ -181,6 +182,11 @@ func parseServeFlags(args []string, getenv func(string) string) (Config, error) 
 		return c, err
 	}
 	c.KeyringJSON = getenv("HELPR_KEYRING")
+	off, err := parseClockOffset(getenv(clockOffsetEnv))
+	if err != nil {
+		return c, err
+	}
+	c.clockOffset = off
 	c.defaults()
 	return c, c.validate()
 }
