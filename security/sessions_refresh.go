@@ -55,7 +55,7 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Issued, er
 	case old.Rotated():
 		return s.reused(ctx, hash, old, sess, now)
 	}
-	iss, err := s.rotate(ctx, hash, sess, now)
+	iss, err := s.rotate(ctx, hash, old, sess, now)
 	if !errors.Is(err, storage.ErrConflict) {
 		return iss, err
 	}
@@ -81,9 +81,13 @@ func (s *Sessions) lookupRefresh(ctx context.Context, hash [32]byte) (storage.Re
 	return storage.RefreshToken{}, storage.Session{}, unavailable("refresh", err)
 }
 
-// rotate performs the compare-and-swap from the token with oldHash to two
-// new random tokens, storing them sealed on the old token's row.
-func (s *Sessions) rotate(ctx context.Context, oldHash [32]byte, sess storage.Session, now time.Time) (Issued, error) {
+// rotate performs the compare-and-swap from old (whose hash is oldHash) to
+// two new random tokens, storing them sealed on the old token's row. The
+// successor's generation follows old's, not the session's: a rotation
+// interrupted after raising the session's generation must not push the
+// retried successor a generation further, which would make the old token
+// two behind and its grace-window replay read as reuse.
+func (s *Sessions) rotate(ctx context.Context, oldHash [32]byte, old storage.RefreshToken, sess storage.Session, now time.Time) (Issued, error) {
 	refresh, rh := NewToken(RefreshPrefix)
 	access, ah := NewToken(AccessPrefix)
 	sealed, err := s.sealSuccessor(oldHash, sess.ID, refresh, access)
@@ -93,7 +97,7 @@ func (s *Sessions) rotate(ctx context.Context, oldHash [32]byte, sess storage.Se
 	r := storage.Rotation{
 		OldHash: oldHash[:],
 		At:      now,
-		Next: storage.RefreshToken{Hash: rh[:], SessionID: sess.ID, Generation: sess.Generation + 1,
+		Next: storage.RefreshToken{Hash: rh[:], SessionID: sess.ID, Generation: old.Generation + 1,
 			ExpiresAt: now.Add(s.refreshTTL(sess))},
 		Access:          storage.AccessToken{Hash: ah[:], SessionID: sess.ID, ExpiresAt: now.Add(s.ttl.access)},
 		SealedSuccessor: sealed,
@@ -107,7 +111,7 @@ func (s *Sessions) rotate(ctx context.Context, oldHash [32]byte, sess storage.Se
 	if err != nil {
 		return Issued{}, unavailable("refresh: rotate", err)
 	}
-	sess.Generation = r.Next.Generation
+	sess.Generation = max(sess.Generation, r.Next.Generation)
 	s.cache.put(ah, principalOf(sess, r.Access.ExpiresAt), epoch, now)
 	return Issued{Session: sess, AccessToken: access, AccessExpiresAt: r.Access.ExpiresAt,
 		RefreshToken: refresh, RefreshExpiresAt: r.Next.ExpiresAt}, nil

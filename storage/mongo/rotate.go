@@ -16,6 +16,14 @@ import (
 // the winner died half-way.
 const settleLimit = 2 * time.Second
 
+// staleClaimAfter is when a claim whose token is still not rotated counts
+// as abandoned: its rotation was interrupted (the store went away between
+// the claim and the marking, so the undo could not delete the claim). It
+// is twice the store's default call timeout, past which the claimant has
+// stopped writing, and it is judged on the callers' clocks (r.At), so the
+// nodes' clocks must agree to well within it (docs/reliability.md).
+const staleClaimAfter = 10 * time.Second
+
 // claimDoc is a rotation claim: its _id is the hex of the rotated token's
 // hash, so the unique _id index lets exactly one rotation of a token
 // proceed — on MongoDB and on FerretDB v1 alike, whose conditional updates
@@ -32,7 +40,8 @@ type claimDoc struct {
 // is not rotated and that its session is not revoked (else ErrConflict),
 // it inserts a claim keyed by the old hash: the one insert that succeeds
 // wins; the others wait until the winner's rotation is visible and return
-// ErrConflict. The winner then inserts the successor and the access token,
+// ErrConflict (or ErrUnavailable while it is not, and take over a claim
+// abandoned by an interrupted rotation: see claim). The winner then inserts the successor and the access token,
 // raises the session's generation with $max, and last marks the old token
 // rotated, storing r.SealedSuccessor and r.SuccessorUntil in the same
 // conditional update — so whoever sees the old token rotated also sees its
@@ -54,11 +63,7 @@ func (s *Store) RotateRefresh(ctx context.Context, r storage.Rotation) error {
 	}
 	var undo undoList
 	claim := claimDoc{ID: old.ID, SessionID: old.SessionID, At: r.At, ExpiresAt: old.ExpiresAt}
-	if err := undo.insert(ctx, s.coll(collClaims), claim.ID, claim); err != nil {
-		if isDuplicate(err) {
-			s.awaitRotated(ctx, old.ID)
-			err = fmt.Errorf("%w: token already rotated", storage.ErrConflict)
-		}
+	if err := s.claim(ctx, &undo, claim); err != nil {
 		return fmt.Errorf("rotate refresh: %w", err)
 	}
 	if err := s.completeRotation(ctx, &undo, old, r); err != nil {
@@ -67,6 +72,69 @@ func (s *Store) RotateRefresh(ctx context.Context, r storage.Rotation) error {
 		return fmt.Errorf("rotate refresh: %w", errors.Join(err, undo.run(cctx)))
 	}
 	return nil
+}
+
+// claim inserts the rotation's claim, remembering in undo how to take it
+// back (only this claim: the delete matches its time too). A claim already
+// there means another rotation of the token: when it completes (awaited up
+// to settleLimit) the answer is ErrConflict; when it was abandoned (older
+// than staleClaimAfter, the token still unrotated) it is replaced once;
+// otherwise the answer is ErrUnavailable — retry — never a conflict, which
+// would tell the caller the token is spent while nobody rotated it.
+func (s *Store) claim(ctx context.Context, undo *undoList, c claimDoc) error {
+	err := s.insertClaim(ctx, undo, c)
+	if !isDuplicate(err) {
+		return err
+	}
+	rotated, err := s.awaitRotated(ctx, c.ID)
+	switch {
+	case err != nil:
+		return err
+	case rotated:
+		return fmt.Errorf("%w: token already rotated", storage.ErrConflict)
+	}
+	if took, err := s.dropStaleClaim(ctx, c); err != nil || !took {
+		return errors.Join(err, fmt.Errorf("%w: another rotation of this token is in progress or was interrupted; retry", storage.ErrUnavailable))
+	}
+	if err := s.insertClaim(ctx, undo, c); err != nil {
+		if isDuplicate(err) { // another caller replaced it first
+			return fmt.Errorf("%w: another rotation of this token is in progress; retry", storage.ErrUnavailable)
+		}
+		return err
+	}
+	return nil
+}
+
+// insertClaim inserts c and remembers in undo a delete of exactly c.
+func (s *Store) insertClaim(ctx context.Context, undo *undoList, c claimDoc) error {
+	coll := s.coll(collClaims)
+	if _, err := coll.InsertOne(ctx, c); err != nil {
+		return translate(err)
+	}
+	*undo = append(*undo, func(ctx context.Context) error {
+		_, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "at", Value: c.At}})
+		return err
+	})
+	return nil
+}
+
+// dropStaleClaim deletes the claim on c's token if it is older than
+// staleClaimAfter at c.At, reporting whether this call deleted it.
+func (s *Store) dropStaleClaim(ctx context.Context, c claimDoc) (bool, error) {
+	held, err := findOne[claimDoc](ctx, s.coll(collClaims), byID(c.ID))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return true, nil // its claimant took it back meanwhile
+	case err != nil:
+		return false, err
+	case c.At.Sub(held.At) < staleClaimAfter:
+		return false, nil
+	}
+	res, err := s.coll(collClaims).DeleteOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "at", Value: held.At}})
+	if err != nil {
+		return false, translate(err)
+	}
+	return res.DeletedCount == 1, nil
 }
 
 // rotatable loads the old token and checks it may be rotated.
@@ -133,18 +201,22 @@ func (s *Store) markLanded(ctx context.Context, id string, r storage.Rotation) b
 // awaitRotated waits, up to settleLimit or the call's deadline, until the
 // token with _id id is marked rotated, so that a caller told ErrConflict
 // reads the winner's complete rotation (the security layer then hands out
-// the same successors within its grace window).
-func (s *Store) awaitRotated(ctx context.Context, id string) {
+// the same successors within its grace window). It reports whether the
+// token was seen rotated; an error only when the store did not answer.
+func (s *Store) awaitRotated(ctx context.Context, id string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, settleLimit)
 	defer cancel()
 	for pause := time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
 		d, err := findOne[refreshDoc](ctx, s.coll(collRefresh), byID(id))
-		if err != nil || !d.RotatedAt.IsZero() {
-			return
+		switch {
+		case err == nil && !d.RotatedAt.IsZero():
+			return true, nil
+		case err != nil && ctx.Err() == nil:
+			return false, err
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return false, nil
 		case <-time.After(pause):
 		}
 	}

@@ -142,3 +142,39 @@ func TestDeleteExpiredTokensSweepsClaims(t *testing.T) {
 func sessionRefreshFilter(sessionID string, generation int64) bson.D {
 	return bson.D{{Key: "session_id", Value: sessionID}, {Key: "generation", Value: generation}}
 }
+
+// A rotation interrupted between its claim and its marking (the store went
+// away, so the undo could not delete the claim) must not spend the token:
+// a retry answers ErrUnavailable (retry), never ErrConflict, while the
+// claim may still be live, and takes the abandoned claim over once it is
+// older than staleClaimAfter. Without the takeover the token answered
+// ErrConflict forever and both tokens were dead (chaos case F4).
+func TestAbandonedClaimIsTakenOver(t *testing.T) {
+	s, _ := openFresh(t)
+	defer s.Close()
+	seedConversation(t, s)
+	st := startSession(t, s)
+	abandoned := claimDoc{ID: tokenID(st.Refresh.Hash), SessionID: "ses_1", At: at(100), ExpiresAt: at(86400)}
+	if _, err := s.coll(collClaims).InsertOne(t.Context(), abandoned); err != nil {
+		t.Fatal(err)
+	}
+	rotation := func(sec int, name string) storage.Rotation {
+		return storage.Rotation{OldHash: st.Refresh.Hash, At: at(sec),
+			Next:   storage.RefreshToken{Hash: tokenHash("refresh-" + name), Generation: 2, ExpiresAt: at(90000)},
+			Access: storage.AccessToken{Hash: tokenHash("access-" + name), ExpiresAt: at(3700)}}
+	}
+	err := s.RotateRefresh(t.Context(), rotation(105, "early"))
+	if !errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("retry while the claim may be live: %v, want ErrUnavailable only", err)
+	}
+	if _, err := s.GetRefreshToken(t.Context(), tokenHash("refresh-early")); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the refused retry stored its successor: %v", err)
+	}
+	if err := s.RotateRefresh(t.Context(), rotation(100+int(staleClaimAfter.Seconds()), "late")); err != nil {
+		t.Fatalf("retry after the claim went stale: %v, want the rotation", err)
+	}
+	checkRotated(t, s, st.Refresh.Hash, "after the takeover")
+	if err := s.RotateRefresh(t.Context(), rotation(200, "again")); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("rotating the rotated token again: %v, want ErrConflict", err)
+	}
+}
