@@ -42,6 +42,7 @@ test: testdeps ## Run every test with the race detector (what CI runs); starts i
 
 .PHONY: chaos
 chaos: ## Run every fault case F1–F8 (three nodes, Redis, MongoDB-wire), three runs
+	@bash scripts/test-deps.sh
 	@echo "loadavg before: $$(cat /proc/loadavg)"
 	@failed=0; for run in $$(seq $(CHAOS_RUNS)); do \
 	  echo "== run $$run of $(CHAOS_RUNS)"; \
