@@ -2,28 +2,20 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/helpr-chat/helpr/internal/testsvc"
 	"go.uber.org/goleak"
 )
 
 // The tests drive real `helpr serve` processes built from ../helpr.
-
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(benchAsMainEnv) == "1" { // a child run as helpr-bench (floor-server)
@@ -39,54 +31,16 @@ type tornDown struct{ m *testing.M }
 func (r tornDown) Run() int {
 	code := r.m.Run()
 	stopSharedServer()
-	if buildDir != "" {
-		_ = os.RemoveAll(buildDir)
-	}
+	testsvc.RemoveHelprBinary()
 	return code
-}
-
-// helprBin builds the helpr binary once per test run.
-func helprBin(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "helpr-bench-test-")
-		if buildErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, "helpr"), "../helpr").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ../helpr: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(buildDir, "helpr")
 }
 
 // helprServer is one running `helpr serve`.
 type helprServer struct {
 	base string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *testsvc.LockedBuffer
 	done chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func freeLoopbackAddr(t *testing.T) string {
@@ -111,8 +65,8 @@ func startHelpr(t *testing.T, dataDir string, extra ...string) *helprServer {
 		"--agent-creations-per-org", "off",
 		"--ws-frame-rate", "1000", "--ws-frame-burst", "1000", "--metrics-addr", "off",
 		"--ws-conns-per-ip", "off", "--ws-conns-per-subject", "off"}, extra...)
-	s := &helprServer{base: "http://" + addr, logs: &lockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(helprBin(t), args...)
+	s := &helprServer{base: "http://" + addr, logs: &testsvc.LockedBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(testsvc.HelprBinary(t), args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

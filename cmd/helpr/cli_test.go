@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/helpr-chat/helpr/internal/testsvc"
 )
 
 // runCLI runs the real command line in this process and returns its exit
@@ -220,7 +222,7 @@ func TestPIDFileStaleReplacedForeignRefused(t *testing.T) {
 // exitedPID returns the pid of a process that has exited and been reaped.
 func exitedPID(t *testing.T) int {
 	t.Helper()
-	p, err := os.StartProcess(helprBinary(t), []string{"helpr", "version"}, &os.ProcAttr{})
+	p, err := os.StartProcess(testsvc.HelprBinary(t), []string{"helpr", "version"}, &os.ProcAttr{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,45 +2,16 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-)
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
+	"github.com/helpr-chat/helpr/internal/testsvc"
 )
-
-// helprBinary builds the real helpr binary once per test run.
-func helprBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "helpr-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "helpr")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
 
 // proc is one `helpr serve` process of a cluster.
 type proc struct {
@@ -67,7 +38,7 @@ func freeAddr(t *testing.T) string {
 func startProc(t *testing.T, name, addr string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, addr: addr, base: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(helprBinary(t), append([]string{"serve", "--addr", addr, "--node-id", name, "--log-level", "debug",
+	p.cmd = exec.Command(testsvc.HelprBinary(t), append([]string{"serve", "--addr", addr, "--node-id", name, "--log-level", "debug",
 		"--metrics-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {

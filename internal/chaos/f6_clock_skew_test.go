@@ -23,7 +23,7 @@ func TestF6ClockSkew(t *testing.T) {
 	defer cancel()
 	c := newCluster(t, 3, nil, nil, []string{"HELPR_CLOCK_OFFSET=" + clockSkew.String()})
 	normal, fast := c.nodes[0], c.nodes[2]
-	if !strings.Contains(fast.logs.notable(), "HELPR_CLOCK_OFFSET") {
+	if !strings.Contains(notable(fast.logs), "HELPR_CLOCK_OFFSET") {
 		t.Errorf("the fast node did not warn about its offset")
 	}
 

@@ -2,51 +2,23 @@ package chaos
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/helpr-chat/helpr/internal/testsvc"
 )
 
 // nodeReadyTimeout bounds a node's start (a deadlock guard).
 const nodeReadyTimeout = 60 * time.Second
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// helprBinary builds the real helpr binary once per test binary, into a
-// temporary directory.
-func helprBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "helpr-chaos-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "helpr")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/helpr-chat/helpr/cmd/helpr").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
 
 // freeAddr returns a loopback address with a port nobody listens on now.
 func freeAddr(t *testing.T) string {
@@ -71,7 +43,7 @@ type node struct {
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
-	logs *logBuffer
+	logs *testsvc.LockedBuffer
 	done chan struct{}
 }
 
@@ -84,7 +56,7 @@ func startNode(t *testing.T, name string, env []string, args ...string) *node {
 	t.Cleanup(func() {
 		n.stop()
 		if t.Failed() {
-			t.Logf("%s logs (warnings and errors):\n%s", name, n.logs.notable())
+			t.Logf("%s logs (warnings and errors):\n%s", name, notable(n.logs))
 		}
 	})
 	n.start()
@@ -95,9 +67,9 @@ func startNode(t *testing.T, name string, env []string, args ...string) *node {
 func (n *node) start() {
 	n.t.Helper()
 	n.mu.Lock()
-	n.logs = &logBuffer{}
+	n.logs = &testsvc.LockedBuffer{}
 	n.done = make(chan struct{})
-	n.cmd = exec.Command(helprBinary(n.t), append([]string{"serve", "--addr", n.addr, "--node-id", n.name,
+	n.cmd = exec.Command(testsvc.HelprBinary(n.t), append([]string{"serve", "--addr", n.addr, "--node-id", n.name,
 		"--log-level", "info", "--metrics-addr", "off", "--pprof-addr", n.pprof}, n.args...)...)
 	n.cmd.Env = append(os.Environ(), n.env...)
 	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
@@ -194,30 +166,10 @@ func (n *node) goroutines() (int, error) {
 	return strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, prefix)))
 }
 
-// logBuffer collects a process's output; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write implements io.Writer.
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String returns everything written so far.
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// notable keeps the log lines at warn level or above.
-func (l *logBuffer) notable() string {
+// notable keeps the log lines of logs at warn level or above.
+func notable(logs *testsvc.LockedBuffer) string {
 	var b strings.Builder
-	for _, line := range strings.Split(l.String(), "\n") {
+	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, `"level":"warn"`) || strings.Contains(line, `"level":"error"`) {
 			b.WriteString(line + "\n")
 		}
