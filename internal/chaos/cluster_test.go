@@ -213,6 +213,21 @@ func (tr *traffic) waitAcked(ctx context.Context, n int) bool {
 	return true
 }
 
+// conclude ends a case's traffic: it lets 20 more sends be acked, stops
+// the senders, and waits for every peer to hold what was acked (counting
+// the recovery from since; a peer that never converges fails t). It
+// returns the sends, the acked messages and the recovery time.
+func (tr *traffic) conclude(ctx context.Context, t *testing.T, ch *chat, since time.Time) (int, map[string]int64, time.Duration) {
+	t.Helper()
+	tr.waitAcked(ctx, 20)
+	sent, acked := tr.finish()
+	rec, ok := settle(ctx, since, acked, ch.peers())
+	if !ok {
+		t.Errorf("peers did not converge within the case's deadline")
+	}
+	return sent, acked, rec
+}
+
 // settle waits until every peer holds every acked message, returning how
 // long that took from since; ok is false when ctx ended first.
 func settle(ctx context.Context, since time.Time, acked map[string]int64, peers map[string]*ledger) (time.Duration, bool) {

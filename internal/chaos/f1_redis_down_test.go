@@ -48,12 +48,7 @@ func TestF1RedisDown(t *testing.T) {
 	} else {
 		t.Errorf("/readyz did not recover within a minute of Redis' return")
 	}
-	tr.waitAcked(ctx, 20)
-	sent, acked := tr.finish()
-	rec, ok := settle(ctx, back, acked, ch.peers())
-	if !ok {
-		t.Errorf("peers did not converge within the case's deadline")
-	}
+	sent, acked, rec := tr.conclude(ctx, t, ch, back)
 	verdict(sent, acked, ch.peers()).report(t, "F1", "redis-down-10s", rec,
 		"acked_while_down="+itoa(ackedDown), "readyz_down="+itoa(ready), "login_down="+itoa(loginCode),
 		"readyz_back="+secs(readyBack))

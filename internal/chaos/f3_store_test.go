@@ -27,12 +27,7 @@ func TestF3StoreDown(t *testing.T) {
 	time.Sleep(storeDownFast)
 	c.store.restore()
 	back := time.Now()
-	tr.waitAcked(ctx, 20)
-	sent, acked := tr.finish()
-	rec, ok := settle(ctx, back, acked, ch.peers())
-	if !ok {
-		t.Errorf("peers did not converge within the case's deadline")
-	}
+	sent, acked, rec := tr.conclude(ctx, t, ch, back)
 	store := c.auditor(ctx, ch, 2)
 	peers := ch.peers()
 	peers["store"] = store.led

@@ -20,12 +20,7 @@ func TestF5NodeKill(t *testing.T) {
 	}
 	c.nodes[0].kill()
 	killed := time.Now()
-	tr.waitAcked(ctx, 20)
-	sent, acked := tr.finish()
-	rec, ok := settle(ctx, killed, acked, ch.peers())
-	if !ok {
-		t.Errorf("peers did not converge within the case's deadline")
-	}
+	sent, acked, rec := tr.conclude(ctx, t, ch, killed)
 	verdict(sent, acked, ch.peers()).report(t, "F5", "node-kill-9", rec)
 	checkErrs(t, tr)
 	cancel()

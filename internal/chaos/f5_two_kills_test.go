@@ -26,12 +26,7 @@ func TestF5TwoNodesKilled(t *testing.T) {
 	time.Sleep(killGap)
 	c.nodes[1].kill()
 	killed := time.Now()
-	tr.waitAcked(ctx, 20)
-	sent, acked := tr.finish()
-	rec, ok := settle(ctx, killed, acked, ch.peers())
-	if !ok {
-		t.Errorf("peers did not converge within the case's deadline")
-	}
+	sent, acked, rec := tr.conclude(ctx, t, ch, killed)
 	verdict(sent, acked, ch.peers()).report(t, "F5b", "two-nodes-kill-9-10s-apart", rec)
 	checkErrs(t, tr)
 	cancel()

@@ -34,12 +34,7 @@ func TestF7RedisPathCut(t *testing.T) {
 	ackedCut := tr.ackedCount() - ackedBefore
 	c.redisPath.restore()
 	back := time.Now()
-	tr.waitAcked(ctx, 20)
-	sent, acked := tr.finish()
-	rec, ok := settle(ctx, back, acked, ch.peers())
-	if !ok {
-		t.Errorf("peers did not converge within the case's deadline")
-	}
+	sent, acked, rec := tr.conclude(ctx, t, ch, back)
 	verdict(sent, acked, ch.peers()).report(t, "F7", "redis-path-cut-15s", rec,
 		"acked_while_cut="+itoa(ackedCut), "readyz_cut="+itoa(ready), summary("closes", ch.vis.closeCodes()))
 	checkErrs(t, tr)

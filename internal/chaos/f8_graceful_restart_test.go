@@ -23,12 +23,7 @@ func TestF8GracefulRestart(t *testing.T) {
 	c.nodes[0].stop()
 	c.nodes[0].start()
 	back := time.Now()
-	tr.waitAcked(ctx, 20)
-	sent, acked := tr.finish()
-	rec, ok := settle(ctx, back, acked, ch.peers())
-	if !ok {
-		t.Errorf("peers did not converge within the case's deadline")
-	}
+	sent, acked, rec := tr.conclude(ctx, t, ch, back)
 	closes := ch.vis.closeCodes()
 	if closes[1001] == 0 {
 		t.Errorf("the visitor saw close codes %v, want 1001 (going away)", closes)
