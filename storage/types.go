@@ -243,5 +243,13 @@ type AuditEvent struct {
 	IP        string
 	UserAgent string
 	Detail    string
+	// Outcome is AuditSuccess or AuditFailure ("" is read as success).
+	Outcome   string
 	CreatedAt time.Time
 }
+
+// Audit outcomes.
+const (
+	AuditSuccess = "success"
+	AuditFailure = "failure"
+)

@@ -94,6 +94,9 @@ type Config struct {
 	// Presence answers whether an organisation has an agent online, for the
 	// widget config endpoint. Nil means unknown: agents_online is true.
 	Presence Presence
+	// Mailer queues account-security mail (sign-in links, reset codes,
+	// alerts, invitations). Nil: flows that exist to send mail answer 503.
+	Mailer Mailer
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
