@@ -135,14 +135,7 @@ func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.writeLoginChoice(w, r, err)
 	}
-	issued, err := a.startAgentSession(r, agent, newHash, req.RememberMe)
-	if err != nil {
-		return err
-	}
-	a.audit(r, storage.AuditEvent{OrgID: agent.OrgID, ActorKind: storage.SubjectAgent, ActorID: agent.ID,
-		Action: "auth.login", TargetID: issued.Session.ID})
-	a.writeTokens(w, issued)
-	return nil
+	return a.completeSignIn(w, r, agent, newHash, req.RememberMe, methodPassword)
 }
 
 // rehash returns a fresh hash of password, or "" (no upgrade this time) if

@@ -1,0 +1,38 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+// Sign-in methods: how the first factor was proved (the audit detail of
+// auth.login says which).
+const (
+	methodPassword  = "password"
+	methodMagicLink = "magic_link"
+	methodPasskey   = "passkey"
+)
+
+// completeSignIn finishes a successful first factor of agent: when the
+// account needs a second factor the answer is the second-step challenge
+// (owned by the two-step login), otherwise the session starts
+// (startSignedIn). newHash, when not "", upgrades the stored password hash.
+func (a *API) completeSignIn(w http.ResponseWriter, r *http.Request, agent storage.Agent, newHash string, remember bool, method string) error {
+	return a.startSignedIn(w, r, agent, newHash, remember, method)
+}
+
+// startSignedIn starts agent's session once every factor is proved, audits
+// auth.login (detail: the method), tells noteSignIn, and answers with the
+// token pair.
+func (a *API) startSignedIn(w http.ResponseWriter, r *http.Request, agent storage.Agent, newHash string, remember bool, method string) error {
+	issued, err := a.startAgentSession(r, agent, newHash, remember)
+	if err != nil {
+		return err
+	}
+	a.audit(r, storage.AuditEvent{OrgID: agent.OrgID, ActorKind: storage.SubjectAgent, ActorID: agent.ID,
+		Action: "auth.login", TargetID: issued.Session.ID, Detail: "method=" + method, Outcome: storage.AuditSuccess})
+	a.noteSignIn(r, agent, issued.Session)
+	a.writeTokens(w, issued)
+	return nil
+}
