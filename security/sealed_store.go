@@ -73,6 +73,15 @@ func (s *SealedStore) Pseudonym(subjectID string) string { return s.c.Pseudonym(
 // version, current first (see FieldCipher.Pseudonyms).
 func (s *SealedStore) Pseudonyms(subjectID string) []string { return s.c.Pseudonyms(subjectID) }
 
+// KeyedHash is FieldCipher.KeyedHash under the store's keyring: the
+// stored form of backup codes, reset codes and sign-in IP keys.
+func (s *SealedStore) KeyedHash(purpose, value string) []byte { return s.c.KeyedHash(purpose, value) }
+
+// KeyedHashEqual is FieldCipher.KeyedHashEqual under the store's keyring.
+func (s *SealedStore) KeyedHashEqual(purpose, value string, stored []byte) bool {
+	return s.c.KeyedHashEqual(purpose, value, stored)
+}
+
 // Ping reports whether the backend is reachable.
 func (s *SealedStore) Ping(ctx context.Context) error { return s.inner.Ping(ctx) }
 

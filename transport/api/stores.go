@@ -24,6 +24,16 @@ type Store interface {
 	sessionStore
 	auditStore
 	erasureStore
+	keyedHasher
+}
+
+// keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of
+// low-entropy secrets and of lookup keys that must not reveal their input:
+// backup codes, reset codes, sign-in IPs. Compare with KeyedHashEqual
+// (constant time), never with bytes.Equal.
+type keyedHasher interface {
+	KeyedHash(purpose, value string) []byte
+	KeyedHashEqual(purpose, value string, stored []byte) bool
 }
 
 // accountStore is what registration, sign-in, authentication, the team and
