@@ -23,6 +23,7 @@ type Store interface {
 	AuditStore
 	ErasureStore
 	MetaStore
+	OneTimeStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.

@@ -70,6 +70,13 @@ var indexes = map[string][]index{
 	collAgentReads: {
 		{"org_agent_conversation_unique", keys(asc("org_id"), asc("agent_id"), asc("conversation_id")), true},
 	},
+	collOneTime: {
+		// The key is also the _id (purpose:id); this states it on the fields.
+		{"purpose_id_unique", keys(asc("purpose"), asc("token_id")), true},
+		{"org_purpose_created", keys(asc("org_id"), asc("purpose"), desc("created_at"), desc("ins")), false}, // ListOneTime
+		{"org_subject", keys(asc("org_id"), asc("subject_id")), false},                                       // RevokeOneTimeForSubject
+		{"expires", keys(asc("expires_at")), false},                                                          // DeleteExpiredOneTime
+	},
 	collAudit: {
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
 		{"org_actor", keys(asc("org_id"), asc("actor_id")), false},
