@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -14,7 +15,7 @@ import (
 // piiTypes are the types whose fields SealedStore seals (visitorFields). A
 // store method whose arguments or results contain one of them, however
 // deeply, carries PII.
-var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{})}
+var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{}), reflect.TypeOf(storage.OneTime{})}
 
 // piiRule says what SealedStore does with one PII-carrying method.
 type piiRule struct {
@@ -39,6 +40,11 @@ var piiMethods = map[string]piiRule{
 	"GetVisitor":              {opens: true, reason: "opens the stored visitor for the handlers"},
 	"FindVisitorByEmailIndex": {opens: true, reason: "opens the visitor found by blind index"},
 	"ScanVisitors":            {reason: "maintenance only (ReEncrypt): returns the backend's sealed values unopened"},
+	"PutOneTime":              {seals: true, reason: "seals OneTime.Data (an invitee's email, ceremony state) before the write"},
+	"GetOneTime":              {opens: true, reason: "opens OneTime.Data for the flows"},
+	"ChargeOneTimeAttempt":    {opens: true, reason: "opens OneTime.Data of the charged token"},
+	"ConsumeOneTime":          {opens: true, reason: "opens OneTime.Data of the consumed token"},
+	"ListOneTime":             {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
 }
 
 // mentionsPII reports whether t is or contains a PII type, through
@@ -146,8 +152,9 @@ const sentinel = "pii-sentinel"
 // a new PII method needs an override here.
 type recordingStore struct {
 	storage.Store
-	sealed storage.Visitor
-	calls  map[string][]any
+	sealed   storage.Visitor
+	sealedOT storage.OneTime
+	calls    map[string][]any
 }
 
 func (r *recordingStore) record(name string, args ...any) { r.calls[name] = args }
@@ -177,6 +184,37 @@ func (r *recordingStore) ScanVisitors(_ context.Context, afterID string, limit i
 	return []storage.Visitor{r.sealed}, nil
 }
 
+func (r *recordingStore) PutOneTime(_ context.Context, o storage.OneTime) error {
+	r.record("PutOneTime", o)
+	return nil
+}
+
+func (r *recordingStore) GetOneTime(_ context.Context, purpose storage.OneTimePurpose, id string) (storage.OneTime, error) {
+	r.record("GetOneTime", purpose, id)
+	return r.sealedOT, nil
+}
+
+func (r *recordingStore) ChargeOneTimeAttempt(_ context.Context, purpose storage.OneTimePurpose, id string, now time.Time) (storage.OneTime, error) {
+	r.record("ChargeOneTimeAttempt", purpose, id, now)
+	return r.sealedOT, nil
+}
+
+func (r *recordingStore) ConsumeOneTime(_ context.Context, purpose storage.OneTimePurpose, id string, now time.Time) (storage.OneTime, error) {
+	r.record("ConsumeOneTime", purpose, id, now)
+	return r.sealedOT, nil
+}
+
+func (r *recordingStore) ListOneTime(_ context.Context, orgID string, purpose storage.OneTimePurpose, now time.Time) ([]storage.OneTime, error) {
+	r.record("ListOneTime", orgID, purpose, now)
+	return []storage.OneTime{r.sealedOT}, nil
+}
+
+// piiOneTime is an invitation whose Data holds the sentinel.
+func piiOneTime(orgID string) storage.OneTime {
+	return storage.OneTime{ID: "tok_sentinel", Purpose: storage.PurposeInvitation, OrgID: orgID,
+		Data: `{"email":"` + sentinel + `@example.test"}`, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+}
+
 // piiVisitor is a visitor whose every PII field holds the sentinel.
 func piiVisitor(orgID string) storage.Visitor {
 	return storage.Visitor{ID: "vis_sentinel", OrgID: orgID, WidgetID: "wdg_1", Name: "Name " + sentinel,
@@ -191,6 +229,8 @@ func argFor(t reflect.Type, orgID string) reflect.Value {
 		return reflect.ValueOf(context.Background())
 	case t == reflect.TypeOf(storage.Visitor{}):
 		return reflect.ValueOf(piiVisitor(orgID))
+	case t == reflect.TypeOf(storage.OneTime{}):
+		return reflect.ValueOf(piiOneTime(orgID))
 	case t.Kind() == reflect.String:
 		return reflect.ValueOf(orgID).Convert(t)
 	case t.Kind() == reflect.Int:
@@ -242,7 +282,11 @@ func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recordingStore{sealed: sealedV, calls: map[string][]any{}}
+	sealedOT, err := sealOneTime(c, piiOneTime(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingStore{sealed: sealedV, sealedOT: sealedOT, calls: map[string][]any{}}
 	s := reflect.ValueOf(NewSealedStore(rec, c))
 	for name, rule := range piiMethods {
 		t.Run(name, func(t *testing.T) {
@@ -265,15 +309,27 @@ func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
 			if holdsSentinel(reflect.ValueOf(got)) {
 				t.Errorf("the backend received PII plaintext through %s: %+v", name, got)
 			}
-			if v, ok := got[0].(storage.Visitor); rule.seals && (!ok || v.ID != "vis_sentinel" ||
-				v.Name == "" || v.Email == "" || v.Phone == "" || v.EmailIndex == nil) {
-				t.Errorf("%s: the backend did not receive the sealed visitor: %+v", name, got)
+			if rule.seals && !receivedSealed(got[0]) {
+				t.Errorf("%s: the backend did not receive the sealed record: %+v", name, got)
 			}
 			if opened := holdsSentinel(reflect.ValueOf(out)); opened != rule.opens {
 				t.Errorf("%s returned plaintext = %v, want %v (%s)", name, opened, rule.opens, rule.reason)
 			}
 		})
 	}
+}
+
+// receivedSealed reports whether a sealing method's first argument, as
+// the backend received it, is the sentinel record with its fields sealed
+// (not dropped).
+func receivedSealed(arg any) bool {
+	switch v := arg.(type) {
+	case storage.Visitor:
+		return v.ID == "vis_sentinel" && v.Name != "" && v.Email != "" && v.Phone != "" && v.EmailIndex != nil
+	case storage.OneTime:
+		return v.ID == "tok_sentinel" && strings.HasPrefix(v.Data, envelopeFormat+":")
+	}
+	return false
 }
 
 // call invokes m, turning a panic (a method recordingStore does not

@@ -214,7 +214,8 @@ func ignoreClosed(err error) error {
 	return err
 }
 
-// sweep deletes expired token hashes periodically until ctx ends.
+// sweep deletes expired token hashes and one-time tokens periodically
+// until ctx ends.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
@@ -223,13 +224,22 @@ func (a *app) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := a.store.DeleteExpiredTokens(ctx, time.Now())
-			if err != nil {
-				a.log.Warn().Err(err).Msg("sweep expired tokens")
-				continue
-			}
-			a.log.Debug().Int("deleted", n).Msg("swept expired tokens")
+			a.sweepOnce(ctx, time.Now())
 		}
+	}
+}
+
+// sweepOnce deletes what expired before now, logging counts only.
+func (a *app) sweepOnce(ctx context.Context, now time.Time) {
+	if n, err := a.store.DeleteExpiredTokens(ctx, now); err != nil {
+		a.log.Warn().Err(err).Msg("sweep expired tokens")
+	} else {
+		a.log.Debug().Int("deleted", n).Msg("swept expired tokens")
+	}
+	if n, err := a.store.DeleteExpiredOneTime(ctx, now); err != nil {
+		a.log.Warn().Err(err).Msg("sweep expired one-time tokens")
+	} else {
+		a.log.Debug().Int("deleted", n).Msg("swept expired one-time tokens")
 	}
 }
 
