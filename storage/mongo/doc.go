@@ -72,6 +72,13 @@
 //     replay finds the winner's successors. A failure after the claim
 //     deletes what the call inserted. A crash between the claim and the
 //     mark leaves the token unusable: its holder signs in again.
+//   - One-time tokens (onetime_tokens, _id purpose:id) change by one
+//     conditional FindOneAndUpdate each: consuming filters on
+//     consumed_at absent, expires_at after now and left >= 0 (left is
+//     max_attempts - attempts, kept in the document because FerretDB v1
+//     has no $expr); charging also on left > 0, with $inc. Atomic on
+//     MongoDB; on FerretDB v1 calls through one Store queue on a lock
+//     per token, so only calls of different nodes can both pass.
 //   - CreateOrgWithOwner inserts the owner first (its unique email is the
 //     likely conflict), then the organisation, deleting the owner again if
 //     that fails. CreateSession checks the rehash target, inserts the
