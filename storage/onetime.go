@@ -69,8 +69,8 @@ type OneTimeStore interface {
 	// counting, before the caller compares the presented code: it
 	// increments Attempts only if the token is unconsumed, unexpired at
 	// now and Attempts < MaxAttempts, and returns the token as updated.
-	// ErrConflict if it is used up, consumed or expired (nothing changes);
-	// ErrNotFound if none. Of n concurrent charges of a token with k
+	// ErrConflict if it is used up, consumed or expired, or counts no
+	// attempts (MaxAttempts 0) (nothing changes); ErrNotFound if none. Of n concurrent charges of a token with k
 	// attempts left, exactly min(n, k) succeed.
 	ChargeOneTimeAttempt(ctx context.Context, purpose OneTimePurpose, id string, now time.Time) (OneTime, error)
 	// ConsumeOneTime sets ConsumedAt to now if the token is valid at now
@@ -87,7 +87,8 @@ type OneTimeStore interface {
 	RevokeOneTime(ctx context.Context, orgID string, purpose OneTimePurpose, id string, now time.Time) error
 	// RevokeOneTimeForSubject consumes every unconsumed token of the given
 	// purposes whose OrgID and SubjectID match (offboarding) and returns
-	// how many it consumed.
+	// how many it consumed. An empty subjectID is an error (it would name
+	// every token bound to nobody); no purposes consume nothing.
 	RevokeOneTimeForSubject(ctx context.Context, orgID, subjectID string, purposes []OneTimePurpose, now time.Time) (int, error)
 	// DeleteExpiredOneTime removes tokens whose ExpiresAt is before
 	// `before` and returns how many it removed.
