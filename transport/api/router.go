@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,14 +44,28 @@ func (rt *router) handle(method, path string, h handlerFunc) {
 	}
 }
 
+// fallbackMethods are the methods a known path answers 405 for when it has
+// no route of that method. Registering the 405 per method (not one
+// method-less pattern per path) keeps a literal path such as
+// /invitations/accept next to a wildcard sibling such as
+// /invitations/{id} unambiguous for the ServeMux.
+// A GET pattern also matches HEAD, so HEAD has no entry of its own.
+var fallbackMethods = []string{http.MethodGet, http.MethodPost,
+	http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
 // fallback registers the JSON 405 and 404 answers; call it last.
 func (rt *router) fallback() {
 	for _, p := range rt.paths {
 		allow := strings.Join(rt.methods[p], ", ")
-		rt.mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) {
+		notAllowed := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Allow", allow)
 			httpx.WriteError(w, http.StatusMethodNotAllowed, httpx.CodeMethodNotAllowed, "method not allowed")
 		})
+		for _, m := range fallbackMethods {
+			if !slices.Contains(rt.methods[p], m) {
+				rt.mux.Handle(m+" "+p, notAllowed)
+			}
+		}
 	}
 	rt.mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, _ *http.Request) {
 		httpx.WriteError(w, http.StatusNotFound, httpx.CodeNotFound, "no such endpoint")

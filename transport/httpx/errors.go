@@ -21,6 +21,12 @@ const (
 	CodeConflict           = "conflict"             // 409
 	CodePayloadTooLarge    = "payload_too_large"    // 413
 	CodeInternal           = "internal"             // 500
+	// CodeInvalidCode: a second-factor, backup or reset code is wrong,
+	// expired, used up or its account locked — one answer for all (401).
+	CodeInvalidCode = "invalid_code"
+	// CodeInvalidToken: a link token, MFA ticket or ceremony challenge is
+	// unknown, expired or already used — one answer for all (401).
+	CodeInvalidToken = "invalid_token"
 )
 
 // Error is an HTTP error with a public code and message kept apart from its
