@@ -34,6 +34,7 @@ type SessionStore interface {
 	GetRefreshToken(ctx context.Context, hash []byte) (storage.RefreshToken, error)
 	RotateRefresh(ctx context.Context, r storage.Rotation) error
 	RevokeSession(ctx context.Context, id string, at time.Time) error
+	ListSessions(ctx context.Context, orgID string, kind storage.SubjectKind, subjectID string) ([]storage.Session, error)
 }
 
 var _ SessionStore = storage.SessionStore(nil)

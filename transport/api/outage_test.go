@@ -110,3 +110,7 @@ func TestStoreOutageAnswers503AndKeepsTheSession(t *testing.T) {
 	e.do("GET", "/rest/v1/me", nil, bearer(tk.AccessToken)).expect(t, 200, "")
 	e.do("POST", "/rest/v1/auth/refresh", map[string]string{"refresh_token": tk.RefreshToken}).expect(t, 200, "")
 }
+
+func (o *outageSessions) ListSessions(ctx context.Context, orgID string, kind storage.SubjectKind, subjectID string) ([]storage.Session, error) {
+	return o.pick().ListSessions(ctx, orgID, kind, subjectID)
+}
