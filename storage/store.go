@@ -24,6 +24,7 @@ type Store interface {
 	ErasureStore
 	MetaStore
 	OneTimeStore
+	SignInIPStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -65,6 +66,12 @@ type AgentStore interface {
 	SetAgentRole(ctx context.Context, orgID, id string, role Role) error
 	// SetAgentPasswordHash replaces an agent's password hash.
 	SetAgentPasswordHash(ctx context.Context, orgID, id, hash string) error
+	// DeactivateAgent sets the agent's DeactivatedAt to at (offboarding) if
+	// it is not deactivated yet, in one conditional write: of concurrent
+	// calls exactly one succeeds. ErrConflict if it already is (the first
+	// time is kept); ErrNotFound if the organisation has no such agent or
+	// it was erased. The agent stays in ListAgents (with DeactivatedAt).
+	DeactivateAgent(ctx context.Context, orgID, id string, at time.Time) error
 }
 
 // MaxAgentsByEmail is the most agents ListAgentsByEmail returns: the

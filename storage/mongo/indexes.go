@@ -77,6 +77,9 @@ var indexes = map[string][]index{
 		{"org_subject", keys(asc("org_id"), asc("subject_id")), false},                                       // RevokeOneTimeForSubject
 		{"expires", keys(asc("expires_at")), false},                                                          // DeleteExpiredOneTime
 	},
+	collSignInIPs: {
+		{"org_agent", keys(asc("org_id"), asc("agent_id")), false}, // First, erasure
+	},
 	collAudit: {
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
 		{"org_actor", keys(asc("org_id"), asc("actor_id")), false},
