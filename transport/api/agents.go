@@ -128,14 +128,14 @@ func (a *API) changeRole(r *http.Request, c *caller, id string, role storage.Rol
 }
 
 // requireAnotherOwner fails with conflict (saying msg) unless an owner other
-// than id exists; erased owners do not count.
+// than id exists; erased and deactivated owners do not count.
 func (a *API) requireAnotherOwner(r *http.Request, orgID, id, msg string) error {
 	agents, err := a.cfg.Store.ListAgents(r.Context(), orgID)
 	if err != nil {
 		return fmt.Errorf("list agents: %w", err)
 	}
 	for _, ag := range agents {
-		if ag.Role == storage.RoleOwner && ag.ID != id && !ag.Deleted() {
+		if ag.Role == storage.RoleOwner && ag.ID != id && !ag.Deleted() && !ag.Deactivated() {
 			return nil
 		}
 	}

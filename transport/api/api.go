@@ -97,6 +97,13 @@ type Config struct {
 	// Mailer queues account-security mail (sign-in links, reset codes,
 	// alerts, invitations). Nil: flows that exist to send mail answer 503.
 	Mailer Mailer
+	// Locator tells the approximate location and ISP of client addresses
+	// for session lists and sign-in alerts (a *geoip.Reader). Nil: every
+	// location and ISP is "unknown".
+	Locator Locator
+	// Assignments returns an offboarded agent's open conversations to the
+	// queue (the hub). Nil: they stay assigned (a warning is logged).
+	Assignments Assignments
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -203,6 +210,7 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+	a.sessionRoutes(r)
 	r.fallback()
 }
 

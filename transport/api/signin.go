@@ -22,10 +22,17 @@ func (a *API) completeSignIn(w http.ResponseWriter, r *http.Request, agent stora
 	return a.startSignedIn(w, r, agent, newHash, remember, method)
 }
 
-// startSignedIn starts agent's session once every factor is proved, audits
+// startSignedIn starts agent's session once every factor is proved (never
+// for an erased or deactivated agent: invalid_credentials), audits
 // auth.login (detail: the method), tells noteSignIn, and answers with the
 // token pair.
 func (a *API) startSignedIn(w http.ResponseWriter, r *http.Request, agent storage.Agent, newHash string, remember bool, method string) error {
+	if agent.Deleted() || agent.Deactivated() {
+		// Every way in ends here: an offboarded account gets the generic
+		// answer whatever the method.
+		a.authFailed(reasonInvalidCredentials)
+		return errInvalidCredentials
+	}
 	issued, err := a.startAgentSession(r, agent, newHash, remember)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
@@ -25,6 +26,7 @@ type Store interface {
 	auditStore
 	erasureStore
 	keyedHasher
+	offboardingStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of
@@ -90,6 +92,14 @@ type sessionStore interface {
 type auditStore interface {
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error
 	ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]storage.AuditEvent, error)
+}
+
+// offboardingStore is what new-IP alerts and offboarding write
+// (signin_notify.go, offboarding.go).
+type offboardingStore interface {
+	RecordSignInIP(ctx context.Context, v storage.SignInIP, staleAt time.Time) (storage.SignInIPVisit, error)
+	DeactivateAgent(ctx context.Context, orgID, id string, at time.Time) error
+	RevokeOneTimeForSubject(ctx context.Context, orgID, subjectID string, purposes []storage.OneTimePurpose, now time.Time) (int, error)
 }
 
 // erasureStore erases data subjects (erasure.go).
