@@ -18,6 +18,7 @@ import (
 	"github.com/helpr-chat/helpr/hub"
 	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/security/geoip"
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/httpx"
@@ -38,7 +39,8 @@ type app struct {
 	hub      *hub.Hub
 	ws       *ws.Server
 	handler  http.Handler
-	metrics  http.Handler // Prometheus text of this node, for the metrics listener
+	metrics  http.Handler  // Prometheus text of this node, for the metrics listener
+	geo      *geoip.Reader // nil without GeoIP databases
 }
 
 // newApp opens the embedded store under cfg.DataDir and wires every part.
@@ -122,6 +124,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		cfg.wsTweak(&wcfg)
 	}
 	wsrv := ws.NewServer(wcfg)
+	geo, err := geoip.Open(cfg.GeoIPCityDB, cfg.GeoIPASNDB)
+	if err != nil {
+		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
+	}
 	register, loginIP, loginAccount := cl.limiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
@@ -138,14 +144,17 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h},
+		Locator: geo, Assignments: hubAssignments{h},
 	})
 	if err != nil {
+		_ = geo.Close()
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler()}
+		metrics: reg.Handler(), geo: geo}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
+		_ = geo.Close()
 		return nil, err
 	}
 	a.handler = a.routes(rest.Handler(), a.metrics, metricsToken, m)
@@ -243,8 +252,12 @@ func (a *app) sweepOnce(ctx context.Context, now time.Time) {
 	}
 }
 
-// close releases the cluster connections and the store.
-func (a *app) close() error { return errors.Join(a.cluster.close(), a.store.Close()) }
+// close releases the cluster connections, the store and the GeoIP
+// databases, after the last activity writes.
+func (a *app) close() error {
+	a.sessions.WaitActivity()
+	return errors.Join(a.cluster.close(), a.store.Close(), a.geo.Close())
+}
 
 // serve runs helpr with cfg until ctx ends. It claims the pid file and
 // takes its ports before it creates or opens anything under the data

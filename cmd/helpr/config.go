@@ -43,6 +43,10 @@ type Config struct {
 	// listener behind a bearer token.
 	MetricsAddr      string // serve /metrics here; default 127.0.0.1:9464, "off" = none
 	MetricsTokenFile string // serve /metrics on the main listener to this bearer token; "" = 404 there
+	// GeoIP (session lists, sign-in alerts): optional MaxMind-format
+	// databases; without them location and ISP are "unknown".
+	GeoIPCityDB string // City database (.mmdb), e.g. GeoLite2-City
+	GeoIPASNDB  string // ASN database (.mmdb), e.g. GeoLite2-ASN
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
@@ -218,6 +222,8 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's `name` in a cluster")
+	fs.StringVar(&c.GeoIPCityDB, "geoip-city-db", "", "MaxMind-format City database `file` (e.g. GeoLite2-City.mmdb) for session locations; none: unknown")
+	fs.StringVar(&c.GeoIPASNDB, "geoip-asn-db", "", "MaxMind-format ASN database `file` (e.g. GeoLite2-ASN.mmdb) for session ISPs; none: unknown")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr,
 		"serve Prometheus /metrics on this `host:port` (its own listener), or off; a second node on one machine needs another port or off")
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", "",
