@@ -153,3 +153,26 @@ func (a *API) reassign(ctx context.Context, c *caller, agentID string) (int, err
 	}
 	return moved, fmt.Errorf("unassign conversations of agent %s: more than %d rounds", agentID, maxReassignRounds)
 }
+
+// refuseIfOffboarded closes the race between a sign-in and a deactivation:
+// the sign-in checked an agent that was active, but the deactivation may
+// have written (and listed the agent's sessions to revoke) before the new
+// session sessionID existed. Reading the agent again after the session is
+// stored sees any deactivation that missed it; the session is then revoked
+// and the sign-in answers invalid_credentials.
+func (a *API) refuseIfOffboarded(r *http.Request, agent storage.Agent, sessionID string) error {
+	ctx := context.WithoutCancel(r.Context())
+	now, err := a.cfg.Store.GetAgent(ctx, agent.OrgID, agent.ID)
+	if err != nil {
+		_ = a.cfg.Sessions.Revoke(ctx, sessionID)
+		return fmt.Errorf("reload agent after sign-in: %w", err)
+	}
+	if !now.Deactivated() && !now.Deleted() {
+		return nil
+	}
+	if err := a.cfg.Sessions.Revoke(ctx, sessionID); err != nil {
+		return fmt.Errorf("revoke session of an offboarded agent: %w", err)
+	}
+	a.authFailed(reasonInvalidCredentials)
+	return errInvalidCredentials
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -185,4 +186,39 @@ func auditOf(t *testing.T, e *env, orgID, subjectID string) []storage.AuditEvent
 		t.Fatal(err)
 	}
 	return list
+}
+
+// A sign-in that checked the agent before a deactivation but stores its
+// session after the deactivation revoked the agent's sessions: the
+// re-read after the start finds the deactivation, revokes the new session
+// and answers invalid_credentials.
+func TestSignInRacingDeactivationIsRevoked(t *testing.T) {
+	e := newOffboardEnv(t)
+	owner, _ := e.seedOrg("Acme")
+	member, _ := e.seedAgent(owner.OrgID, storage.RoleAgent)
+	if _, err := e.sessions.RevokeSubject(context.Background(), owner.OrgID, storage.SubjectAgent, member.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	stale := member // what the sign-in read while the agent was active
+	if err := e.store.DeactivateAgent(context.Background(), owner.OrgID, member.ID, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/rest/v1/auth/login", nil)
+	rec := httptest.NewRecorder()
+	err := e.api.startSignedIn(rec, req, stale, "", false, methodPassword)
+	if err != errInvalidCredentials || rec.Body.Len() != 0 {
+		t.Fatalf("racing sign-in: err %v, body %q; want invalid_credentials and no tokens", err, rec.Body.String())
+	}
+	list, err := e.store.ListSessions(context.Background(), owner.OrgID, storage.SubjectAgent, member.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		if !s.Revoked() {
+			t.Errorf("session %s of the deactivated agent is live", s.ID)
+		}
+	}
+	if len(list) == 0 {
+		t.Fatal("the racing sign-in stored no session: the test did not race")
+	}
 }

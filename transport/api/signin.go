@@ -37,6 +37,9 @@ func (a *API) startSignedIn(w http.ResponseWriter, r *http.Request, agent storag
 	if err != nil {
 		return err
 	}
+	if err := a.refuseIfOffboarded(r, agent, issued.Session.ID); err != nil {
+		return err
+	}
 	a.audit(r, storage.AuditEvent{OrgID: agent.OrgID, ActorKind: storage.SubjectAgent, ActorID: agent.ID,
 		Action: "auth.login", TargetID: issued.Session.ID, Detail: "method=" + method, Outcome: storage.AuditSuccess})
 	a.noteSignIn(r, agent, issued.Session)
