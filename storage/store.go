@@ -320,7 +320,8 @@ type ErasureStore interface {
 	// name, email, phone and email index are cleared; an agent's name and
 	// password hash are cleared and its email becomes the pseudonym. Either
 	// way DeletedAt is set, every session of the subject is revoked and
-	// loses its IP address and user agent, and every audit event naming the
+	// loses its IP address and user agent, an agent's recorded sign-in
+	// addresses (SignInIPStore) are deleted, and every audit event naming the
 	// subject (as actor or target) names Pseudonym instead; the events it
 	// performed also lose their IP address and user agent. Conversations
 	// (their previews included) and messages stay, and so do an agent's

@@ -79,6 +79,13 @@
 //     has no $expr); charging also on left > 0, with $inc. Atomic on
 //     MongoDB; on FerretDB v1 calls through one Store queue on a lock
 //     per token, so only calls of different nodes can both pass.
+//   - Sign-in addresses (signin_ips, _id org:agent:hex(hash)) are
+//     recorded by an insert (the unique _id refuses a second one) or a
+//     compare-and-set of last_seen_at on the value read, retried when
+//     another call won, so exactly one of concurrent calls finds a new
+//     address new on MongoDB and FerretDB alike. DeactivateAgent is one
+//     conditional update on deactivated_at absent (atomic on MongoDB; on
+//     FerretDB v1 calls through one Store queue on a lock per agent).
 //   - CreateOrgWithOwner inserts the owner first (its unique email is the
 //     likely conflict), then the organisation, deleting the owner again if
 //     that fails. CreateSession checks the rehash target, inserts the
@@ -88,7 +95,8 @@
 //     upgrade waits for the next sign-in; never a half-valid record.
 //   - EraseSubject runs idempotent steps: the record (first, so an agent
 //     pseudonym that is another agent's email fails before anything
-//     changed), then the sessions, then the audit trail; the later steps
+//     changed), then the sessions, then the agent's sign-in addresses,
+//     then the audit trail; the later steps
 //     run on every call, so retrying an interrupted erasure completes it.
 //
 // # Documents and indexes
