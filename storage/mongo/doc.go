@@ -83,7 +83,9 @@
 //     recorded by an insert (the unique _id refuses a second one) or a
 //     compare-and-set of last_seen_at on the value read, retried when
 //     another call won, so exactly one of concurrent calls finds a new
-//     address new on MongoDB and FerretDB alike. DeactivateAgent is one
+//     address new (a first sighting on MongoDB and FerretDB alike; an
+//     address seen again after 90 days on MongoDB, and on FerretDB v1
+//     among calls through one Store, which queue on a lock). DeactivateAgent is one
 //     conditional update on deactivated_at absent (atomic on MongoDB; on
 //     FerretDB v1 calls through one Store queue on a lock per agent).
 //   - CreateOrgWithOwner inserts the owner first (its unique email is the
