@@ -37,9 +37,10 @@ const maxSignInIPTries = 8
 // RecordSignInIP reads the address's document and then inserts it (the
 // unique _id refuses a second insert) or advances last_seen_at with a
 // compare-and-swap on the value read, retrying when another call won: of
-// concurrent calls for a new or stale address exactly one reports New, on
-// MongoDB and on FerretDB v1 alike (calls through one Store also queue on
-// a lock stripe).
+// concurrent calls for a new or stale address exactly one reports New on
+// MongoDB. On FerretDB v1, whose updates read then write, that holds for
+// a new address (the insert) and, for a stale one, among calls through
+// one Store (they queue on a lock stripe).
 func (s *Store) RecordSignInIP(ctx context.Context, v storage.SignInIP, staleAt time.Time) (storage.SignInIPVisit, error) {
 	if v.OrgID == "" || v.AgentID == "" || len(v.IPHash) == 0 || v.At.IsZero() {
 		return storage.SignInIPVisit{}, errors.New("record sign-in ip: need an organisation, agent, hash and time")
