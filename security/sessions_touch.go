@@ -42,7 +42,7 @@ type activity struct {
 }
 
 type touchShard struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	last map[string]time.Time
 }
 
@@ -71,9 +71,15 @@ func (a *activity) note(p Principal, now time.Time) {
 		return
 	}
 	sh := &a.shards[p.SessionID[len(p.SessionID)-1]%touchShards]
-	sh.mu.Lock()
+	sh.mu.RLock()
 	last, seen := sh.last[p.SessionID]
-	due := !seen || now.Sub(last) >= a.interval
+	sh.mu.RUnlock()
+	if seen && now.Sub(last) < a.interval {
+		return // the common case: a shared lock and a map read
+	}
+	sh.mu.Lock()
+	last, seen = sh.last[p.SessionID]
+	due := !seen || now.Sub(last) >= a.interval // another caller may have won
 	if due {
 		if len(sh.last) >= maxTouchEntries {
 			sh.pruneLocked(now, a.interval)

@@ -136,3 +136,26 @@ func TestActivitySkipsVisitorsAndRejections(t *testing.T) {
 		t.Fatalf("%d touches with activity off", n)
 	}
 }
+
+// BenchmarkValidateHashCachedWithActivity is the per-frame check of a
+// WebSocket connection with activity tracking on: a cache hit plus the
+// throttle's shared-lock read, no allocation, no store write.
+func BenchmarkValidateHashCachedWithActivity(b *testing.B) {
+	c := newClock()
+	raw, _ := openStore(b)
+	s := newSessions(b, &touchStore{SessionStore: raw, inner: raw}, c)
+	iss := start(b, s, agentParams())
+	hash := HashToken(iss.AccessToken)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.ValidateHash(ctx, hash); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.StopTimer()
+	s.WaitActivity()
+}
