@@ -39,6 +39,9 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 		err = s.revokeSubject(ctx, e)
 	}
 	if err == nil {
+		err = s.eraseMFA(ctx, e)
+	}
+	if err == nil {
 		err = s.pseudonymiseAudit(ctx, e)
 	}
 	return wrap(err, "erase %s %s", e.Kind, e.SubjectID)

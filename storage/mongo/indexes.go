@@ -77,6 +77,9 @@ var indexes = map[string][]index{
 		{"org_subject", keys(asc("org_id"), asc("subject_id")), false},                                       // RevokeOneTimeForSubject
 		{"expires", keys(asc("expires_at")), false},                                                          // DeleteExpiredOneTime
 	},
+	collBackupCodes: {
+		{"org_agent_created", keys(asc("org_id"), asc("agent_id"), asc("created_at"), asc("ins")), false}, // ListBackupCodes, replace, erasure
+	},
 	collAudit: {
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
 		{"org_actor", keys(asc("org_id"), asc("actor_id")), false},

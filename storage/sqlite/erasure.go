@@ -34,6 +34,9 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 		if err := revokeSubject(ctx, tx, e); err != nil {
 			return err
 		}
+		if err := eraseMFA(ctx, tx, e); err != nil {
+			return err
+		}
 		return pseudonymiseAudit(ctx, tx, e)
 	})
 	if err != nil {
