@@ -155,7 +155,7 @@ const sentinel = "pii-sentinel"
 // a new PII method needs an override here.
 type recordingStore struct {
 	storage.Store
-	sealed   storage.Visitor
+	sealed    storage.Visitor
 	sealedOT  storage.OneTime
 	sealedMFA storage.MFAState
 	calls     map[string][]any

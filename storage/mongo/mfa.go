@@ -353,4 +353,3 @@ func (s *Store) eraseMFA(ctx context.Context, e storage.Erasure) error {
 	}
 	return nil
 }
-
