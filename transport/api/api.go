@@ -178,6 +178,13 @@ func (a *API) routes(r *router) {
 	r.handle("POST", "/auth/logout", a.authed(a.handleLogout))
 	r.handle("GET", "/me", a.authed(a.handleMe))
 
+	r.handle("GET", "/auth/totp", a.authed(a.agentOnly(a.handleTOTPStatus)))
+	r.handle("POST", "/auth/totp/setup", a.authed(a.agentOnly(a.handleTOTPSetup)))
+	r.handle("POST", "/auth/totp/enable", a.authed(a.agentOnly(a.handleTOTPEnable)))
+	r.handle("POST", "/auth/totp/disable", a.authed(a.agentOnly(a.handleTOTPDisable)))
+	r.handle("POST", "/auth/backup-codes/regenerate", a.authed(a.agentOnly(a.handleRegenerateBackupCodes)))
+	r.handle("POST", "/auth/mfa/verify", a.handleMFAVerify)
+
 	r.handle("POST", "/agents", a.authed(a.manager(a.handleCreateAgent)))
 	r.handle("GET", "/agents", a.authed(a.agentOnly(a.handleListAgents)))
 	r.handle("PATCH", "/agents/{id}", a.authed(a.manager(a.handleSetRole)))
