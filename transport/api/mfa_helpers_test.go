@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,18 @@ func codeAt(t testing.TB, secret string, at time.Time) string {
 
 // code returns the code of the current step of the env's clock.
 func (e *env) code(secret string) string { return codeAt(e.t, secret, e.clock.Now()) }
+
+// wrongCode returns a 6-digit code that no step within the window of the
+// env's clock has.
+func (e *env) wrongCode(secret string) string {
+	e.t.Helper()
+	for n := 0; ; n++ {
+		c := fmt.Sprintf("%06d", n)
+		if _, ok := security.MatchTOTP(secret, c, e.clock.Now()); !ok {
+			return c
+		}
+	}
+}
 
 // enrol sets up and enables TOTP for agent (token: its access token) at
 // the current time and moves the clock to the next step, so that a fresh

@@ -234,7 +234,7 @@ func TestTOTPSecretsStayOutOfLogs(t *testing.T) {
 	e := newEnv(t)
 	owner, tok := e.seedOrg("Acme")
 	acct := e.enrol(owner, tok)
-	e.verify(map[string]any{"mfa_ticket": e.ticket(owner.Email), "code": "000000"})
+	e.verify(map[string]any{"mfa_ticket": e.ticket(owner.Email), "code": e.wrongCode(acct.secret)})
 	e.verify(map[string]any{"mfa_ticket": e.ticket(owner.Email), "backup_code": acct.codes[0]}).expect(t, 200, "")
 	secrets := append([]string{acct.secret}, acct.codes...)
 	logs := e.logs.String()
