@@ -184,7 +184,7 @@ func (a *API) backupCodeUsed(r *http.Request, agent storage.Agent) {
 		Action: "auth.backup_code_used", TargetID: agent.ID, Detail: "remaining=" + strconv.Itoa(left),
 		Outcome: storage.AuditSuccess})
 	_ = a.sendMail(r, mail.Message{OrgID: agent.OrgID, To: agent.Email, Kind: mail.KindBackupCodeUsed,
-		Subject: "A backup code was used to sign in to helpr", Text: backupCodeMailText(a.cfg.PublicOrigin, left, a.now())})
+		Subject: "A backup code was used on your helpr account", Text: backupCodeMailText(a.cfg.PublicOrigin, left, a.now())})
 }
 
 // backupCodeMailText is the body of the backup-code-used mail.
@@ -193,7 +193,7 @@ func backupCodeMailText(origin string, left int, at time.Time) string {
 	if left >= 0 {
 		remaining = fmt.Sprintf("You have %d backup codes left.", left)
 	}
-	return "A backup code was just used to sign in to your helpr account (" + at.UTC().Format(time.RFC1123) + ").\n\n" +
+	return "A backup code was just used on your helpr account (" + at.UTC().Format(time.RFC1123) + ").\n\n" +
 		remaining + "\n\nIf this was not you, reset your password now and regenerate your backup codes:\n" +
 		origin + "/console/#security\n"
 }
