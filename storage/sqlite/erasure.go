@@ -84,11 +84,14 @@ func revokeSubject(ctx context.Context, tx *sql.Tx, e storage.Erasure) error {
 // pseudonymiseAudit replaces the subject's id by the pseudonym in the
 // organisation's audit events, and clears the IP address and user agent of
 // the events the subject performed (those of events performed on it belong
-// to whoever acted).
+// to whoever acted). Each replaced field loses the salt of its commitment
+// (storage.AuditCommitments), so no hash changes and the chain still
+// verifies.
 func pseudonymiseAudit(ctx context.Context, tx *sql.Tx, e storage.Erasure) error {
 	for _, q := range []string{
-		"UPDATE audit_events SET actor_id = ?, ip = '', user_agent = '' WHERE org_id = ? AND actor_id = ?",
-		"UPDATE audit_events SET target_id = ? WHERE org_id = ? AND target_id = ?",
+		`UPDATE audit_events SET actor_id = ?, actor_salt = '', ip = '', user_agent = '', client_salt = ''
+			WHERE org_id = ? AND actor_id = ?`,
+		"UPDATE audit_events SET target_id = ?, target_salt = '' WHERE org_id = ? AND target_id = ?",
 	} {
 		if _, err := tx.ExecContext(ctx, q, e.Pseudonym, e.OrgID, e.SubjectID); err != nil {
 			return translate(err)
