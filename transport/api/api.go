@@ -203,6 +203,8 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+
+	r.handle("GET", "/audit", a.authed(a.manager(a.handleListAudit)))
 	r.fallback()
 }
 
