@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -9,6 +10,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/helpr-chat/helpr/internal/testsvc"
+	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/storage/mongo"
 )
 
 // auditStore runs a real node that writes audit events in two
@@ -184,5 +194,61 @@ func TestAuditVerifyNeedsAStore(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "audit", "check"); code != 1 || !strings.Contains(stderr, "unknown audit subcommand") {
 		t.Errorf("unknown subcommand: %d %q", code, stderr)
+	}
+}
+
+// `helpr audit verify --store mongo` reads the MongoDB store: OK after an
+// erasure, and the first broken link once a document is edited.
+func TestAuditVerifyMongo(t *testing.T) {
+	uri, dbName := testsvc.MongoURI(t), testsvc.MongoDatabase(t)
+	ctx := t.Context()
+	s, err := mongo.Open(ctx, uri, dbName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		e := storage.AuditEvent{OrgID: "org_m", ActorKind: storage.SubjectVisitor, ActorID: "vis_1", Action: "visitor.updated",
+			IP: "203.0.113.7", UserAgent: "UA", Detail: fmt.Sprint("n", i), CreatedAt: time.UnixMilli(int64(1000 * (i + 1)))}
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateOrgWithOwner(ctx, storage.Organization{ID: "org_m", Name: "M"},
+		storage.Agent{ID: "agt_m", OrgID: "org_m", Name: "O", Email: "o@m.test", Role: storage.RoleOwner, PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAgent(ctx, storage.Agent{ID: "agt_x", OrgID: "org_m", Name: "X", Email: "x@m.test", Role: storage.RoleAgent, PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendAudit(ctx, storage.AuditEvent{OrgID: "org_m", ActorKind: storage.SubjectAgent, ActorID: "agt_x", Action: "auth.login", IP: "198.51.100.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EraseSubject(ctx, storage.Erasure{OrgID: "org_m", Kind: storage.SubjectAgent, SubjectID: "agt_x", Pseudonym: "anon_x", At: time.UnixMilli(9000)}); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := s.AuditChain(ctx, "org_m", 0, 0)
+	if err != nil || len(chain) != 5 {
+		t.Fatalf("chain: %d, %v", len(chain), err)
+	}
+	args := []string{"audit", "verify", "--store", "mongo", "--mongo-uri", uri, "--mongo-db", dbName}
+	if code, stdout, stderr := runCLI(t, args...); code != 0 || stdout != "audit chain OK: 5 events in 1 organisations\n" {
+		t.Fatalf("verify: %d %q %q", code, stdout, stderr)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	client, err := mongodrv.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.WithoutCancel(ctx))
+	coll := client.Database(dbName).Collection("audit_events")
+	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: chain[2].ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "detail", Value: "edited"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runCLI(t, args...)
+	want := fmt.Sprintf("audit chain broken: org org_m seq 3 event %s: hash does not match", chain[2].ID)
+	if code != 1 || !strings.HasPrefix(stdout, want) {
+		t.Errorf("verify after an edit: %d %q, want %q…", code, stdout, want)
 	}
 }
