@@ -178,3 +178,22 @@ func TestAuditDevice(t *testing.T) {
 		}
 	}
 }
+
+// A failed sign-in is stored with outcome failure even where the caller
+// set none, and a success with success.
+func TestAuditOutcomeFromAction(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner, tok := e.seedOrg("Acme")
+	e.do("POST", "/rest/v1/auth/login", map[string]string{"email": owner.Email, "password": "wrong wrong wrong"}).expect(t, 401, "")
+	e.do("POST", "/rest/v1/auth/login", map[string]string{"email": owner.Email, "password": testPassword}).expect(t, 200, "")
+	p := e.listAudit(t, tok, "")
+	if len(p.Events) != 2 || p.Events[1].Action != "auth.login_failed" || p.Events[1].Outcome != "failure" ||
+		p.Events[0].Action != "auth.login" || p.Events[0].Outcome != "success" {
+		t.Fatalf("events: %+v", p.Events)
+	}
+	list, err := e.store.QueryAudit(context.Background(), owner.OrgID, storage.AuditQuery{Action: "auth.login_failed"})
+	if err != nil || len(list) != 1 || list[0].Outcome != storage.AuditFailure {
+		t.Fatalf("stored outcome: %+v %v", list, err)
+	}
+}
