@@ -90,6 +90,17 @@
 //     pseudonym that is another agent's email fails before anything
 //     changed), then the sessions, then the audit trail; the later steps
 //     run on every call, so retrying an interrupted erasure completes it.
+//     The audit step forgets the commitment salts of the fields it
+//     rewrites, in the same update, so no event hash changes.
+//   - Audit chain (AppendAudit). Each event carries link "<org_id>/<seq>"
+//     under a unique sparse index (events written before the chain have
+//     none until the Open-time backfill links them). An append reads the
+//     organisation's head (highest seq) and inserts the next link; a
+//     duplicate link means another node took that place: the append
+//     reads the new head and retries, after a short random pause. Appends
+//     through one Store to one organisation queue on a lock. A link is
+//     only ever inserted as the head plus one, so a chain has no holes and
+//     no forks, on MongoDB and FerretDB alike.
 //
 // # Documents and indexes
 //
