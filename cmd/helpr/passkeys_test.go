@@ -68,4 +68,3 @@ func (n *node) rawCall(t *testing.T, method, path, token string, body any, want 
 	}
 	return out
 }
-
