@@ -24,6 +24,7 @@ type Store interface {
 	ErasureStore
 	MetaStore
 	OneTimeStore
+	PasskeyStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -311,8 +312,9 @@ func (e Erasure) Validate() error {
 type ErasureStore interface {
 	// EraseSubject anonymises a subject in one atomic write. A visitor's
 	// name, email, phone and email index are cleared; an agent's name and
-	// password hash are cleared and its email becomes the pseudonym. Either
-	// way DeletedAt is set, every session of the subject is revoked and
+	// password hash are cleared, its email becomes the pseudonym and its
+	// passkeys are deleted. Either way DeletedAt is set, every session of
+	// the subject is revoked and
 	// loses its IP address and user agent, and every audit event naming the
 	// subject (as actor or target) names Pseudonym instead; the events it
 	// performed also lose their IP address and user agent. Conversations

@@ -16,6 +16,7 @@ import (
 // phone and email index; an agent loses name and password hash and its
 // email becomes the lower-cased pseudonym; DeletedAt is set), then its
 // sessions (unrevoked ones revoked at e.At; all lose IP and user agent),
+// then an agent's passkeys (deleted),
 // then the organisation's audit events (the subject's id replaced by the
 // pseudonym; the events it performed lose IP and user agent).
 // Conversations (previews included) and messages stay, and so do an erased
@@ -37,6 +38,9 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 	err := s.eraseRecord(ctx, e)
 	if err == nil {
 		err = s.revokeSubject(ctx, e)
+	}
+	if err == nil {
+		err = s.erasePasskeys(ctx, e)
 	}
 	if err == nil {
 		err = s.pseudonymiseAudit(ctx, e)

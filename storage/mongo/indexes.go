@@ -77,6 +77,10 @@ var indexes = map[string][]index{
 		{"org_subject", keys(asc("org_id"), asc("subject_id")), false},                                       // RevokeOneTimeForSubject
 		{"expires", keys(asc("expires_at")), false},                                                          // DeleteExpiredOneTime
 	},
+	collPasskeys: {
+		{"credential_unique", keys(asc("cred_key")), true},                                                // GetPasskeyByCredential
+		{"org_agent_created", keys(asc("org_id"), asc("agent_id"), asc("created_at"), asc("ins")), false}, // ListPasskeys, DeleteAgentPasskeys
+	},
 	collAudit: {
 		{"link_unique", keys(asc("link")), true}, // sparse: see sparseIndexes
 		{"org_seq", keys(asc("org_id"), desc("seq")), false},

@@ -13,7 +13,7 @@ import (
 // record's PII is cleared and DeletedAt set (a visitor loses name, email,
 // phone and email index; an agent loses name and password hash and its
 // email becomes the lower-cased pseudonym), its unrevoked sessions are
-// revoked at e.At, and the organisation's audit events naming it as actor
+// revoked at e.At, an agent's passkeys are deleted, and the organisation's audit events naming it as actor
 // or target name e.Pseudonym instead. Conversations (previews included)
 // and messages stay, and so do an erased agent's read marks (agent_reads):
 // they hold only the agent id, which its messages keep too.
@@ -32,6 +32,9 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 			return err
 		}
 		if err := revokeSubject(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := erasePasskeys(ctx, tx, e); err != nil {
 			return err
 		}
 		return pseudonymiseAudit(ctx, tx, e)

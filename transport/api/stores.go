@@ -24,6 +24,7 @@ type Store interface {
 	sessionStore
 	auditStore
 	erasureStore
+	passkeyStore
 	keyedHasher
 }
 
