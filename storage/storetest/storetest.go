@@ -50,8 +50,8 @@ func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
 		orgCases, agentEmailCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
-		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases,
-		signInIPCases,
+		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases, auditChainCases,
+		passkeyCases, mfaCases, signInIPCases,
 	} {
 		all = append(all, group...)
 	}

@@ -3,7 +3,7 @@ package api
 import (
 	"time"
 
-	"github.com/helpr-chat/helpr/internal/device"
+	uadevice "github.com/helpr-chat/helpr/internal/device"
 	"github.com/helpr-chat/helpr/security/geoip"
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -52,7 +52,7 @@ func (a *API) locate(ip string) geoip.Place {
 
 // viewSession describes s; current is the caller's own session id.
 func (a *API) viewSession(s storage.Session, current string) deviceSessionView {
-	d := device.Parse(s.UserAgent)
+	d := uadevice.Parse(s.UserAgent)
 	place := a.locate(s.IP)
 	last := s.LastSeenAt
 	if last.Before(s.CreatedAt) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/helpr-chat/helpr/internal/device"
+	uadevice "github.com/helpr-chat/helpr/internal/device"
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/mail"
 )
@@ -72,7 +72,7 @@ func signInIPKey(ip string) (string, bool) {
 // newIPMail is the alert: when, which device and browser, roughly where,
 // and where to review the account's sessions.
 func (a *API) newIPMail(agent storage.Agent, sess storage.Session, at time.Time) mail.Message {
-	d := device.Parse(sess.UserAgent)
+	d := uadevice.Parse(sess.UserAgent)
 	place := a.locate(sess.IP)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello %s,\n\n", oneLine(agent.Name))
