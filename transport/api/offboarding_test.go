@@ -222,3 +222,28 @@ func TestSignInRacingDeactivationIsRevoked(t *testing.T) {
 		t.Fatal("the racing sign-in stored no session: the test did not race")
 	}
 }
+
+// Every sign-in method ends in startSignedIn, which refuses a deactivated
+// agent before starting anything (magic link, passkey, second factor).
+func TestEveryWayInRefusesDeactivated(t *testing.T) {
+	e := newOffboardEnv(t)
+	owner, ownerTok := e.seedOrg("Acme")
+	member, _ := e.seedAgent(owner.OrgID, storage.RoleAgent)
+	e.do("POST", "/rest/v1/agents/"+member.ID+"/deactivate", nil, bearer(ownerTok)).expect(t, 200, "")
+	fresh, err := e.store.GetAgent(context.Background(), owner.OrgID, member.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.store.ListSessions(context.Background(), owner.OrgID, storage.SubjectAgent, member.ID)
+	for _, method := range []string{methodMagicLink, methodPasskey, methodPassword + ",mfa=totp"} {
+		rec := httptest.NewRecorder()
+		err := e.api.startSignedIn(rec, httptest.NewRequest("POST", "/", nil), fresh, "", false, method)
+		if err != errInvalidCredentials || rec.Body.Len() != 0 {
+			t.Errorf("%s: err %v, body %q", method, err, rec.Body.String())
+		}
+	}
+	after, _ := e.store.ListSessions(context.Background(), owner.OrgID, storage.SubjectAgent, member.ID)
+	if len(after) != len(before) {
+		t.Errorf("refused sign-ins stored %d sessions", len(after)-len(before))
+	}
+}
