@@ -176,3 +176,16 @@ func TestBadGeoIPDatabaseStopsStart(t *testing.T) {
 		}
 	}
 }
+
+// The GeoIP databases come from flags or HELPR_GEOIP_CITY_DB /
+// HELPR_GEOIP_ASN_DB; a flag wins.
+func TestGeoIPFlagsAndEnv(t *testing.T) {
+	env := map[string]string{"HELPR_GEOIP_CITY_DB": "/env/city.mmdb", "HELPR_GEOIP_ASN_DB": "/env/asn.mmdb"}
+	c, err := parseServeFlags([]string{"--geoip-asn-db", "/flag/asn.mmdb"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GeoIPCityDB != "/env/city.mmdb" || c.GeoIPASNDB != "/flag/asn.mmdb" {
+		t.Fatalf("city %q asn %q", c.GeoIPCityDB, c.GeoIPASNDB)
+	}
+}
