@@ -79,7 +79,7 @@ func (a *API) newIPMail(agent storage.Agent, sess storage.Session, at time.Time)
 	b.WriteString("Your helpr account was just signed in to from a network it has not used in the last 90 days.\n\n")
 	fmt.Fprintf(&b, "  Time:      %s\n", at.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "  Device:    %s\n", d.Type)
-	fmt.Fprintf(&b, "  Browser:   %s on %s\n", d.Browser, d.OS)
+	fmt.Fprintf(&b, "  Browser:   %s\n", browserOn(d))
 	fmt.Fprintf(&b, "  Location:  %s (approximate)\n", place.Location)
 	fmt.Fprintf(&b, "  IP:        %s\n\n", sess.IP)
 	b.WriteString("If this was you, there is nothing to do. If it was not, sign that session out and\n")
@@ -97,4 +97,16 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// browserOn is "Browser on OS", leaving out what the user agent did not
+// tell.
+func browserOn(d uadevice.Info) string {
+	switch {
+	case d.OS == uadevice.Unknown:
+		return d.Browser
+	case d.Browser == uadevice.Unknown:
+		return "unknown browser on " + d.OS
+	}
+	return d.Browser + " on " + d.OS
 }
