@@ -25,6 +25,7 @@ type Store interface {
 	auditStore
 	erasureStore
 	keyedHasher
+	linksStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of
