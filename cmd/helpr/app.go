@@ -123,12 +123,20 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	}
 	wsrv := ws.NewServer(wcfg)
 	register, loginIP, loginAccount := cl.limiters(cfg.now)
+	links := cl.linkLimiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
-		register, loginIP, loginAccount = nil, nil, nil
+		register, loginIP, loginAccount, links = nil, nil, nil, linkLimiters{}
 		log.Warn().Msg("login and registration rate limits are OFF (--no-auth-rate-limits): load tests only")
 	}
+	if cfg.LoadTestAgentPasswords {
+		log.Warn().Msg("managers can set agents' passwords (--load-test-agent-passwords): load tests only")
+	}
 	rest, err := api.New(api.Config{
+		MailLinkAddressLimit: off, MailLinkIPLimit: off, PasswordResetIPLimit: off,
+		MagicLinkIPLimiter: links.magicIP, MagicLinkAddressLimiter: links.magicAddress,
+		PasswordForgotIPLimiter: links.forgotIP, PasswordForgotAddressLimiter: links.forgotAddress,
+		PasswordResetIPLimiter: links.resetIP, AllowAgentPasswords: cfg.LoadTestAgentPasswords,
 		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
 		RegisterLimit: off, LoginLimit: off,
 		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,

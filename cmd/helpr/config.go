@@ -36,6 +36,9 @@ type Config struct {
 	RedisURL        string         // Redis for pub/sub, shared limits and invalidation (several nodes)
 	NodeID          string         // this node's name in a cluster; default random
 	NoAuthLimits    bool           // turn login/registration rate limits off (load tests only)
+	// LoadTestAgentPasswords lets POST /agents set passwords (load tests
+	// and test harnesses only; agents otherwise join by invitation).
+	LoadTestAgentPasswords bool
 	Limits          AbuseLimits    // visitor-session and conversation limits (limits.go)
 	PprofAddr       string         // serve net/http/pprof here (loopback only); "" = off
 	PIDFile         string         // write the pid here while serving; "" = none
@@ -214,6 +217,8 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis `URL` for several nodes: pub/sub, shared rate limits, session invalidation")
 	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production")
+	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
+		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
 	abuseLimitFlags(fs, &c.Limits)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
