@@ -39,9 +39,9 @@ type Config struct {
 	// LoadTestAgentPasswords lets POST /agents set passwords (load tests
 	// and test harnesses only; agents otherwise join by invitation).
 	LoadTestAgentPasswords bool
-	Limits          AbuseLimits    // visitor-session and conversation limits (limits.go)
-	PprofAddr       string         // serve net/http/pprof here (loopback only); "" = off
-	PIDFile         string         // write the pid here while serving; "" = none
+	Limits                 AbuseLimits // visitor-session and conversation limits (limits.go)
+	PprofAddr              string      // serve net/http/pprof here (loopback only); "" = off
+	PIDFile                string      // write the pid here while serving; "" = none
 	// Metrics (metrics_listener.go): their own listener, and/or the main
 	// listener behind a bearer token.
 	MetricsAddr      string // serve /metrics here; default 127.0.0.1:9464, "off" = none

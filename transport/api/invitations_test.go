@@ -148,7 +148,9 @@ func TestInvitationRoles(t *testing.T) {
 	owner, ownerTok := e.seedOrg("Acme")
 	_, adminTok := e.seedAgent(owner.OrgID, storage.RoleAdmin)
 	_, agentTok := e.seedAgent(owner.OrgID, storage.RoleAgent)
-	body := func(email string, role storage.Role) map[string]any { return map[string]any{"email": email, "role": role} }
+	body := func(email string, role storage.Role) map[string]any {
+		return map[string]any{"email": email, "role": role}
+	}
 	e.do("POST", "/rest/v1/invitations", body("a@example.com", storage.RoleOwner), bearer(adminTok)).expect(t, 403, httpx.CodeForbidden)
 	e.do("POST", "/rest/v1/invitations", body("a@example.com", "boss"), bearer(ownerTok)).expect(t, 400, httpx.CodeValidationFailed)
 	e.do("POST", "/rest/v1/invitations", body("not an address", storage.RoleAgent), bearer(ownerTok)).expect(t, 400, httpx.CodeValidationFailed)

@@ -42,11 +42,11 @@ func (a *API) handleMagicLink(w http.ResponseWriter, r *http.Request) error {
 // answerMailRequest is the front of a flow that mails the accounts of an
 // address. It charges the per-IP then the per-address limit (both before
 // any lookup, so a refusal says nothing about the address), validates the
-// address, answers 202 {} and flushes the answer, and only then looks the
-// address up and calls send for each live account. The answer's status,
-// body and timing are therefore the same for an address with accounts
-// and one without. Failures after the answer are logged (never the
-// address).
+// address and answers 202 {}; only then, off the request (mailInBackground),
+// is the address looked up and send called for each live account. The
+// answer's status, body and timing, and when its connection is free
+// again, are therefore the same for an address with accounts and one
+// without.
 func (a *API) answerMailRequest(w http.ResponseWriter, r *http.Request, ipLimit, addressLimit limiter,
 	send func(ctx context.Context, r *http.Request, agent storage.Agent)) error {
 	if !a.admit(w, r, ipLimit, httpx.IPLimitKey(a.clientIP(r))) {
@@ -66,34 +66,57 @@ func (a *API) answerMailRequest(w http.ResponseWriter, r *http.Request, ipLimit,
 	if a.cfg.Mailer == nil {
 		return errMailUnavailable
 	}
-	a.links.pending.Add(1)
-	defer a.links.pending.Done()
-	writeAccepted(w)
-	ctx := context.WithoutCancel(r.Context())
-	agents, err := a.cfg.Store.ListAgentsByEmail(ctx, email)
-	if err != nil {
-		a.log.Error().Err(err).Str("route", r.URL.Path).Msg("mail request: look up accounts failed")
-		return nil
-	}
-	for _, ag := range agents {
-		if !ag.Deleted() {
-			send(ctx, r, ag)
-		}
-	}
+	a.mailInBackground(r, email, send)
+	httpx.WriteJSON(w, http.StatusAccepted, struct{}{})
 	return nil
 }
+
+// maxMailWorkers bounds the mail requests handled off their request at
+// once; beyond it one is handled before its answer (still correct, only
+// slower).
+const maxMailWorkers = 64
+
+// mailInBackground looks email up and calls send for each live account,
+// on its own goroutine (counted in pending, see Wait) with a copy of r
+// detached from its cancellation. Failures are logged, never the address.
+func (a *API) mailInBackground(r *http.Request, email string,
+	send func(ctx context.Context, r *http.Request, agent storage.Agent)) {
+	ctx := context.WithoutCancel(r.Context())
+	rc := r.Clone(ctx)
+	rc.Body = http.NoBody
+	work := func() {
+		defer a.links.pending.Done()
+		agents, err := a.cfg.Store.ListAgentsByEmail(ctx, email)
+		if err != nil {
+			a.log.Error().Err(err).Str("route", rc.URL.Path).Msg("mail request: look up accounts failed")
+			return
+		}
+		for _, ag := range agents {
+			if !ag.Deleted() {
+				send(ctx, rc, ag)
+			}
+		}
+	}
+	a.links.pending.Add(1)
+	select {
+	case a.links.workers <- struct{}{}:
+		go func() {
+			defer func() { <-a.links.workers }()
+			work()
+		}()
+	default:
+		work()
+	}
+}
+
+// Wait returns once every mail request answered so far has been handled
+// (its lookup done and its mail queued): call it on shutdown, after the
+// HTTP server stopped, so no accepted request is dropped.
+func (a *API) Wait() { a.links.pending.Wait() }
 
 // errMailUnavailable answers a mail flow on a hub without a Mailer.
 var errMailUnavailable = httpx.NewError(http.StatusServiceUnavailable, codeUnavailable,
 	"this hub cannot send email")
-
-// writeAccepted answers 202 {} with a Content-Length and flushes it, so the
-// client has the whole answer before the handler goes on.
-func writeAccepted(w http.ResponseWriter) {
-	w.Header().Set("Content-Length", "3") // "{}\n"
-	httpx.WriteJSON(w, http.StatusAccepted, struct{}{})
-	_ = http.NewResponseController(w).Flush()
-}
 
 // sendMagicLink stores a new sign-in link for agent (by its hash) and
 // mails it. Earlier links stay valid until they expire or are used: each

@@ -9,7 +9,7 @@ import (
 // and POST /auth/password/forgot, each counted on its own) and of reset
 // attempts. A cluster builds its shared limiters with these numbers.
 const (
-	DefaultMailLinkAddressLimit  = 3  // per address…
+	DefaultMailLinkAddressLimit  = 3 // per address…
 	DefaultMailLinkAddressWindow = 15 * time.Minute
 	DefaultMailLinkIPLimit       = 10 // …and per client IP
 	DefaultMailLinkIPWindow      = 15 * time.Minute
@@ -24,9 +24,10 @@ type linkState struct {
 	magicIP, magicAddress   limiter // POST /auth/magic-link
 	forgotIP, forgotAddress limiter // POST /auth/password/forgot
 	resetIP                 limiter // POST /auth/password/reset
-	// pending counts mail requests still being worked on after their
-	// answer was sent (tests wait for it).
+	// pending counts mail requests still being handled after their
+	// answer was sent (API.Wait); workers bounds how many run at once.
 	pending sync.WaitGroup
+	workers chan struct{}
 }
 
 // newLinkState builds the link-flow limiters from cfg: a shared limiter
@@ -36,7 +37,7 @@ func newLinkState(cfg Config, now func() time.Time) *linkState {
 	addr := RateLimit{Limit: DefaultMailLinkAddressLimit, Window: DefaultMailLinkAddressWindow}
 	ip := RateLimit{Limit: DefaultMailLinkIPLimit, Window: DefaultMailLinkIPWindow}
 	reset := RateLimit{Limit: DefaultPasswordResetIPLimit, Window: DefaultPasswordResetIPWindow}
-	return &linkState{
+	return &linkState{workers: make(chan struct{}, maxMailWorkers),
 		magicIP:       newLimiter("magic_link_ip", cfg.MagicLinkIPLimiter, cfg.MailLinkIPLimit, ip, now),
 		magicAddress:  newLimiter("magic_link_address", cfg.MagicLinkAddressLimiter, cfg.MailLinkAddressLimit, addr, now),
 		forgotIP:      newLimiter("password_forgot_ip", cfg.PasswordForgotIPLimiter, cfg.MailLinkIPLimit, ip, now),
