@@ -39,6 +39,7 @@ type app struct {
 	ws       *ws.Server
 	handler  http.Handler
 	metrics  http.Handler // Prometheus text of this node, for the metrics listener
+	rest     *api.API     // waited for on shutdown (mail requests answered, still being handled)
 }
 
 // newApp opens the embedded store under cfg.DataDir and wires every part.
@@ -151,7 +152,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler()}
+		metrics: reg.Handler(), rest: rest}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
 		return nil, err
@@ -211,6 +212,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	httpErr := srv.Shutdown(sctx)
 	sw.Wait()
 	wg.Wait()
+	a.rest.Wait() // sign-in links and reset codes already answered 202 get queued
 	errs = append(errs, ignoreClosed(httpErr))
 	return errors.Join(errs...)
 }
