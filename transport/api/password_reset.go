@@ -92,8 +92,9 @@ type resetRequest struct {
 // The new password is checked against the policy first (so a typo burns
 // no attempt); a wrong, expired or used-up code, or an address without
 // accounts, is 401 invalid_code. Success revokes every session of the
-// account (sockets close on every node) and its pending sign-in links and
-// mails the holder that the password changed.
+// account (sockets close on every node) and its pending sign-in links,
+// clears its second-factor failure lock, and mails the holder that the
+// password changed.
 func (a *API) handlePasswordReset(w http.ResponseWriter, r *http.Request) error {
 	if !a.admit(w, r, a.links.resetIP, httpx.IPLimitKey(a.clientIP(r))) {
 		return nil
@@ -119,6 +120,11 @@ func (a *API) handlePasswordReset(w http.ResponseWriter, r *http.Request) error 
 	}
 	if err := a.setPassword(r, agent, hash, ""); err != nil {
 		return err
+	}
+	// A reset is the way out of a second-factor lock (NIST SP 800-63B §5.2.2).
+	err = a.cfg.Store.ClearMFAFailures(context.WithoutCancel(r.Context()), agent.OrgID, agent.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("clear second-factor failures: %w", err)
 	}
 	a.audit(r, storage.AuditEvent{OrgID: agent.OrgID, ActorKind: storage.SubjectAgent, ActorID: agent.ID,
 		Action: "auth.password_reset", TargetID: agent.ID, Outcome: storage.AuditSuccess})
