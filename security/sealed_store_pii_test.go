@@ -15,7 +15,7 @@ import (
 // piiTypes are the types whose fields SealedStore seals (visitorFields). A
 // store method whose arguments or results contain one of them, however
 // deeply, carries PII.
-var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{}), reflect.TypeOf(storage.OneTime{})}
+var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{}), reflect.TypeOf(storage.OneTime{}), reflect.TypeOf(storage.Mail{})}
 
 // piiRule says what SealedStore does with one PII-carrying method.
 type piiRule struct {
@@ -45,6 +45,8 @@ var piiMethods = map[string]piiRule{
 	"ChargeOneTimeAttempt":    {opens: true, reason: "opens OneTime.Data of the charged token"},
 	"ConsumeOneTime":          {opens: true, reason: "opens OneTime.Data of the consumed token"},
 	"ListOneTime":             {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
+	"EnqueueMail":             {seals: true, reason: "seals a mail's To, Subject and Text before the write"},
+	"ClaimMail":               {opens: true, reason: "opens To, Subject and Text of each claimed mail for the sender"},
 }
 
 // mentionsPII reports whether t is or contains a PII type, through
@@ -154,6 +156,7 @@ type recordingStore struct {
 	storage.Store
 	sealed   storage.Visitor
 	sealedOT storage.OneTime
+	sealedM  storage.Mail
 	calls    map[string][]any
 }
 
@@ -209,6 +212,22 @@ func (r *recordingStore) ListOneTime(_ context.Context, orgID string, purpose st
 	return []storage.OneTime{r.sealedOT}, nil
 }
 
+func (r *recordingStore) EnqueueMail(_ context.Context, m storage.Mail) error {
+	r.record("EnqueueMail", m)
+	return nil
+}
+
+func (r *recordingStore) ClaimMail(_ context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Mail, error) {
+	r.record("ClaimMail", now, lease, limit)
+	return []storage.Mail{r.sealedM}, nil
+}
+
+// piiMail is a queued mail whose To, Subject and Text hold the sentinel.
+func piiMail(orgID string) storage.Mail {
+	return storage.Mail{ID: "mail_sentinel", OrgID: orgID, Kind: "magic_link", To: sentinel + "@example.test",
+		Subject: "Subject " + sentinel, Text: "Text " + sentinel, CreatedAt: t0, NextAt: t0}
+}
+
 // piiOneTime is an invitation whose Data holds the sentinel.
 func piiOneTime(orgID string) storage.OneTime {
 	return storage.OneTime{ID: "tok_sentinel", Purpose: storage.PurposeInvitation, OrgID: orgID,
@@ -231,6 +250,8 @@ func argFor(t reflect.Type, orgID string) reflect.Value {
 		return reflect.ValueOf(piiVisitor(orgID))
 	case t == reflect.TypeOf(storage.OneTime{}):
 		return reflect.ValueOf(piiOneTime(orgID))
+	case t == reflect.TypeOf(storage.Mail{}):
+		return reflect.ValueOf(piiMail(orgID))
 	case t.Kind() == reflect.String:
 		return reflect.ValueOf(orgID).Convert(t)
 	case t.Kind() == reflect.Int:
@@ -286,7 +307,11 @@ func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recordingStore{sealed: sealedV, sealedOT: sealedOT, calls: map[string][]any{}}
+	sealedM, err := sealMail(c, piiMail(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingStore{sealed: sealedV, sealedOT: sealedOT, sealedM: sealedM, calls: map[string][]any{}}
 	s := reflect.ValueOf(NewSealedStore(rec, c))
 	for name, rule := range piiMethods {
 		t.Run(name, func(t *testing.T) {
@@ -328,6 +353,9 @@ func receivedSealed(arg any) bool {
 		return v.ID == "vis_sentinel" && v.Name != "" && v.Email != "" && v.Phone != "" && v.EmailIndex != nil
 	case storage.OneTime:
 		return v.ID == "tok_sentinel" && strings.HasPrefix(v.Data, envelopeFormat+":")
+	case storage.Mail:
+		return v.ID == "mail_sentinel" && strings.HasPrefix(v.To, envelopeFormat+":") &&
+			strings.HasPrefix(v.Subject, envelopeFormat+":") && strings.HasPrefix(v.Text, envelopeFormat+":")
 	}
 	return false
 }

@@ -24,6 +24,7 @@ type Store interface {
 	ErasureStore
 	MetaStore
 	OneTimeStore
+	MailStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.

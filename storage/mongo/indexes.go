@@ -77,6 +77,11 @@ var indexes = map[string][]index{
 		{"org_subject", keys(asc("org_id"), asc("subject_id")), false},                                       // RevokeOneTimeForSubject
 		{"expires", keys(asc("expires_at")), false},                                                          // DeleteExpiredOneTime
 	},
+	collMail: {
+		{"pending_next", keys(asc("sent_at"), asc("failed_at"), asc("next_at"), asc("ins")), false}, // ClaimMail
+		{"sent", keys(asc("sent_at")), false},     // DeleteDoneMail
+		{"failed", keys(asc("failed_at")), false}, // DeleteDoneMail
+	},
 	collAudit: {
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
 		{"org_actor", keys(asc("org_id"), asc("actor_id")), false},

@@ -50,7 +50,7 @@ func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
 		orgCases, agentEmailCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
-		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases,
+		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases, mailCases,
 	} {
 		all = append(all, group...)
 	}
