@@ -79,8 +79,8 @@ var indexes = map[string][]index{
 	},
 	collMail: {
 		{"pending_next", keys(asc("sent_at"), asc("failed_at"), asc("next_at"), asc("ins")), false}, // ClaimMail
-		{"sent", keys(asc("sent_at")), false},     // DeleteDoneMail
-		{"failed", keys(asc("failed_at")), false}, // DeleteDoneMail
+		{"sent", keys(asc("sent_at")), false},                                                       // DeleteDoneMail
+		{"failed", keys(asc("failed_at")), false},                                                   // DeleteDoneMail
 	},
 	collAudit: {
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
