@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
 	"io"
 	"math/big"
 	"mime"
@@ -237,7 +236,7 @@ func (x *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
 func (x *smtpSession) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if x.s.user == "" || user != x.s.user || pass != x.s.pass {
-			return errors.New("invalid credentials")
+			return smtp.ErrAuthFailed
 		}
 		x.user = user
 		x.s.mu.Lock()

@@ -147,6 +147,9 @@ func (s *SMTP) dialConn(ctx context.Context) (net.Conn, error) {
 func (s *SMTP) hello(c *smtp.Client, secure bool) (*smtp.Client, bool, error) {
 	if err := c.Hello(s.localName); err != nil {
 		_ = c.Close()
+		if st, ok := c.TLSConnectionState(); secure && ok && !st.HandshakeComplete {
+			return nil, false, &SendError{Reason: "tls", Err: err} // the handshake runs with the first EHLO
+		}
 		return nil, false, smtpErr("ehlo", err)
 	}
 	return c, secure, nil
