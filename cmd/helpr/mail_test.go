@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpr-chat/helpr/internal/testsvc"
+	"github.com/helpr-chat/helpr/transport/mail"
+)
+
+// smtpPassword marks the SMTP password: no log line may hold it.
+const smtpPassword = "smtp-pw-canary-7Qx"
+
+// withSMTP points a node at srv, trusting its certificate through
+// --smtp-ca-file.
+func withSMTP(t *testing.T, srv *testsvc.SMTPServer) func(*Config) {
+	t.Helper()
+	ca := filepath.Join(t.TempDir(), "smtp-ca.pem")
+	if err := os.WriteFile(ca, srv.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return func(c *Config) { c.Mail.SMTPURL, c.Mail.SMTPCAFile = srv.URL(), ca }
+}
+
+// securityMail is a message as the account-security flows queue it.
+func securityMail(to string) mail.Message {
+	return mail.Message{OrgID: "org_1", To: to, Kind: mail.KindPasswordReset, Subject: "Your helpr reset code",
+		Text: "Your code is 12345678. It expires in 10 minutes.\n"}
+}
+
+// The app's mailer (the one the REST API gets as Config.Mailer) delivers
+// over STARTTLS with AUTH to the configured server, from the default
+// sender derived from the public URL; the startup log names the server
+// without its credentials.
+func TestAppMailerDeliversOverSMTP(t *testing.T) {
+	srv := testsvc.StartSMTP(t, testsvc.WithSTARTTLS(), testsvc.WithAuth("helpr", smtpPassword))
+	n := startNode(t, t.TempDir(), "127.0.0.1:0", withSMTP(t, srv))
+	if n.app.mailer == nil {
+		t.Fatal("the app has no mailer")
+	}
+	if err := n.app.mailer.Enqueue(testCtx(t), securityMail("ada@acme.test")); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Wait(t, 1, 20*time.Second)[0]
+	host := strings.TrimPrefix(n.base, "http://")
+	host = host[:strings.LastIndexByte(host, ':')]
+	if got.From != "no-reply@"+host || got.To[0] != "ada@acme.test" || !got.TLS || got.User != "helpr" {
+		t.Fatalf("from %q to %v tls %v user %q", got.From, got.To, got.TLS, got.User)
+	}
+	if got.Subject != "Your helpr reset code" || !strings.Contains(got.Body, "12345678") {
+		t.Fatalf("subject %q body %q", got.Subject, got.Body)
+	}
+	logs := n.logs.String()
+	if !strings.Contains(logs, `"smtp":"smtp://`+srv.Addr+`"`) || !strings.Contains(logs, "mail goes over SMTP") {
+		t.Errorf("startup log does not name the SMTP server:\n%s", logs)
+	}
+	for _, secret := range []string{smtpPassword, "ada@acme.test", "12345678", "reset code"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs hold %q:\n%s", secret, logs)
+		}
+	}
+}
+
+// Without --smtp-url mail goes to <data-dir>/outbox, which the start-up
+// log names; nothing is dropped.
+func TestAppMailerWritesTheOutboxWithoutSMTP(t *testing.T) {
+	dir := t.TempDir()
+	n := startNode(t, dir, "127.0.0.1:0")
+	outbox := filepath.Join(dir, "outbox")
+	if !strings.Contains(n.logs.String(), `"outbox":"`+outbox+`"`) {
+		t.Fatalf("startup log does not name the outbox %s:\n%s", outbox, n.logs)
+	}
+	if err := n.app.mailer.Enqueue(testCtx(t), securityMail("ada@acme.test")); err != nil {
+		t.Fatal(err)
+	}
+	var files []os.DirEntry
+	for deadline := time.Now().Add(20 * time.Second); len(files) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		files, _ = os.ReadDir(outbox)
+	}
+	if len(files) != 1 || !strings.HasSuffix(files[0].Name(), ".eml") {
+		t.Fatalf("outbox holds %v", files)
+	}
+	fi, _ := files[0].Info()
+	data, _ := os.ReadFile(filepath.Join(outbox, files[0].Name()))
+	if fi.Mode().Perm() != 0o600 || !strings.Contains(string(data), "To: ada@acme.test\r\n") {
+		t.Fatalf("mode %v, message:\n%s", fi.Mode(), data)
+	}
+}
+
+// A restart loses no mail: a node that could not deliver (the server was
+// refusing) stops; the next node on the same data directory delivers once
+// the retry is due.
+func TestAppMailSurvivesARestart(t *testing.T) {
+	srv := testsvc.StartSMTP(t, testsvc.WithSTARTTLS())
+	srv.Refuse(true)
+	dir := t.TempDir()
+	n := startNode(t, dir, "127.0.0.1:0", withSMTP(t, srv))
+	if err := n.app.mailer.Enqueue(testCtx(t), securityMail("ada@acme.test")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(n.logs.String(), "will retry"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no refused attempt logged:\n%s", n.logs)
+		}
+	}
+	n.stop()
+	srv.Refuse(false)
+	later := func(c *Config) { c.now = func() time.Time { return time.Now().Add(mail.DefaultRetryBase) } }
+	startNode(t, dir, "127.0.0.1:0", withSMTP(t, srv), later)
+	if got := srv.Wait(t, 1, 20*time.Second); got[0].To[0] != "ada@acme.test" {
+		t.Fatalf("delivered %+v", got)
+	}
+}
+
+// The real entry point (flags and environment) never logs the SMTP
+// password, and a bad --smtp-url is refused naming the flag without
+// repeating the URL.
+func TestServeNeverLogsTheSMTPPassword(t *testing.T) {
+	srv := testsvc.StartSMTP(t, testsvc.WithAuth("helpr", smtpPassword))
+	args := []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--metrics-addr", "off", "--log-level", "debug"}
+	cfg, err := parseServeFlags(args, env(map[string]string{"HELPR_SMTP_URL": srv.URL()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Mail.SMTPURL != srv.URL() {
+		t.Fatalf("HELPR_SMTP_URL not applied: %q", cfg.Mail.SMTPURL)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, logs) }()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(logs.String(), "helpr serving"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no start:\n%s", logs)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), smtpPassword) || !strings.Contains(logs.String(), "mail goes over SMTP") {
+		t.Fatalf("logs:\n%s", logs)
+	}
+	for _, bad := range []string{"http://helpr:" + smtpPassword + "@mail.example.com", "smtp://helpr:" + smtpPassword + "@/x"} {
+		_, err := parseServeFlags([]string{"--smtp-url", bad}, env(nil))
+		if err == nil || !strings.Contains(err.Error(), "--smtp-url") || strings.Contains(err.Error(), smtpPassword) {
+			t.Errorf("--smtp-url %s: %v", bad, err)
+		}
+	}
+	if _, err := parseServeFlags([]string{"--mail-from", "not an address"}, env(nil)); err == nil || !strings.Contains(err.Error(), "--mail-from") {
+		t.Errorf("bad --mail-from: %v", err)
+	}
+}
