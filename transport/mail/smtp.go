@@ -71,13 +71,13 @@ const errNoSTARTTLS = "smtp: server doesn't support STARTTLS"
 
 // Send delivers e in one SMTP transaction, bounded by ctx.
 func (s *SMTP) Send(ctx context.Context, e Envelope) error {
-	c, secure, err := s.connect(ctx)
+	var conns connCloser
+	defer conns.stop()
+	c, secure, err := s.connect(ctx, &conns)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { _ = c.Close() }) // unblocks any read or write
-	defer stop()
 	if err := s.auth(c, secure); err != nil {
 		return err
 	}
@@ -106,8 +106,8 @@ func (s *SMTP) Send(ctx context.Context, e Envelope) error {
 }
 
 // connect dials, greets and secures the connection; secure reports TLS.
-func (s *SMTP) connect(ctx context.Context) (*smtp.Client, bool, error) {
-	conn, err := s.dialConn(ctx)
+func (s *SMTP) connect(ctx context.Context, conns *connCloser) (*smtp.Client, bool, error) {
+	conn, err := s.dialConn(ctx, conns)
 	if err != nil {
 		return nil, false, err
 	}
@@ -126,21 +126,34 @@ func (s *SMTP) connect(ctx context.Context) (*smtp.Client, bool, error) {
 	if err.Error() != errNoSTARTTLS {
 		return nil, false, smtpErr("starttls", err)
 	}
-	if conn, err = s.dialConn(ctx); err != nil { // the server closed nothing; go-smtp did
+	if conn, err = s.dialConn(ctx, conns); err != nil { // go-smtp closed the first connection
 		return nil, false, err
 	}
 	return s.hello(smtp.NewClient(conn), false)
 }
 
-func (s *SMTP) dialConn(ctx context.Context) (net.Conn, error) {
+// dialConn connects to the server; the connection is closed when ctx
+// ends, which unblocks any command in flight (go-smtp sets its own
+// per-command deadlines, of minutes).
+func (s *SMTP) dialConn(ctx context.Context, conns *connCloser) (net.Conn, error) {
 	conn, err := s.dial(ctx, "tcp", s.target.addr)
 	if err != nil {
 		return nil, &SendError{Reason: "dial", Err: err}
 	}
-	if d, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(d)
-	}
+	conns.add(context.AfterFunc(ctx, func() { _ = conn.Close() }))
 	return conn, nil
+}
+
+// connCloser holds the stops of the AfterFuncs that close a send's
+// connections when its context ends.
+type connCloser []func() bool
+
+func (c *connCloser) add(stop func() bool) { *c = append(*c, stop) }
+
+func (c *connCloser) stop() {
+	for _, stop := range *c {
+		stop()
+	}
 }
 
 // hello sends EHLO with the configured name (again, after STARTTLS).

@@ -155,3 +155,38 @@ func TestParseSMTPURL(t *testing.T) {
 		t.Errorf("redacted %q", got)
 	}
 }
+
+// A server that accepts the connection but never greets cannot hold a
+// send beyond its context: the connection is closed when ctx ends.
+func TestSMTPSendIsBoundedByItsContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c // silent: no greeting ever
+		}
+	}()
+	s, err := NewSMTP(SMTPConfig{URL: "smtp://" + ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := envelope(t, "ada@example.test")
+	done := make(chan error, 1)
+	go func() { done <- s.Send(ctx, e) }()
+	c := <-accepted
+	defer c.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a send to a silent server succeeded")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Send did not return after its context ended")
+	}
+}
