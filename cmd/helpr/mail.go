@@ -15,8 +15,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/mail"
 )
+
+var _ api.Mailer = (*mail.Queue)(nil)
 
 // mailRetention is how long sent and given-up mail stays queued before
 // the sweep deletes it (its fields are sealed meanwhile).

@@ -89,6 +89,12 @@ func TestAppMailerWritesTheOutboxWithoutSMTP(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 || !strings.Contains(string(data), "To: ada@acme.test\r\n") {
 		t.Fatalf("mode %v, message:\n%s", fi.Mode(), data)
 	}
+	n.app.sweepOnce(testCtx(t), time.Now().Add(mailRetention-time.Minute))
+	n.app.sweepOnce(testCtx(t), time.Now().Add(mailRetention+time.Minute))
+	if logs := n.logs.String(); strings.Count(logs, `"deleted":0,"message":"swept sent mail"`) != 1 ||
+		strings.Count(logs, `"deleted":1,"message":"swept sent mail"`) != 1 {
+		t.Fatalf("sweeps of sent mail within and after the retention:\n%s", logs)
+	}
 }
 
 // A restart loses no mail: a node that could not deliver (the server was
