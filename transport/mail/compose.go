@@ -2,9 +2,9 @@ package mail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"mime"
 	"mime/quotedprintable"
 	netmail "net/mail"
 	"strings"
@@ -37,22 +37,23 @@ var errHeaderInjection = errors.New("header value holds a line break or control 
 // checkMessage refuses a message no Sender may send: an unknown-looking
 // kind, a recipient that is not one plain address, a subject with a line
 // break or control character (header injection), over-long or invalid
-// UTF-8 fields. It returns the recipient's bare address.
-func checkMessage(m Message) (string, error) {
+// UTF-8 fields. It returns the recipient's bare address and the subject
+// without surrounding white space (which a reader's parser drops).
+func checkMessage(m Message) (to, subject string, err error) {
 	if m.Kind == "" || len(m.Kind) > maxKindBytes || strings.IndexFunc(m.Kind, notKindRune) >= 0 {
-		return "", errors.New("kind: want a short lower-case name such as magic_link")
+		return "", "", errors.New("kind: want a short lower-case name such as magic_link")
 	}
-	to, err := checkAddress(m.To)
-	if err != nil {
-		return "", fmt.Errorf("to: %w", err)
+	if to, err = checkAddress(m.To); err != nil {
+		return "", "", fmt.Errorf("to: %w", err)
 	}
-	if err := checkHeaderValue(m.Subject, maxSubjectBytes); err != nil || m.Subject == "" {
-		return "", fmt.Errorf("subject: %w", errors.Join(err, emptyErr(m.Subject)))
+	subject = strings.TrimSpace(m.Subject)
+	if err := checkHeaderValue(subject, maxSubjectBytes); err != nil || subject == "" {
+		return "", "", fmt.Errorf("subject: %w", errors.Join(err, emptyErr(subject)))
 	}
 	if len(m.Text) > maxTextBytes || !utf8.ValidString(m.Text) || strings.ContainsRune(m.Text, 0) {
-		return "", fmt.Errorf("text: at most %d bytes of UTF-8 without NUL", maxTextBytes)
+		return "", "", fmt.Errorf("text: at most %d bytes of UTF-8 without NUL", maxTextBytes)
 	}
-	return to, nil
+	return to, subject, nil
 }
 
 func emptyErr(s string) error {
@@ -88,6 +89,11 @@ func checkAddress(v string) (string, error) {
 	}
 	if strings.IndexFunc(a.Address, unicode.IsControl) >= 0 || strings.ContainsAny(a.Address, " <>") {
 		return "", errHeaderInjection
+	}
+	// The bare address must stand on its own (in RCPT TO and the To
+	// header): a quoted local part that needs its quotes is refused.
+	if bare, err := netmail.ParseAddress(a.Address); err != nil || bare.Address != a.Address || bare.Name != "" {
+		return "", errors.New("want a plain address (no quoted local part)")
 	}
 	return a.Address, nil
 }
@@ -147,13 +153,30 @@ func compose(from *netmail.Address, id, kind, to, subject, text string, date tim
 	return Envelope{ID: id, Kind: kind, Date: date, From: from.Address, To: rcpt, Data: b.Bytes()}, nil
 }
 
-// encodeHeader returns v as is when it is printable ASCII, else as
-// RFC 2047 encoded words folded onto continuation lines.
+// encodeHeader returns v as is when it is printable ASCII that no reader
+// would decode, else as RFC 2047 "B" encoded words of at most 45 bytes of
+// UTF-8 each (75 characters, whole characters only), folded onto
+// continuation lines: a subject that looks like an encoded word reads
+// literally.
 func encodeHeader(v string) string {
+	plain := !strings.Contains(v, "=?")
 	for _, r := range v {
-		if r >= utf8.RuneSelf {
-			return strings.ReplaceAll(mime.QEncoding.Encode("utf-8", v), "?= =?", "?=\r\n =?")
-		}
+		plain = plain && r < utf8.RuneSelf
 	}
-	return v
+	if plain {
+		return v
+	}
+	var words []string
+	for len(v) > 0 {
+		n := 0
+		for _, r := range v {
+			if n+utf8.RuneLen(r) > 45 {
+				break
+			}
+			n += utf8.RuneLen(r)
+		}
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(v[:n]))+"?=")
+		v = v[n:]
+	}
+	return strings.Join(words, "\r\n ")
 }

@@ -133,12 +133,12 @@ func (c *QueueConfig) defaults() {
 // character in To or Subject, bounded sizes), stores it and wakes the
 // worker. It returns nil only once the mail is durably stored.
 func (q *Queue) Enqueue(ctx context.Context, m Message) error {
-	to, err := checkMessage(m)
+	to, subject, err := checkMessage(m)
 	if err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", m.Kind, err)
 	}
 	now := q.cfg.Now().UTC()
-	sm := storage.Mail{ID: storage.NewID("mail"), OrgID: m.OrgID, Kind: m.Kind, To: to, Subject: m.Subject,
+	sm := storage.Mail{ID: storage.NewID("mail"), OrgID: m.OrgID, Kind: m.Kind, To: to, Subject: subject,
 		Text: m.Text, CreatedAt: now, NextAt: now}
 	if err := q.cfg.Store.EnqueueMail(ctx, sm); err != nil {
 		return fmt.Errorf("enqueue %s mail: %w", m.Kind, err)
