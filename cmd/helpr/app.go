@@ -185,8 +185,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.sweep(ctx) }()
+	// The mail worker outlives the HTTP drain, so mail queued by requests
+	// finishing during shutdown still goes out; what is unsent when it
+	// stops stays queued for the next start (or another node).
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMail()
 	wg.Add(1)
-	go func() { defer wg.Done(); _ = a.mailer.Run(ctx) }() // stops with ctx; unsent mail stays queued
+	go func() { defer wg.Done(); _ = a.mailer.Run(mailCtx) }()
 	errc := make(chan error, 1)
 	go func() {
 		if a.cfg.TLSCert != "" {
@@ -210,6 +215,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer sw.Done(); errs = append(errs, a.ws.Shutdown(sctx)) }()
 	httpErr := srv.Shutdown(sctx)
 	sw.Wait()
+	stopMail()
 	wg.Wait()
 	errs = append(errs, ignoreClosed(httpErr))
 	return errors.Join(errs...)
