@@ -79,13 +79,15 @@
 //     has no $expr); charging also on left > 0, with $inc. Atomic on
 //     MongoDB; on FerretDB v1 calls through one Store queue on a lock
 //     per token, so only calls of different nodes can both pass.
-//   - Outgoing mail (mail_queue, _id the mail id) is claimed by one
-//     FindOneAndUpdate per due mail, filtered on it still being due with
-//     the attempts just read ($inc attempts, next_at set to the lease
-//     end); rescheduling and giving up filter on the attempts of their
-//     claim. Atomic on MongoDB; on FerretDB v1 a Store's mail changes
-//     queue on one lock, so there only claims of different nodes can
-//     both pass (a mail then goes out twice: delivery is at least once).
+//   - Outgoing mail (mail_queue, _id the mail id). A claim inserts
+//     "id:n" into mail_claims, n being the attempt it makes: the unique
+//     _id gives each attempt one claimer across nodes, on FerretDB too.
+//     The winner then sets the mail's attempts to n and next_at to the
+//     lease end, filtered on the attempts it read. A claimer that dies
+//     between the two writes leaves a claim that expires with its lease;
+//     the next claimer steps over it to n+1. Rescheduling and giving up
+//     filter on the attempts of their claim (this Store's mail updates
+//     queue on one lock, for FerretDB). The sweep deletes old claims.
 //   - CreateOrgWithOwner inserts the owner first (its unique email is the
 //     likely conflict), then the organisation, deleting the owner again if
 //     that fails. CreateSession checks the rehash target, inserts the

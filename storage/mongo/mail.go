@@ -62,11 +62,26 @@ func (s *Store) EnqueueMail(ctx context.Context, m storage.Mail) error {
 	return wrap(translate(err), "enqueue mail")
 }
 
-// ClaimMail finds the due mails, earliest first, and leases each with one
-// FindOneAndUpdate filtered on it being due with the attempts just read:
-// of concurrent claimers one wins each mail. Atomic on MongoDB; on
-// FerretDB v1 (read-then-write, see doc.go) this Store's mail changes
-// queue on a lock, so only claims of different nodes can both pass there.
+// collMailClaims holds one document per claim of a mail, keyed by the
+// mail id and the claim's attempt number ("id:n"): inserting it is what
+// wins the claim, on MongoDB and FerretDB alike (an insert is atomic on
+// both; a conditional update is not on FerretDB v1, see doc.go).
+const collMailClaims = "mail_claims"
+
+// mailClaimDoc is one claim; it expires with its lease.
+type mailClaimDoc struct {
+	ID        string    `bson:"_id"`
+	ExpiresAt time.Time `bson:"expires_at"`
+}
+
+// maxClaimSkips bounds how many dead claims (a claimer that crashed
+// between its claim and the mail update) one claim steps over.
+const maxClaimSkips = 3
+
+// ClaimMail finds the due mails, earliest first, and claims each by
+// inserting its next claim document (the unique _id decides between
+// claimers of all nodes), then moves the mail to the claimed attempt and
+// the lease end with an update filtered on the attempts it read.
 func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Mail, error) {
 	if lease <= 0 {
 		return nil, errors.New("claim mail: lease must be positive")
@@ -77,11 +92,6 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	unlock, err := s.lockMail(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	due := append(mailPending(), bson.E{Key: "next_at", Value: bson.D{{Key: "$lte", Value: now}}})
 	found, err := findAll[mailDoc](ctx, s.coll(collMail), due, sorted(limit, asc("next_at"), asc("ins")))
 	if err != nil {
@@ -89,7 +99,7 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	}
 	var out []storage.Mail
 	for _, d := range found {
-		m, ok, err := s.leaseMail(ctx, d, due, now.Add(lease))
+		m, ok, err := s.claimOne(ctx, d, now, lease)
 		if err != nil {
 			return out, fmt.Errorf("claim mail: %w", err)
 		}
@@ -100,23 +110,55 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	return out, nil
 }
 
-// leaseMail raises d's attempts and sets next_at to until, if d is still
-// due (filter) with the attempts read; ok is false when another claimer
-// was first.
-func (s *Store) leaseMail(ctx context.Context, d mailDoc, due bson.D, until time.Time) (storage.Mail, bool, error) {
-	filter := append(bson.D{{Key: "_id", Value: d.ID}, {Key: "attempts", Value: d.Attempts}}, due...)
-	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}},
-		{Key: "$set", Value: bson.D{{Key: "next_at", Value: until}}}}
+// claimOne claims mail d, read due with d.Attempts; ok is false when
+// another claimer was first.
+func (s *Store) claimOne(ctx context.Context, d mailDoc, now time.Time, lease time.Duration) (storage.Mail, bool, error) {
+	attempt, ok, err := s.insertMailClaim(ctx, d, now, lease)
+	if err != nil || !ok {
+		return storage.Mail{}, false, err
+	}
+	unlock, err := s.lockMail(ctx)
+	if err != nil {
+		return storage.Mail{}, false, err
+	}
+	defer unlock()
+	filter := append(bson.D{{Key: "_id", Value: d.ID}, {Key: "attempts", Value: d.Attempts}}, mailPending()...)
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "attempts", Value: attempt}, {Key: "next_at", Value: now.Add(lease)}}}}
 	var got mailDoc
-	err := translate(s.coll(collMail).FindOneAndUpdate(ctx, filter, update,
+	err = translate(s.coll(collMail).FindOneAndUpdate(ctx, filter, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&got))
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Mail{}, false, nil
+		return storage.Mail{}, false, nil // sent, given up or rescheduled meanwhile
 	}
 	if err != nil {
 		return storage.Mail{}, false, err
 	}
 	return got.mail(), true, nil
+}
+
+// insertMailClaim inserts the claim of d's next attempt and returns its
+// number. A claim of that attempt that is there and live means another
+// claimer won (ok false); one whose lease is over belongs to a claimer
+// that died before updating the mail, so the next number is tried.
+func (s *Store) insertMailClaim(ctx context.Context, d mailDoc, now time.Time, lease time.Duration) (int, bool, error) {
+	for attempt := d.Attempts + 1; attempt <= d.Attempts+maxClaimSkips; attempt++ {
+		key := fmt.Sprintf("%s:%d", d.ID, attempt)
+		_, err := s.coll(collMailClaims).InsertOne(ctx, mailClaimDoc{ID: key, ExpiresAt: now.Add(lease)})
+		if err == nil {
+			return attempt, true, nil
+		}
+		if !isDuplicate(err) {
+			return 0, false, translate(err)
+		}
+		held, err := findOne[mailClaimDoc](ctx, s.coll(collMailClaims), byID(key))
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // swept meanwhile: that number is spent anyway
+		}
+		if err != nil || held.ExpiresAt.After(now) {
+			return 0, false, err
+		}
+	}
+	return 0, false, nil
 }
 
 // lockMail takes this Store's lock stripe of the mail queue (shared with
@@ -181,7 +223,8 @@ func (s *Store) fencedMail(ctx context.Context, id string, attempt int, set bson
 }
 
 // DeleteDoneMail removes mails sent or given up strictly before `before`
-// (one DeleteMany per field).
+// (one DeleteMany per field), and the claims whose lease ended before it
+// (uncounted).
 func (s *Store) DeleteDoneMail(ctx context.Context, before time.Time) (int, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -193,6 +236,10 @@ func (s *Store) DeleteDoneMail(ctx context.Context, before time.Time) (int, erro
 			return total, fmt.Errorf("delete done mail: %w", translate(err))
 		}
 		total += int(res.DeletedCount)
+	}
+	expired := bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}}}
+	if _, err := s.coll(collMailClaims).DeleteMany(ctx, expired); err != nil {
+		return total, fmt.Errorf("delete expired mail claims: %w", translate(err))
 	}
 	return total, nil
 }
