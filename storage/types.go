@@ -246,6 +246,13 @@ type AuditEvent struct {
 	// Outcome is AuditSuccess or AuditFailure ("" is read as success).
 	Outcome   string
 	CreatedAt time.Time
+	// Seq, PrevHash, Hash and Commits make the event a link of its
+	// organisation's hash chain (storage/auditchain.go). AppendAudit
+	// assigns them, ignoring what the caller set; reads return them.
+	Seq      int64  // 1, 2, 3… per organisation, without holes
+	PrevHash string // Hash of the organisation's previous event, "" for Seq 1
+	Hash     string // AuditHash of the event
+	Commits  AuditCommitments
 }
 
 // Audit outcomes.

@@ -79,6 +79,10 @@
 //     has no $expr); charging also on left > 0, with $inc. Atomic on
 //     MongoDB; on FerretDB v1 calls through one Store queue on a lock
 //     per token, so only calls of different nodes can both pass.
+//   - Passkeys (passkeys, _id the passkey id, credential id unique by
+//     index) advance their sign count by one conditional UpdateOne
+//     filtered on sign_count below the new value (or both 0); the same
+//     FerretDB v1 caveat and per-Store lock stripe apply.
 //   - Outgoing mail (mail_queue, _id the mail id). A claim inserts
 //     "id:n" into mail_claims, n being the attempt it makes: the unique
 //     _id gives each attempt one claimer across nodes, on FerretDB too.
@@ -97,8 +101,20 @@
 //     upgrade waits for the next sign-in; never a half-valid record.
 //   - EraseSubject runs idempotent steps: the record (first, so an agent
 //     pseudonym that is another agent's email fails before anything
-//     changed), then the sessions, then the audit trail; the later steps
+//     changed), then the sessions, then an agent's passkeys, then the
+//     audit trail; the later steps
 //     run on every call, so retrying an interrupted erasure completes it.
+//     The audit step forgets the commitment salts of the fields it
+//     rewrites, in the same update, so no event hash changes.
+//   - Audit chain (AppendAudit). Each event carries link "<org_id>/<seq>"
+//     under a unique sparse index (events written before the chain have
+//     none until the Open-time backfill links them). An append reads the
+//     organisation's head (highest seq) and inserts the next link; a
+//     duplicate link means another node took that place: the append
+//     reads the new head and retries, after a short random pause. Appends
+//     through one Store to one organisation queue on a lock. A link is
+//     only ever inserted as the head plus one, so a chain has no holes and
+//     no forks, on MongoDB and FerretDB alike.
 //
 // # Documents and indexes
 //

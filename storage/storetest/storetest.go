@@ -50,7 +50,8 @@ func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
 		orgCases, agentEmailCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
-		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases, mailCases,
+		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases, auditChainCases,
+		passkeyCases, mfaCases, mailCases,
 	} {
 		all = append(all, group...)
 	}

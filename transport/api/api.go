@@ -123,6 +123,7 @@ type API struct {
 	own       []string              // PublicOrigin, then OriginAliases
 	refused   *httpx.RefusedOrigins // one warning per refused origin
 	outage    outageLog             // store outages met by authentication
+	rp        passkeyRP             // the WebAuthn relying party (passkeys_rp.go)
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
@@ -150,6 +151,7 @@ func New(cfg Config) (*API, error) {
 		a.now = time.Now
 	}
 	a.own = append([]string{cfg.PublicOrigin}, cfg.OriginAliases...)
+	a.rp = newPasskeyRP(a.own)
 	a.refused = httpx.NewRefusedOrigins(cfg.Logger, a.now)
 	a.register = newLimiter("register", cfg.RegisterLimiter, cfg.RegisterLimit,
 		RateLimit{Limit: DefaultRegisterLimit, Window: DefaultRegisterWindow}, a.now)
@@ -178,6 +180,20 @@ func (a *API) routes(r *router) {
 	r.handle("POST", "/auth/logout", a.authed(a.handleLogout))
 	r.handle("GET", "/me", a.authed(a.handleMe))
 
+	r.handle("GET", "/auth/totp", a.authed(a.agentOnly(a.handleTOTPStatus)))
+	r.handle("POST", "/auth/totp/setup", a.authed(a.agentOnly(a.handleTOTPSetup)))
+	r.handle("POST", "/auth/totp/enable", a.authed(a.agentOnly(a.handleTOTPEnable)))
+	r.handle("POST", "/auth/totp/disable", a.authed(a.agentOnly(a.handleTOTPDisable)))
+	r.handle("POST", "/auth/backup-codes/regenerate", a.authed(a.agentOnly(a.handleRegenerateBackupCodes)))
+	r.handle("POST", "/auth/mfa/verify", a.handleMFAVerify)
+	r.handle("POST", "/auth/passkeys/register/begin", a.authed(a.agentOnly(a.handlePasskeyRegisterBegin)))
+	r.handle("POST", "/auth/passkeys/register/finish", a.authed(a.agentOnly(a.handlePasskeyRegisterFinish)))
+	r.handle("POST", "/auth/passkeys/login/begin", a.handlePasskeyLoginBegin)
+	r.handle("POST", "/auth/passkeys/login/finish", a.handlePasskeyLoginFinish)
+	r.handle("GET", "/auth/passkeys", a.authed(a.agentOnly(a.handleListPasskeys)))
+	r.handle("PATCH", "/auth/passkeys/{id}", a.authed(a.agentOnly(a.handleRenamePasskey)))
+	r.handle("DELETE", "/auth/passkeys/{id}", a.authed(a.agentOnly(a.handleDeletePasskey)))
+
 	r.handle("POST", "/agents", a.authed(a.manager(a.handleCreateAgent)))
 	r.handle("GET", "/agents", a.authed(a.agentOnly(a.handleListAgents)))
 	r.handle("PATCH", "/agents/{id}", a.authed(a.manager(a.handleSetRole)))
@@ -203,6 +219,8 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+
+	r.handle("GET", "/audit", a.authed(a.manager(a.handleListAudit)))
 	r.fallback()
 }
 

@@ -24,6 +24,8 @@ type Store interface {
 	sessionStore
 	auditStore
 	erasureStore
+	mfaStore
+	passkeyStore
 	keyedHasher
 }
 
@@ -85,10 +87,11 @@ type sessionStore interface {
 	ListSessions(ctx context.Context, orgID string, kind storage.SubjectKind, subjectID string) ([]storage.Session, error)
 }
 
-// auditStore is the audit trail as the API writes and exports it
-// (audit.go, export.go).
+// auditStore is the audit trail as the API writes, exports and lists it
+// (audit.go, export.go, audit_query.go).
 type auditStore interface {
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error
+	QueryAudit(ctx context.Context, orgID string, q storage.AuditQuery) ([]storage.AuditEvent, error)
 	ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]storage.AuditEvent, error)
 }
 
