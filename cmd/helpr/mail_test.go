@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/helpr-chat/helpr/internal/testsvc"
+	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/transport/mail"
 )
 
@@ -160,5 +162,53 @@ func TestServeNeverLogsTheSMTPPassword(t *testing.T) {
 	}
 	if _, err := parseServeFlags([]string{"--mail-from", "not an address"}, env(nil)); err == nil || !strings.Contains(err.Error(), "--mail-from") {
 		t.Errorf("bad --mail-from: %v", err)
+	}
+}
+
+// A real flow over the real server: signing in with a backup code mails
+// the holder through the configured SMTP server (STARTTLS), and the mail
+// holds neither the code nor the password.
+func TestBackupCodeSignInMailArrivesOverSMTP(t *testing.T) {
+	srv := testsvc.StartSMTP(t, testsvc.WithSTARTTLS())
+	n := startNode(t, t.TempDir(), "127.0.0.1:0", withSMTP(t, srv))
+	const email, password = "ada@acme.test", "correct horse battery"
+	tn := n.registerTenant("Acme", email, "https://shop.acme.test")
+	var setup struct{ Secret string }
+	if code := n.call("POST", "/rest/v1/auth/totp/setup", tn.owner.AccessToken, map[string]any{}, &setup); code != http.StatusOK {
+		t.Fatalf("totp setup: %d", code)
+	}
+	totp, err := security.TOTPCode(setup.Secret, time.Now().Unix()/30, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enabled struct {
+		BackupCodes []string `json:"backup_codes"`
+	}
+	if code := n.call("POST", "/rest/v1/auth/totp/enable", tn.owner.AccessToken, map[string]any{"code": totp}, &enabled); code != http.StatusOK || len(enabled.BackupCodes) == 0 {
+		t.Fatalf("totp enable: %d %+v", code, enabled)
+	}
+	var step struct {
+		Ticket string `json:"mfa_ticket"`
+	}
+	if code := n.call("POST", "/rest/v1/auth/login", "", map[string]any{"email": email, "password": password}, &step); code != http.StatusOK || step.Ticket == "" {
+		t.Fatalf("login: %d %+v", code, step)
+	}
+	backup := enabled.BackupCodes[0]
+	var tk tokens
+	if code := n.call("POST", "/rest/v1/auth/mfa/verify", "", map[string]any{"mfa_ticket": step.Ticket, "backup_code": backup}, &tk); code != http.StatusOK || tk.AccessToken == "" {
+		t.Fatalf("verify with a backup code: %d", code)
+	}
+	got := srv.Wait(t, 1, 20*time.Second)[0]
+	if got.To[0] != email || !got.TLS || got.Header.Get("Auto-Submitted") != "auto-generated" ||
+		!strings.Contains(got.Subject, "backup code") || !strings.Contains(got.Body, n.base+"/console/#security") {
+		t.Fatalf("mail to %v (tls %v): %q\n%s", got.To, got.TLS, got.Subject, got.Body)
+	}
+	for _, secret := range []string{backup, password, setup.Secret, tk.AccessToken} {
+		if strings.Contains(string(got.Raw), secret) {
+			t.Errorf("the mail holds a secret %q", secret)
+		}
+	}
+	if logs := n.logs.String(); strings.Contains(logs, email) || strings.Contains(logs, backup) {
+		t.Errorf("logs hold the address or the code:\n%s", logs)
 	}
 }
