@@ -17,10 +17,14 @@ import (
 // smtpPassword marks the SMTP password: no log line may hold it.
 const smtpPassword = "smtp-pw-canary-7Qx"
 
-// withSMTP points a node at srv, trusting its certificate through
-// --smtp-ca-file.
+// withSMTP points a node at srv (--smtp-url), trusting its certificate
+// through --smtp-ca-file when it has one (WithSTARTTLS, WithImplicitTLS).
+// Other flows' end-to-end tests use it with startNode.
 func withSMTP(t *testing.T, srv *testsvc.SMTPServer) func(*Config) {
 	t.Helper()
+	if srv.CertPEM() == nil {
+		return func(c *Config) { c.Mail.SMTPURL = srv.URL() }
+	}
 	ca := filepath.Join(t.TempDir(), "smtp-ca.pem")
 	if err := os.WriteFile(ca, srv.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
