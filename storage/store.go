@@ -26,6 +26,7 @@ type Store interface {
 	OneTimeStore
 	MFAStore
 	PasskeyStore
+	MailStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.

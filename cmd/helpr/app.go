@@ -21,6 +21,7 @@ import (
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/httpx"
+	"github.com/helpr-chat/helpr/transport/mail"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
 
@@ -40,6 +41,7 @@ type app struct {
 	handler  http.Handler
 	metrics  http.Handler // Prometheus text of this node, for the metrics listener
 	rest     *api.API     // waited for on shutdown (mail requests answered, still being handled)
+	mailer   *mail.Queue  // outgoing mail: its worker runs while the app serves
 }
 
 // newApp opens the embedded store under cfg.DataDir and wires every part.
@@ -110,6 +112,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, err
 	}
 	caps.warnOff(log)
+	mailer, err := newMailer(cfg, log, store)
+	if err != nil {
+		return nil, err
+	}
 	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
@@ -146,13 +152,13 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
-		Privacy: store, Presence: hubPresence{h},
+		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler(), rest: rest}
+		metrics: reg.Handler(), rest: rest, mailer: mailer}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
 		return nil, err
@@ -188,6 +194,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.sweep(ctx) }()
+	// The mail worker outlives the HTTP drain, so mail queued by requests
+	// finishing during shutdown still goes out; what is unsent when it
+	// stops stays queued for the next start (or another node).
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMail()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = a.mailer.Run(mailCtx) }()
 	errc := make(chan error, 1)
 	go func() {
 		if a.cfg.TLSCert != "" {
@@ -211,6 +224,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer sw.Done(); errs = append(errs, a.ws.Shutdown(sctx)) }()
 	httpErr := srv.Shutdown(sctx)
 	sw.Wait()
+	stopMail()
 	wg.Wait()
 	a.rest.Wait() // sign-in links and reset codes already answered 202 get queued
 	errs = append(errs, ignoreClosed(httpErr))
@@ -224,7 +238,8 @@ func ignoreClosed(err error) error {
 	return err
 }
 
-// sweep deletes expired token hashes and one-time tokens periodically
+// sweep deletes expired token hashes and one-time tokens, and mail sent
+// or given up more than mailRetention ago, periodically
 // until ctx ends.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
@@ -250,6 +265,11 @@ func (a *app) sweepOnce(ctx context.Context, now time.Time) {
 		a.log.Warn().Err(err).Msg("sweep expired one-time tokens")
 	} else {
 		a.log.Debug().Int("deleted", n).Msg("swept expired one-time tokens")
+	}
+	if n, err := a.store.DeleteDoneMail(ctx, now.Add(-mailRetention)); err != nil {
+		a.log.Warn().Err(err).Msg("sweep sent mail")
+	} else {
+		a.log.Debug().Int("deleted", n).Msg("swept sent mail")
 	}
 }
 

@@ -47,6 +47,9 @@ type Config struct {
 	MetricsAddr      string // serve /metrics here; default 127.0.0.1:9464, "off" = none
 	MetricsTokenFile string // serve /metrics on the main listener to this bearer token; "" = 404 there
 
+	// Mail is where outgoing mail goes (mail.go).
+	Mail MailConfig
+
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
 	now          func() time.Time
@@ -84,6 +87,7 @@ func (c *Config) defaults() {
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = defaultMetricsAddr
 	}
+	c.Mail.defaults(c.PublicURL)
 }
 
 func defaultPublicURL(addr string, tls bool) string {
@@ -143,6 +147,7 @@ func (c *Config) validate() error {
 	if _, err := c.Limits.resolve(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Mail.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -220,6 +225,7 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
 		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
 	abuseLimitFlags(fs, &c.Limits)
+	mailFlags(fs, &c.Mail)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's `name` in a cluster")
@@ -236,6 +242,7 @@ var derivedDefaults = map[string]string{
 	"public-url":   "http://<addr>",
 	"node-id":      "random",
 	"keyring-file": "<data-dir>/secrets/keyring.json",
+	"mail-from":    "helpr <no-reply@HOST of --public-url>",
 }
 
 // storeFlags declares the flags that locate the data: shared by serve and
