@@ -124,7 +124,6 @@ func TestMagicLinkThroughSMTP(t *testing.T) {
 	}
 }
 
-
 func TestPasswordResetThroughSMTPRevokesEverySession(t *testing.T) {
 	clk := newTestClock()
 	n, smtp := mailNode(t, clk)
