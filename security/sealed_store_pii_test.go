@@ -16,7 +16,7 @@ import (
 // store method whose arguments or results contain one of them, however
 // deeply, carries PII.
 var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{}), reflect.TypeOf(storage.OneTime{}),
-	reflect.TypeOf(storage.PendingTOTP{}), reflect.TypeOf(storage.MFAState{})}
+	reflect.TypeOf(storage.PendingTOTP{}), reflect.TypeOf(storage.MFAState{}), reflect.TypeOf(storage.Mail{})}
 
 // piiRule says what SealedStore does with one PII-carrying method.
 type piiRule struct {
@@ -48,6 +48,8 @@ var piiMethods = map[string]piiRule{
 	"ListOneTime":             {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
 	"BeginTOTP":               {seals: true, reason: "seals the pending TOTP secret before the write"},
 	"GetMFA":                  {opens: true, reason: "opens the pending and enabled TOTP secrets for the second-factor check"},
+	"EnqueueMail":             {seals: true, reason: "seals a mail's To, Subject and Text before the write"},
+	"ClaimMail":               {opens: true, reason: "opens To, Subject and Text of each claimed mail for the sender"},
 }
 
 // mentionsPII reports whether t is or contains a PII type, through
@@ -158,6 +160,7 @@ type recordingStore struct {
 	sealed    storage.Visitor
 	sealedOT  storage.OneTime
 	sealedMFA storage.MFAState
+	sealedM   storage.Mail
 	calls     map[string][]any
 }
 
@@ -246,6 +249,22 @@ func sealedMFAState(t *testing.T, c *FieldCipher, orgID string) storage.MFAState
 		PendingSecret: pending, Secret: secret, EnabledAt: t0}
 }
 
+func (r *recordingStore) EnqueueMail(_ context.Context, m storage.Mail) error {
+	r.record("EnqueueMail", m)
+	return nil
+}
+
+func (r *recordingStore) ClaimMail(_ context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Mail, error) {
+	r.record("ClaimMail", now, lease, limit)
+	return []storage.Mail{r.sealedM}, nil
+}
+
+// piiMail is a queued mail whose To, Subject and Text hold the sentinel.
+func piiMail(orgID string) storage.Mail {
+	return storage.Mail{ID: "mail_sentinel", OrgID: orgID, Kind: "magic_link", To: sentinel + "@example.test",
+		Subject: "Subject " + sentinel, Text: "Text " + sentinel, CreatedAt: t0, NextAt: t0}
+}
+
 // piiOneTime is an invitation whose Data holds the sentinel.
 func piiOneTime(orgID string) storage.OneTime {
 	return storage.OneTime{ID: "tok_sentinel", Purpose: storage.PurposeInvitation, OrgID: orgID,
@@ -270,6 +289,8 @@ func argFor(t reflect.Type, orgID string) reflect.Value {
 		return reflect.ValueOf(piiOneTime(orgID))
 	case t == reflect.TypeOf(storage.PendingTOTP{}):
 		return reflect.ValueOf(piiPendingTOTP(orgID))
+	case t == reflect.TypeOf(storage.Mail{}):
+		return reflect.ValueOf(piiMail(orgID))
 	case t.Kind() == reflect.String:
 		return reflect.ValueOf(orgID).Convert(t)
 	case t.Kind() == reflect.Int:
@@ -325,8 +346,12 @@ func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sealedM, err := sealMail(c, piiMail(org))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := &recordingStore{sealed: sealedV, sealedOT: sealedOT, sealedMFA: sealedMFAState(t, c, org),
-		calls: map[string][]any{}}
+		sealedM: sealedM, calls: map[string][]any{}}
 	s := reflect.ValueOf(NewSealedStore(rec, c))
 	for name, rule := range piiMethods {
 		t.Run(name, func(t *testing.T) {
@@ -370,6 +395,9 @@ func receivedSealed(arg any) bool {
 		return v.ID == "tok_sentinel" && strings.HasPrefix(v.Data, envelopeFormat+":")
 	case storage.PendingTOTP:
 		return v.ID == "pend_1" && strings.HasPrefix(v.Secret, envelopeFormat+":")
+	case storage.Mail:
+		return v.ID == "mail_sentinel" && strings.HasPrefix(v.To, envelopeFormat+":") &&
+			strings.HasPrefix(v.Subject, envelopeFormat+":") && strings.HasPrefix(v.Text, envelopeFormat+":")
 	}
 	return false
 }

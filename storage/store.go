@@ -27,6 +27,7 @@ type Store interface {
 	SignInIPStore
 	MFAStore
 	PasskeyStore
+	MailStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.

@@ -22,6 +22,7 @@ import (
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/httpx"
+	"github.com/helpr-chat/helpr/transport/mail"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
 
@@ -40,6 +41,8 @@ type app struct {
 	ws       *ws.Server
 	handler  http.Handler
 	metrics  http.Handler  // Prometheus text of this node, for the metrics listener
+	rest     *api.API      // waited for on shutdown (mail requests answered, still being handled)
+	mailer   *mail.Queue   // outgoing mail: its worker runs while the app serves
 	geo      *geoip.Reader // nil without GeoIP databases
 }
 
@@ -111,6 +114,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, err
 	}
 	caps.warnOff(log)
+	mailer, err := newMailer(cfg, log, store)
+	if err != nil {
+		return nil, err
+	}
 	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
@@ -129,12 +136,20 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
 	}
 	register, loginIP, loginAccount := cl.limiters(cfg.now)
+	links := cl.linkLimiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
-		register, loginIP, loginAccount = nil, nil, nil
+		register, loginIP, loginAccount, links = nil, nil, nil, linkLimiters{}
 		log.Warn().Msg("login and registration rate limits are OFF (--no-auth-rate-limits): load tests only")
 	}
+	if cfg.LoadTestAgentPasswords {
+		log.Warn().Msg("managers can set agents' passwords (--load-test-agent-passwords): load tests only")
+	}
 	rest, err := api.New(api.Config{
+		MailLinkAddressLimit: off, MailLinkIPLimit: off, PasswordResetIPLimit: off,
+		MagicLinkIPLimiter: links.magicIP, MagicLinkAddressLimiter: links.magicAddress,
+		PasswordForgotIPLimiter: links.forgotIP, PasswordForgotAddressLimiter: links.forgotAddress,
+		PasswordResetIPLimiter: links.resetIP, AllowAgentPasswords: cfg.LoadTestAgentPasswords,
 		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
 		RegisterLimit: off, LoginLimit: off,
 		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
@@ -143,7 +158,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
-		Privacy: store, Presence: hubPresence{h},
+		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
 	})
 	if err != nil {
@@ -151,7 +166,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler(), geo: geo}
+		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
 		_ = geo.Close()
@@ -188,6 +203,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.sweep(ctx) }()
+	// The mail worker outlives the HTTP drain, so mail queued by requests
+	// finishing during shutdown still goes out; what is unsent when it
+	// stops stays queued for the next start (or another node).
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMail()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = a.mailer.Run(mailCtx) }()
 	errc := make(chan error, 1)
 	go func() {
 		if a.cfg.TLSCert != "" {
@@ -211,7 +233,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer sw.Done(); errs = append(errs, a.ws.Shutdown(sctx)) }()
 	httpErr := srv.Shutdown(sctx)
 	sw.Wait()
+	stopMail()
 	wg.Wait()
+	a.rest.Wait() // sign-in links and reset codes already answered 202 get queued
 	errs = append(errs, ignoreClosed(httpErr))
 	return errors.Join(errs...)
 }
@@ -223,7 +247,8 @@ func ignoreClosed(err error) error {
 	return err
 }
 
-// sweep deletes expired token hashes and one-time tokens periodically
+// sweep deletes expired token hashes and one-time tokens, and mail sent
+// or given up more than mailRetention ago, periodically
 // until ctx ends.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
@@ -249,6 +274,11 @@ func (a *app) sweepOnce(ctx context.Context, now time.Time) {
 		a.log.Warn().Err(err).Msg("sweep expired one-time tokens")
 	} else {
 		a.log.Debug().Int("deleted", n).Msg("swept expired one-time tokens")
+	}
+	if n, err := a.store.DeleteDoneMail(ctx, now.Add(-mailRetention)); err != nil {
+		a.log.Warn().Err(err).Msg("sweep sent mail")
+	} else {
+		a.log.Debug().Int("deleted", n).Msg("swept sent mail")
 	}
 }
 

@@ -83,6 +83,15 @@
 //     index) advance their sign count by one conditional UpdateOne
 //     filtered on sign_count below the new value (or both 0); the same
 //     FerretDB v1 caveat and per-Store lock stripe apply.
+//   - Outgoing mail (mail_queue, _id the mail id). A claim inserts
+//     "id:n" into mail_claims, n being the attempt it makes: the unique
+//     _id gives each attempt one claimer across nodes, on FerretDB too.
+//     The winner then sets the mail's attempts to n and next_at to the
+//     lease end, filtered on the attempts it read. A claimer that dies
+//     between the two writes leaves a claim that expires with its lease;
+//     the next claimer steps over it to n+1. Rescheduling and giving up
+//     filter on the attempts of their claim (this Store's mail updates
+//     queue on one lock, for FerretDB). The sweep deletes old claims.
 //   - Sign-in addresses (signin_ips, _id org:agent:hex(hash)) are
 //     recorded by an insert (the unique _id refuses a second one) or a
 //     compare-and-set of last_seen_at on the value read, retried when

@@ -87,6 +87,14 @@ var indexes = map[string][]index{
 		{"credential_unique", keys(asc("cred_key")), true},                                                // GetPasskeyByCredential
 		{"org_agent_created", keys(asc("org_id"), asc("agent_id"), asc("created_at"), asc("ins")), false}, // ListPasskeys, DeleteAgentPasskeys
 	},
+	collMail: {
+		{"pending_next", keys(asc("sent_at"), asc("failed_at"), asc("next_at"), asc("ins")), false}, // ClaimMail
+		{"sent", keys(asc("sent_at")), false},                                                       // DeleteDoneMail
+		{"failed", keys(asc("failed_at")), false},                                                   // DeleteDoneMail
+	},
+	collMailClaims: {
+		{"expires", keys(asc("expires_at")), false}, // DeleteDoneMail
+	},
 	collAudit: {
 		{"link_unique", keys(asc("link")), true}, // sparse: see sparseIndexes
 		{"org_seq", keys(asc("org_id"), desc("seq")), false},

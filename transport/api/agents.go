@@ -19,10 +19,15 @@ type createAgentRequest struct {
 }
 
 // handleCreateAgent adds an agent to the caller's organisation (owner/admin;
-// only owners create owners). Rate limited per organisation before the
+// only owners create owners). It sets the new agent's password, so it is
+// refused (403, use invitations) unless Config.AllowAgentPasswords (load
+// tests only). Rate limited per organisation before the
 // password is hashed (429 rate_limited). The email must be free in the
 // organisation only: whether another tenant uses it is never told.
 func (a *API) handleCreateAgent(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if !a.cfg.AllowAgentPasswords {
+		return errInviteInstead
+	}
 	var req createAgentRequest
 	if err := decode(w, r, &req); err != nil {
 		return err

@@ -101,11 +101,9 @@ func (e *env) hasAudit(orgID, action, detail, outcome string) bool {
 	return false
 }
 
-// outcomeIs reports whether ev has outcome want ("" matches anything). A
-// stored "" is accepted too: backends persist Outcome from the audit
-// chain's migration on (until then every event reads back without one).
+// outcomeIs reports whether ev has outcome want ("" matches anything).
 func outcomeIs(ev storage.AuditEvent, want string) bool {
-	return want == "" || ev.Outcome == want || ev.Outcome == ""
+	return want == "" || ev.Outcome == want
 }
 
 func TestPasskeyRegisterAndSignIn(t *testing.T) {

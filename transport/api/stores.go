@@ -28,6 +28,7 @@ type Store interface {
 	mfaStore
 	passkeyStore
 	keyedHasher
+	linksStore
 	offboardingStore
 }
 
