@@ -159,11 +159,11 @@ func ticketError(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// ticketAgent loads the ticket's agent; one erased since the first step
-// (or gone) makes the ticket invalid.
+// ticketAgent loads the ticket's agent; one erased or deactivated since the
+// first step (or gone) makes the ticket invalid.
 func (a *API) ticketAgent(r *http.Request, t storage.OneTime) (storage.Agent, error) {
 	agent, err := a.cfg.Store.GetAgent(r.Context(), t.OrgID, t.SubjectID)
-	if errors.Is(err, storage.ErrNotFound) || err == nil && agent.Deleted() {
+	if errors.Is(err, storage.ErrNotFound) || err == nil && (agent.Deleted() || agent.Deactivated()) {
 		return storage.Agent{}, errInvalidTicket
 	}
 	if err != nil {

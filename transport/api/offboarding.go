@@ -118,8 +118,10 @@ func (a *API) offboard(ctx context.Context, c *caller, target storage.Agent) (of
 }
 
 // revokeAgentPasskeys deletes the agent's passkeys.
-// passkeys branch wires Store.DeleteAgentPasskeys at merge.
 func (a *API) revokeAgentPasskeys(ctx context.Context, orgID, agentID string) error {
+	if _, err := a.cfg.Store.DeleteAgentPasskeys(ctx, orgID, agentID); err != nil {
+		return fmt.Errorf("delete passkeys: %w", err)
+	}
 	return nil
 }
 

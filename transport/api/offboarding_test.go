@@ -67,7 +67,7 @@ func (e offboardEnv) conversationFor(orgID, agentID string, status storage.Conve
 }
 
 // Deactivating an agent: 200 with deactivated_at; every session revoked;
-// password sign-in refused with the generic answer; pending sign-in links
+// password sign-in refused with the generic answer; passkeys deleted; pending sign-in links
 // and reset codes revoked; open conversations back in the queue (closed
 // ones untouched); audit history kept and agent.deactivated audited once.
 func TestDeactivateAgent(t *testing.T) {
@@ -85,6 +85,11 @@ func TestDeactivateAgent(t *testing.T) {
 			SubjectID: member.ID, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	key := storage.Passkey{ID: "psk_member", OrgID: owner.OrgID, AgentID: member.ID, CredentialID: []byte("cred-member"),
+		Name: "laptop", PublicKey: []byte{1}, AAGUID: make([]byte, 16), CreatedAt: now}
+	if err := e.store.CreatePasskey(ctx, key); err != nil {
+		t.Fatal(err)
 	}
 	before := len(auditOf(t, e.env, owner.OrgID, member.ID))
 
@@ -107,6 +112,12 @@ func TestDeactivateAgent(t *testing.T) {
 		if err != nil || !tok.Consumed() {
 			t.Errorf("%s token after deactivation: consumed %v, err %v", p, tok.Consumed(), err)
 		}
+	}
+	if keys, err := e.store.ListPasskeys(ctx, owner.OrgID, member.ID); err != nil || len(keys) != 0 {
+		t.Errorf("passkeys after deactivation: %d (err %v), want none", len(keys), err)
+	}
+	if _, err := e.store.GetPasskeyByCredential(ctx, key.CredentialID); err == nil {
+		t.Error("the deactivated agent's passkey can still be found for sign-in")
 	}
 	for _, c := range []struct {
 		cv   storage.Conversation

@@ -151,9 +151,9 @@ func (l *passkeyLookup) user(rawID, userHandle []byte) (webauthn.User, error) {
 	return passkeyUser{agent: agent, keys: []storage.Passkey{key}}, nil
 }
 
-// passkeySignInAllowed reports whether agent may sign in: not erased (nor,
-// once agents can be deactivated, deactivated).
-func passkeySignInAllowed(agent storage.Agent) bool { return !agent.Deleted() }
+// passkeySignInAllowed reports whether agent may sign in: neither erased
+// nor deactivated.
+func passkeySignInAllowed(agent storage.Agent) bool { return !agent.Deleted() && !agent.Deactivated() }
 
 // passkeyLoginFailed answers a refused assertion (store failures aside):
 // audited as auth.passkey_failed when the passkey named an organisation.

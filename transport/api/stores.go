@@ -104,6 +104,7 @@ type offboardingStore interface {
 	RecordSignInIP(ctx context.Context, v storage.SignInIP, staleAt time.Time) (storage.SignInIPVisit, error)
 	DeactivateAgent(ctx context.Context, orgID, id string, at time.Time) error
 	RevokeOneTimeForSubject(ctx context.Context, orgID, subjectID string, purposes []storage.OneTimePurpose, now time.Time) (int, error)
+	DeleteAgentPasskeys(ctx context.Context, orgID, agentID string) (int, error)
 }
 
 // erasureStore erases data subjects (erasure.go).
