@@ -19,6 +19,8 @@ import { TIMEOUT, agentEmail, agentPassword, checkInert, checkPageErrors, env, h
 
 const outbox = env("HELPR_OUTBOX");
 const t = (id) => `[data-testid="${id}"]`;
+// The signed-in console (after a sign-in it shows the view the address names).
+const app = "#app-view";
 const inviteeEmail = "invitee@acme.test";
 const newPassword = "a brand new long password";
 
@@ -83,17 +85,18 @@ function wrongCode() {
 
 const seenMail = new Set();
 
+// decodeMail returns a mail's text: its body decoded when the mail says
+// quoted-printable (what the hub writes) or base64.
 function decodeMail(raw) {
-  const texts = [raw];
-  texts.push(raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16))));
-  for (const m of raw.matchAll(/\r?\n\r?\n([A-Za-z0-9+/=\r\n]{40,})/g)) {
-    try {
-      texts.push(Buffer.from(m[1].replace(/\s+/g, ""), "base64").toString("utf8"));
-    } catch {
-      // not base64
-    }
+  const split = raw.search(/\r?\n\r?\n/);
+  const head = split < 0 ? raw : raw.slice(0, split);
+  const body = split < 0 ? "" : raw.slice(split).trim();
+  if (/^content-transfer-encoding:\s*quoted-printable/im.test(head)) {
+    const bytes = body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    return head + "\n\n" + Buffer.from(bytes, "latin1").toString("utf8");
   }
-  return texts.join("\n");
+  if (/^content-transfer-encoding:\s*base64/im.test(head)) return head + "\n\n" + Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+  return raw;
 }
 
 // readMail waits for a new mail to `to` in the outbox whose text matches
@@ -131,7 +134,7 @@ async function signInBackup(name, screenshot) {
   await p.page.goto(hub + "/console");
   await fillLogin(p.page);
   await mfaBackup(p.page, screenshot);
-  await p.page.locator(sel.inbox).waitFor({ state: "visible" });
+  await p.page.locator(app).waitFor({ state: "visible" });
   return p;
 }
 
@@ -155,7 +158,7 @@ async function currentSessionId(page) {
 
 async function signedOutShown(page) {
   await page.locator(t("login-form")).waitFor({ state: "visible" });
-  await page.locator(sel.inbox).waitFor({ state: "hidden" });
+  await page.locator(app).waitFor({ state: "hidden" });
 }
 
 // scenarioTotp: enrol TOTP from the page's key, see the 10 backup codes
@@ -168,7 +171,7 @@ async function scenarioTotp() {
   await page.locator(t("login-passkey")).waitFor();
   await shot(page, "sec-signin.png");
   await fillLogin(page);
-  await page.locator(sel.inbox).waitFor({ state: "visible" });
+  await page.locator(app).waitFor({ state: "visible" });
   await page.locator(t("nav-security")).click();
   await page.locator('[data-testid="totp-state"][data-state="off"]').waitFor();
   await page.locator(t("session-row")).first().waitFor();
@@ -209,7 +212,7 @@ async function scenarioTotp() {
   await signedOutShown(page);
   await fillLogin(page);
   await page.locator(t("mfa-form")).waitFor({ state: "visible" });
-  if (await page.locator(sel.inbox).isVisible()) throw new Error("signed in without the second step");
+  if (await page.locator(app).isVisible()) throw new Error("signed in without the second step");
   await shot(page, "sec-mfa-step.png");
   await page.locator(t("mfa-code")).fill(wrongCode());
   await page.locator(t("mfa-submit")).click();
@@ -218,7 +221,7 @@ async function scenarioTotp() {
   if (!((await mfaError.textContent()) || "").trim()) throw new Error("a wrong code shows no message");
   await page.locator(t("mfa-code")).fill(await nextCode());
   await page.locator(t("mfa-submit")).click();
-  await page.locator(sel.inbox).waitFor({ state: "visible" });
+  await page.locator(app).waitFor({ state: "visible" });
   step("signed in with password + TOTP code");
   checkPageErrors(page);
   await checkInert(page);
@@ -252,7 +255,7 @@ async function scenarioPasskey() {
   await page.locator("#logout-button").click();
   await signedOutShown(page);
   await page.locator(t("login-passkey")).click();
-  await page.locator(sel.inbox).waitFor({ state: "visible" });
+  await page.locator(app).waitFor({ state: "visible" });
   if (await page.locator(t("mfa-form")).isVisible()) throw new Error("a passkey sign-in asked for the second step");
   step("signed in with the passkey");
   await page.locator(t("nav-security")).click();
@@ -336,7 +339,7 @@ async function scenarioLinks() {
   await shot(ap, "sec-magic.png");
   await ap.locator(t("magic-submit")).click();
   await mfaBackup(ap);
-  await ap.locator(sel.inbox).waitFor({ state: "visible" });
+  await ap.locator(app).waitFor({ state: "visible" });
   step("signed in with the mailed link + backup code");
 
   const invite = await readMail(inviteeEmail, /(https?:\/\/\S+#invite=[A-Za-z0-9_-]+)/, "invitation");
@@ -347,7 +350,7 @@ async function scenarioLinks() {
   await v.page.locator(t("invite-password")).fill("ivy's long enough password");
   await shot(v.page, "sec-invite.png");
   await v.page.locator(t("invite-submit")).click();
-  await v.page.locator(sel.inbox).waitFor({ state: "visible" });
+  await v.page.locator(app).waitFor({ state: "visible" });
   await v.page.locator("#me-name").getByText("Ivy Invitee").waitFor();
   step("invitation accepted");
   await ap.locator(t("nav-team")).click();
@@ -380,7 +383,7 @@ async function scenarioLinks() {
   await fp.locator(t("mfa-form")).waitFor({ state: "visible" });
   await fp.locator(t("mfa-code")).fill(await nextCode());
   await fp.locator(t("mfa-submit")).click();
-  await fp.locator(sel.inbox).waitFor({ state: "visible" });
+  await fp.locator(app).waitFor({ state: "visible" });
   step("signed in with the new password + code");
   checkPageErrors(ap, v.page, fp);
   await checkInert(fp);
