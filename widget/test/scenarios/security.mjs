@@ -278,6 +278,7 @@ async function scenarioPasskey() {
   await page.locator(t("passkey-rename-input")).fill("Chromium test key");
   await page.locator(t("passkey-rename-save")).click();
   await page.locator(t("passkey-item")).filter({ hasText: "Chromium test key" }).waitFor();
+  await page.locator(t("passkey-section")).scrollIntoViewIfNeeded();
   await shot(page, "sec-passkeys.png");
   step("passkey renamed");
 
@@ -308,6 +309,7 @@ async function scenarioSessions() {
   await row.waitFor();
   await ap.locator('[data-testid="session-row"][data-current="true"]').locator(t("session-current")).waitFor();
   if ((await row.getAttribute("data-current")) !== "false") throw new Error("the other session is marked current");
+  await ap.locator(t("sessions-section")).scrollIntoViewIfNeeded();
   await shot(ap, "sec-sessions.png");
   await row.locator(t("session-revoke")).click();
   await row.waitFor({ state: "detached" });
@@ -353,6 +355,7 @@ async function scenarioTeamAudit() {
   await ap.locator(t("nav-team")).click();
   await ap.locator(t("team-row")).filter({ hasText: "(you)" }).locator(t("team-sessions")).click();
   await ap.locator(t("agent-sessions")).locator(t("session-row")).first().waitFor();
+  await ap.locator(t("agent-sessions")).scrollIntoViewIfNeeded();
   await shot(ap, "sec-agent-sessions.png");
   step("an agent's sessions shown");
   checkPageErrors(ap);
