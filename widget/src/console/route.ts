@@ -18,7 +18,7 @@ export function readRoute(hash = location.hash): Route {
   const h = hash.replace(/^#/, "");
   for (const kind of ["magic", "invite"] as const) {
     if (h.startsWith(kind + "=")) {
-      const token = decodeURIComponent(h.slice(kind.length + 1));
+      const token = h.slice(kind.length + 1); // base64url needs no decoding
       return TOKEN.test(token) ? { kind, token } : { kind: "none" };
     }
   }

@@ -247,7 +247,9 @@ function showForgot(): void {
   errors.forgot.clear();
   setText("forgot-status", "");
   show(byId("forgot-step2"), false);
-  show(byId("forgot-request"), true);
+  const request = byId("forgot-request");
+  request.textContent = "Email me a code";
+  request.classList.remove("ghost");
   const email = byId<HTMLInputElement>("forgot-email");
   email.value = byId<HTMLInputElement>("login-email").value.trim();
   email.focus();
@@ -264,7 +266,9 @@ async function requestReset(): Promise<void> {
     await busy("forgot-request", () => post("/auth/password/forgot", { email }));
     setText("forgot-status", `If ${email} has an account, a code is on its way. Enter it below.`);
     show(byId("forgot-step2"), true);
-    byId("forgot-request").textContent = "Send another code";
+    const again = byId("forgot-request");
+    again.textContent = "Send another code";
+    again.classList.add("ghost");
     byId("forgot-code").focus();
   } catch (e) {
     errors.forgot.set(e);
