@@ -151,7 +151,7 @@ async function follow(route: Route): Promise<void> {
     else showInvite(route.token);
     return;
   }
-  if (route.kind !== "view") return;
+  if (route.kind !== "view" || (route.view === "audit" && signedIn && !isManager())) return;
   wanted = route.view;
   if (signedIn) showView(route.view);
 }
