@@ -65,7 +65,7 @@ function agentRow(a: Agent): HTMLTableRowElement {
     el("td", {}, a.name, a.id === state.me?.id ? " (you)" : "", gone ? el("span", { class: "tag" }, "deactivated") : null),
     el("td", { class: "email" }, a.email),
     el("td", {}, role),
-    el("td", { class: "row-actions" }, ...(isManager() && !gone ? agentActions(a) : [])),
+    el("td", {}, el("div", { class: "row-actions" }, ...(isManager() && !gone ? agentActions(a) : []))),
   );
 }
 
@@ -145,6 +145,7 @@ async function showInvitations(): Promise<void> {
   }
   replace(byId("invitation-list"), ...list.map(invitationRow));
   show(byId("invitation-empty"), list.length === 0);
+  show(byId("invitation-table"), list.length > 0);
 }
 
 function invitationRow(inv: Invitation): HTMLTableRowElement {
