@@ -56,14 +56,19 @@ func (h *Hub) Claim(ctx context.Context, a Actor, conversationID string) (storag
 
 // Transfer reassigns an open conversation from its current assignee (or
 // from the queue) to agent toAgentID of the same organisation
-// (storage.ErrNotFound otherwise). storage.ErrConflict if the assignee
+// (storage.ErrNotFound otherwise, or when that agent is erased or
+// deactivated). storage.ErrConflict if the assignee
 // changed underneath, ErrClosed if it is closed. Visitors get
 // ErrForbidden.
 func (h *Hub) Transfer(ctx context.Context, a Actor, conversationID, toAgentID string) (storage.Conversation, error) {
 	if err := requireAgent(a); err != nil {
 		return storage.Conversation{}, err
 	}
-	if _, err := h.store.GetAgent(ctx, a.OrgID, toAgentID); err != nil {
+	to, err := h.store.GetAgent(ctx, a.OrgID, toAgentID)
+	if err == nil && (to.Deleted() || to.Deactivated()) {
+		err = storage.ErrNotFound // nobody to hand work to
+	}
+	if err != nil {
 		return storage.Conversation{}, fmt.Errorf("get agent %s: %w", toAgentID, err)
 	}
 	return h.update(ctx, a, conversationID, false, func(c storage.Conversation) error {

@@ -2,6 +2,7 @@ package security
 
 import (
 	"context"
+	"time"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -38,4 +39,9 @@ func (s *SealedStore) SetAgentRole(ctx context.Context, orgID, id string, role s
 // SetAgentPasswordHash passes through: it carries no visitor PII.
 func (s *SealedStore) SetAgentPasswordHash(ctx context.Context, orgID, id, hash string) error {
 	return s.inner.SetAgentPasswordHash(ctx, orgID, id, hash)
+}
+
+// DeactivateAgent passes through: it carries no visitor PII.
+func (s *SealedStore) DeactivateAgent(ctx context.Context, orgID, id string, at time.Time) error {
+	return s.inner.DeactivateAgent(ctx, orgID, id, at)
 }

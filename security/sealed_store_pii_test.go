@@ -15,7 +15,8 @@ import (
 // piiTypes are the types whose fields SealedStore seals (visitorFields). A
 // store method whose arguments or results contain one of them, however
 // deeply, carries PII.
-var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{}), reflect.TypeOf(storage.OneTime{})}
+var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{}), reflect.TypeOf(storage.OneTime{}),
+	reflect.TypeOf(storage.PendingTOTP{}), reflect.TypeOf(storage.MFAState{}), reflect.TypeOf(storage.Mail{})}
 
 // piiRule says what SealedStore does with one PII-carrying method.
 type piiRule struct {
@@ -45,6 +46,10 @@ var piiMethods = map[string]piiRule{
 	"ChargeOneTimeAttempt":    {opens: true, reason: "opens OneTime.Data of the charged token"},
 	"ConsumeOneTime":          {opens: true, reason: "opens OneTime.Data of the consumed token"},
 	"ListOneTime":             {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
+	"BeginTOTP":               {seals: true, reason: "seals the pending TOTP secret before the write"},
+	"GetMFA":                  {opens: true, reason: "opens the pending and enabled TOTP secrets for the second-factor check"},
+	"EnqueueMail":             {seals: true, reason: "seals a mail's To, Subject and Text before the write"},
+	"ClaimMail":               {opens: true, reason: "opens To, Subject and Text of each claimed mail for the sender"},
 }
 
 // mentionsPII reports whether t is or contains a PII type, through
@@ -152,9 +157,11 @@ const sentinel = "pii-sentinel"
 // a new PII method needs an override here.
 type recordingStore struct {
 	storage.Store
-	sealed   storage.Visitor
-	sealedOT storage.OneTime
-	calls    map[string][]any
+	sealed    storage.Visitor
+	sealedOT  storage.OneTime
+	sealedMFA storage.MFAState
+	sealedM   storage.Mail
+	calls     map[string][]any
 }
 
 func (r *recordingStore) record(name string, args ...any) { r.calls[name] = args }
@@ -209,6 +216,55 @@ func (r *recordingStore) ListOneTime(_ context.Context, orgID string, purpose st
 	return []storage.OneTime{r.sealedOT}, nil
 }
 
+func (r *recordingStore) BeginTOTP(_ context.Context, p storage.PendingTOTP) error {
+	r.record("BeginTOTP", p)
+	return nil
+}
+
+func (r *recordingStore) GetMFA(_ context.Context, orgID, agentID string) (storage.MFAState, error) {
+	r.record("GetMFA", orgID, agentID)
+	return r.sealedMFA, nil
+}
+
+// piiPendingTOTP is an enrolment whose secret holds the sentinel.
+func piiPendingTOTP(orgID string) storage.PendingTOTP {
+	return storage.PendingTOTP{OrgID: orgID, AgentID: "agt_sentinel", ID: "pend_1",
+		Secret: "JBSWY3DP" + sentinel, CreatedAt: t0}
+}
+
+// sealedMFAState is an agent's record as a backend holds it: both
+// secrets sealed (their plaintext holds the sentinel).
+func sealedMFAState(t *testing.T, c *FieldCipher, orgID string) storage.MFAState {
+	t.Helper()
+	rec := mfaRecord(orgID, "agt_sentinel")
+	pending, err := c.Seal("PENDING"+sentinel, rec, fieldTOTPSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := c.Seal("SECRET"+sentinel, rec, fieldTOTPSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage.MFAState{OrgID: orgID, AgentID: "agt_sentinel", PendingID: "pend_1",
+		PendingSecret: pending, Secret: secret, EnabledAt: t0}
+}
+
+func (r *recordingStore) EnqueueMail(_ context.Context, m storage.Mail) error {
+	r.record("EnqueueMail", m)
+	return nil
+}
+
+func (r *recordingStore) ClaimMail(_ context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Mail, error) {
+	r.record("ClaimMail", now, lease, limit)
+	return []storage.Mail{r.sealedM}, nil
+}
+
+// piiMail is a queued mail whose To, Subject and Text hold the sentinel.
+func piiMail(orgID string) storage.Mail {
+	return storage.Mail{ID: "mail_sentinel", OrgID: orgID, Kind: "magic_link", To: sentinel + "@example.test",
+		Subject: "Subject " + sentinel, Text: "Text " + sentinel, CreatedAt: t0, NextAt: t0}
+}
+
 // piiOneTime is an invitation whose Data holds the sentinel.
 func piiOneTime(orgID string) storage.OneTime {
 	return storage.OneTime{ID: "tok_sentinel", Purpose: storage.PurposeInvitation, OrgID: orgID,
@@ -231,6 +287,10 @@ func argFor(t reflect.Type, orgID string) reflect.Value {
 		return reflect.ValueOf(piiVisitor(orgID))
 	case t == reflect.TypeOf(storage.OneTime{}):
 		return reflect.ValueOf(piiOneTime(orgID))
+	case t == reflect.TypeOf(storage.PendingTOTP{}):
+		return reflect.ValueOf(piiPendingTOTP(orgID))
+	case t == reflect.TypeOf(storage.Mail{}):
+		return reflect.ValueOf(piiMail(orgID))
 	case t.Kind() == reflect.String:
 		return reflect.ValueOf(orgID).Convert(t)
 	case t.Kind() == reflect.Int:
@@ -286,7 +346,12 @@ func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recordingStore{sealed: sealedV, sealedOT: sealedOT, calls: map[string][]any{}}
+	sealedM, err := sealMail(c, piiMail(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingStore{sealed: sealedV, sealedOT: sealedOT, sealedMFA: sealedMFAState(t, c, org),
+		sealedM: sealedM, calls: map[string][]any{}}
 	s := reflect.ValueOf(NewSealedStore(rec, c))
 	for name, rule := range piiMethods {
 		t.Run(name, func(t *testing.T) {
@@ -328,6 +393,11 @@ func receivedSealed(arg any) bool {
 		return v.ID == "vis_sentinel" && v.Name != "" && v.Email != "" && v.Phone != "" && v.EmailIndex != nil
 	case storage.OneTime:
 		return v.ID == "tok_sentinel" && strings.HasPrefix(v.Data, envelopeFormat+":")
+	case storage.PendingTOTP:
+		return v.ID == "pend_1" && strings.HasPrefix(v.Secret, envelopeFormat+":")
+	case storage.Mail:
+		return v.ID == "mail_sentinel" && strings.HasPrefix(v.To, envelopeFormat+":") &&
+			strings.HasPrefix(v.Subject, envelopeFormat+":") && strings.HasPrefix(v.Text, envelopeFormat+":")
 	}
 	return false
 }

@@ -66,6 +66,12 @@ type SessionsConfig struct {
 	// message was lost (pub/sub is at-most-once) still takes effect on
 	// every node within CacheMaxAge.
 	CacheMaxAge time.Duration
+
+	// TouchInterval is how often, at most, the use of one agent session is
+	// written as its last activity (storage TouchSession, when Store has
+	// it), off the request path. Zero means a minute; negative turns it
+	// off.
+	TouchInterval time.Duration
 }
 
 // lookupTimeout bounds a cache-miss store lookup, which runs detached from
@@ -92,6 +98,7 @@ type Sessions struct {
 	maxAge time.Duration // 0: cached grants trusted until they expire
 	cache  *tokenCache
 	flight singleflight.Group
+	active *activity // nil: no last-activity writes
 
 	mu        sync.Mutex
 	listeners []func(sessionID string) // every revocation
@@ -140,6 +147,7 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 		ttl:    t,
 		maxAge: cfg.CacheMaxAge,
 		cache:  newTokenCache(size),
+		active: newActivity(cfg.Store, cfg.TouchInterval),
 	}, nil
 }
 
@@ -187,6 +195,10 @@ func (s *Sessions) OnLocalRevoke(fn func(sessionID string)) {
 	s.local = append(s.local, fn)
 	s.mu.Unlock()
 }
+
+// WaitActivity blocks until the last-activity writes started so far have
+// finished (for shutdown and tests).
+func (s *Sessions) WaitActivity() { s.active.wait() }
 
 // Revoke revokes a session (logout, or revoking a whole token family): the
 // store marks it revoked, its cached access tokens are evicted, and the

@@ -56,6 +56,9 @@ func (s *Sessions) Refresh(ctx context.Context, refreshToken string) (Issued, er
 		return s.reused(ctx, hash, old, sess, now)
 	}
 	iss, err := s.rotate(ctx, hash, old, sess, now)
+	if err == nil {
+		s.active.note(principalOf(sess, iss.AccessExpiresAt), now)
+	}
 	if !errors.Is(err, storage.ErrConflict) {
 		return iss, err
 	}

@@ -46,7 +46,9 @@ func (s *Sessions) Start(ctx context.Context, p StartParams) (Issued, error) {
 	if err := s.store.CreateSession(ctx, start); err != nil {
 		return Issued{}, fmt.Errorf("start session: %w", err)
 	}
-	s.cache.put(accessHash, principalOf(iss.Session, iss.AccessExpiresAt), epoch, now)
+	p0 := principalOf(iss.Session, iss.AccessExpiresAt)
+	s.cache.put(accessHash, p0, epoch, now)
+	s.active.mark(p0, now)
 	return iss, nil
 }
 

@@ -38,10 +38,15 @@ func (s *Sessions) ValidateHash(ctx context.Context, hash [32]byte) (Principal, 
 			return Principal{}, ErrTokenExpired
 		}
 		if s.maxAge == 0 || now.Sub(e.loadedAt) < s.maxAge {
+			s.active.note(e.p, now)
 			return e.p, nil
 		}
 	}
-	return s.validateMiss(ctx, hash)
+	p, err := s.validateMiss(ctx, hash)
+	if err == nil {
+		s.active.note(p, s.now())
+	}
+	return p, err
 }
 
 // validateMiss waits for the shared store lookup of hash. It is apart from

@@ -24,6 +24,10 @@ type Store interface {
 	ErasureStore
 	MetaStore
 	OneTimeStore
+	SignInIPStore
+	MFAStore
+	PasskeyStore
+	MailStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -65,6 +69,12 @@ type AgentStore interface {
 	SetAgentRole(ctx context.Context, orgID, id string, role Role) error
 	// SetAgentPasswordHash replaces an agent's password hash.
 	SetAgentPasswordHash(ctx context.Context, orgID, id, hash string) error
+	// DeactivateAgent sets the agent's DeactivatedAt to at (offboarding) if
+	// it is not deactivated yet, in one conditional write: of concurrent
+	// calls exactly one succeeds. ErrConflict if it already is (the first
+	// time is kept); ErrNotFound if the organisation has no such agent or
+	// it was erased. The agent stays in ListAgents (with DeactivatedAt).
+	DeactivateAgent(ctx context.Context, orgID, id string, at time.Time) error
 }
 
 // MaxAgentsByEmail is the most agents ListAgentsByEmail returns: the
@@ -311,9 +321,10 @@ func (e Erasure) Validate() error {
 type ErasureStore interface {
 	// EraseSubject anonymises a subject in one atomic write. A visitor's
 	// name, email, phone and email index are cleared; an agent's name and
-	// password hash are cleared and its email becomes the pseudonym. Either
-	// way DeletedAt is set, every session of the subject is revoked and
-	// loses its IP address and user agent, and every audit event naming the
+	// password hash are cleared, its email becomes the pseudonym, and its
+	// passkeys and recorded sign-in addresses (SignInIPStore) are deleted.
+	// Either way DeletedAt is set, every session of the subject is revoked
+	// and loses its IP address and user agent, and every audit event naming the
 	// subject (as actor or target) names Pseudonym instead; the events it
 	// performed also lose their IP address and user agent. Conversations
 	// (their previews included) and messages stay, and so do an agent's
@@ -324,16 +335,49 @@ type ErasureStore interface {
 	EraseSubject(ctx context.Context, e Erasure) error
 }
 
-// AuditStore keeps the audit trail, append-only.
+// AuditStore keeps the audit trail, append-only: one hash chain per
+// organisation (storage/auditchain.go).
 type AuditStore interface {
-	// AppendAudit stores e.
+	// AppendAudit stores e as the next link of its organisation's chain:
+	// it reads the chain's head and stores ChainAudit(e, head) in one
+	// atomic step, so concurrent appends (from any number of nodes) to one
+	// organisation never fork the chain or leave a hole in Seq. The
+	// caller's Seq, PrevHash, Hash and Commits are ignored; an empty ID is
+	// generated. ErrConflict if the id is taken.
 	AppendAudit(ctx context.Context, e AuditEvent) error
+	// QueryAudit returns a page of the organisation's events matching q,
+	// newest first (descending Seq): at most q.Limit of them (<= 0 means
+	// 100; capped at MaxAuditQueryLimit).
+	QueryAudit(ctx context.Context, orgID string, q AuditQuery) ([]AuditEvent, error)
+	// AuditOrgs returns the ids of the organisations that have audit
+	// events, in ascending order ("" — events bound to no organisation,
+	// such as sign-in attempts for unknown emails — is one of them).
+	AuditOrgs(ctx context.Context) ([]string, error)
+	// AuditChain returns up to limit events of the organisation with Seq >
+	// afterSeq in ascending Seq order (limit <= 0 means 100; capped at
+	// 1000); afterSeq < 0 also returns the events with no sequence number
+	// (Seq 0), first. VerifyAuditChain walks a chain with it.
+	AuditChain(ctx context.Context, orgID string, afterSeq int64, limit int) ([]AuditEvent, error)
 	// ListAudit returns the organisation's most recent events, newest first.
 	ListAudit(ctx context.Context, orgID string, limit int) ([]AuditEvent, error)
 	// ListAuditForSubject returns the organisation's most recent events whose
 	// ActorID or TargetID is subjectID, newest first (data-subject export).
 	ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]AuditEvent, error)
 }
+
+// AuditQuery filters and pages QueryAudit. Zero fields do not filter.
+type AuditQuery struct {
+	Action  string    // exactly this action
+	ActorID string    // exactly this actor
+	Since   time.Time // CreatedAt at or after Since
+	// BeforeSeq, when positive, keeps events with Seq < BeforeSeq: the
+	// cursor of the next page is the Seq of the last event of this one.
+	BeforeSeq int64
+	Limit     int
+}
+
+// MaxAuditQueryLimit caps AuditQuery.Limit.
+const MaxAuditQueryLimit = 1000
 
 // MetaStore keeps a few named store-wide values (such as the keyring
 // fingerprint, MetaKeyringFingerprint). Values are short non-empty strings.

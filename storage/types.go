@@ -65,10 +65,18 @@ type Agent struct {
 	PasswordHash string // PHC string (argon2id) or a legacy bcrypt hash
 	CreatedAt    time.Time
 	DeletedAt    time.Time // set by erasure; zero while the account exists
+	// DeactivatedAt is set by offboarding (DeactivateAgent); zero while the
+	// agent may sign in. A deactivated agent keeps its history and can be
+	// erased later.
+	DeactivatedAt time.Time
 }
 
 // Deleted reports whether the agent's account was erased.
 func (a Agent) Deleted() bool { return !a.DeletedAt.IsZero() }
+
+// Deactivated reports whether the agent was offboarded: it cannot sign in
+// by any method and its sessions are revoked.
+func (a Agent) Deactivated() bool { return !a.DeactivatedAt.IsZero() }
 
 // Widget is an embeddable chat entry point with a publishable key and the
 // exact origins allowed to use it.
@@ -246,6 +254,13 @@ type AuditEvent struct {
 	// Outcome is AuditSuccess or AuditFailure ("" is read as success).
 	Outcome   string
 	CreatedAt time.Time
+	// Seq, PrevHash, Hash and Commits make the event a link of its
+	// organisation's hash chain (storage/auditchain.go). AppendAudit
+	// assigns them, ignoring what the caller set; reads return them.
+	Seq      int64  // 1, 2, 3… per organisation, without holes
+	PrevHash string // Hash of the organisation's previous event, "" for Seq 1
+	Hash     string // AuditHash of the event
+	Commits  AuditCommitments
 }
 
 // Audit outcomes.

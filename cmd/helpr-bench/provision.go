@@ -129,7 +129,10 @@ func (c *restClient) createWidget(ctx context.Context, token string) (key string
 
 func (c *restClient) createAgent(ctx context.Context, token, email, password string) error {
 	in := map[string]string{"name": "Bench agent", "email": email, "role": "agent", "password": password}
-	return c.do(ctx, http.MethodPost, "/rest/v1/agents", token, "", in, nil)
+	if err := c.do(ctx, http.MethodPost, "/rest/v1/agents", token, "", in, nil); err != nil {
+		return fmt.Errorf("%w (the bench creates agents with passwords: run helpr serve with --load-test-agent-passwords)", err)
+	}
+	return nil
 }
 
 // visitorSession starts a visitor through the bench widget, as a browser on

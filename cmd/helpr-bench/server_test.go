@@ -60,7 +60,7 @@ func freeLoopbackAddr(t *testing.T) string {
 func startHelpr(t *testing.T, dataDir string, extra ...string) *helprServer {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
-	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--no-auth-rate-limits",
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--no-auth-rate-limits", "--load-test-agent-passwords",
 		"--visitor-sessions-per-ip", "off", "--visitor-sessions-per-widget", "off", "--conversations-per-visitor", "off",
 		"--agent-creations-per-org", "off",
 		"--ws-frame-rate", "1000", "--ws-frame-burst", "1000", "--metrics-addr", "off",

@@ -18,9 +18,11 @@ import (
 	"github.com/helpr-chat/helpr/hub"
 	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/security"
+	"github.com/helpr-chat/helpr/security/geoip"
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/httpx"
+	"github.com/helpr-chat/helpr/transport/mail"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
 
@@ -38,7 +40,10 @@ type app struct {
 	hub      *hub.Hub
 	ws       *ws.Server
 	handler  http.Handler
-	metrics  http.Handler // Prometheus text of this node, for the metrics listener
+	metrics  http.Handler  // Prometheus text of this node, for the metrics listener
+	rest     *api.API      // waited for on shutdown (mail requests answered, still being handled)
+	mailer   *mail.Queue   // outgoing mail: its worker runs while the app serves
+	geo      *geoip.Reader // nil without GeoIP databases
 }
 
 // newApp opens the embedded store under cfg.DataDir and wires every part.
@@ -109,6 +114,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, err
 	}
 	caps.warnOff(log)
+	mailer, err := newMailer(cfg, log, store)
+	if err != nil {
+		return nil, err
+	}
 	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
@@ -122,13 +131,25 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		cfg.wsTweak(&wcfg)
 	}
 	wsrv := ws.NewServer(wcfg)
+	geo, err := geoip.Open(cfg.GeoIPCityDB, cfg.GeoIPASNDB)
+	if err != nil {
+		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
+	}
 	register, loginIP, loginAccount := cl.limiters(cfg.now)
+	links := cl.linkLimiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
-		register, loginIP, loginAccount = nil, nil, nil
+		register, loginIP, loginAccount, links = nil, nil, nil, linkLimiters{}
 		log.Warn().Msg("login and registration rate limits are OFF (--no-auth-rate-limits): load tests only")
 	}
+	if cfg.LoadTestAgentPasswords {
+		log.Warn().Msg("managers can set agents' passwords (--load-test-agent-passwords): load tests only")
+	}
 	rest, err := api.New(api.Config{
+		MailLinkAddressLimit: off, MailLinkIPLimit: off, PasswordResetIPLimit: off,
+		MagicLinkIPLimiter: links.magicIP, MagicLinkAddressLimiter: links.magicAddress,
+		PasswordForgotIPLimiter: links.forgotIP, PasswordForgotAddressLimiter: links.forgotAddress,
+		PasswordResetIPLimiter: links.resetIP, AllowAgentPasswords: cfg.LoadTestAgentPasswords,
 		RegisterLimiter: register, LoginIPLimiter: loginIP, LoginAccountLimiter: loginAccount,
 		RegisterLimit: off, LoginLimit: off,
 		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
@@ -137,15 +158,18 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
-		Privacy: store, Presence: hubPresence{h},
+		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
+		Locator: geo, Assignments: hubAssignments{h},
 	})
 	if err != nil {
+		_ = geo.Close()
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler()}
+		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
+		_ = geo.Close()
 		return nil, err
 	}
 	a.handler = a.routes(rest.Handler(), a.metrics, metricsToken, m)
@@ -179,6 +203,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.sweep(ctx) }()
+	// The mail worker outlives the HTTP drain, so mail queued by requests
+	// finishing during shutdown still goes out; what is unsent when it
+	// stops stays queued for the next start (or another node).
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMail()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = a.mailer.Run(mailCtx) }()
 	errc := make(chan error, 1)
 	go func() {
 		if a.cfg.TLSCert != "" {
@@ -202,7 +233,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer sw.Done(); errs = append(errs, a.ws.Shutdown(sctx)) }()
 	httpErr := srv.Shutdown(sctx)
 	sw.Wait()
+	stopMail()
 	wg.Wait()
+	a.rest.Wait() // sign-in links and reset codes already answered 202 get queued
 	errs = append(errs, ignoreClosed(httpErr))
 	return errors.Join(errs...)
 }
@@ -214,7 +247,8 @@ func ignoreClosed(err error) error {
 	return err
 }
 
-// sweep deletes expired token hashes and one-time tokens periodically
+// sweep deletes expired token hashes and one-time tokens, and mail sent
+// or given up more than mailRetention ago, periodically
 // until ctx ends.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
@@ -241,10 +275,19 @@ func (a *app) sweepOnce(ctx context.Context, now time.Time) {
 	} else {
 		a.log.Debug().Int("deleted", n).Msg("swept expired one-time tokens")
 	}
+	if n, err := a.store.DeleteDoneMail(ctx, now.Add(-mailRetention)); err != nil {
+		a.log.Warn().Err(err).Msg("sweep sent mail")
+	} else {
+		a.log.Debug().Int("deleted", n).Msg("swept sent mail")
+	}
 }
 
-// close releases the cluster connections and the store.
-func (a *app) close() error { return errors.Join(a.cluster.close(), a.store.Close()) }
+// close releases the cluster connections, the store and the GeoIP
+// databases, after the last activity writes.
+func (a *app) close() error {
+	a.sessions.WaitActivity()
+	return errors.Join(a.cluster.close(), a.store.Close(), a.geo.Close())
+}
 
 // serve runs helpr with cfg until ctx ends. It claims the pid file and
 // takes its ports before it creates or opens anything under the data

@@ -36,13 +36,23 @@ type Config struct {
 	RedisURL        string         // Redis for pub/sub, shared limits and invalidation (several nodes)
 	NodeID          string         // this node's name in a cluster; default random
 	NoAuthLimits    bool           // turn login/registration rate limits off (load tests only)
-	Limits          AbuseLimits    // visitor-session and conversation limits (limits.go)
-	PprofAddr       string         // serve net/http/pprof here (loopback only); "" = off
-	PIDFile         string         // write the pid here while serving; "" = none
+	// LoadTestAgentPasswords lets POST /agents set passwords (load tests
+	// and test harnesses only; agents otherwise join by invitation).
+	LoadTestAgentPasswords bool
+	Limits                 AbuseLimits // visitor-session and conversation limits (limits.go)
+	PprofAddr              string      // serve net/http/pprof here (loopback only); "" = off
+	PIDFile                string      // write the pid here while serving; "" = none
 	// Metrics (metrics_listener.go): their own listener, and/or the main
 	// listener behind a bearer token.
 	MetricsAddr      string // serve /metrics here; default 127.0.0.1:9464, "off" = none
 	MetricsTokenFile string // serve /metrics on the main listener to this bearer token; "" = 404 there
+	// GeoIP (session lists, sign-in alerts): optional MaxMind-format
+	// databases; without them location and ISP are "unknown".
+	GeoIPCityDB string // City database (.mmdb), e.g. GeoLite2-City
+	GeoIPASNDB  string // ASN database (.mmdb), e.g. GeoLite2-ASN
+
+	// Mail is where outgoing mail goes (mail.go).
+	Mail MailConfig
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
@@ -81,6 +91,7 @@ func (c *Config) defaults() {
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = defaultMetricsAddr
 	}
+	c.Mail.defaults(c.PublicURL)
 }
 
 func defaultPublicURL(addr string, tls bool) string {
@@ -140,6 +151,7 @@ func (c *Config) validate() error {
 	if _, err := c.Limits.resolve(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Mail.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -214,10 +226,15 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown bound")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis `URL` for several nodes: pub/sub, shared rate limits, session invalidation")
 	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production")
+	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
+		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
 	abuseLimitFlags(fs, &c.Limits)
+	mailFlags(fs, &c.Mail)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's `name` in a cluster")
+	fs.StringVar(&c.GeoIPCityDB, "geoip-city-db", "", "MaxMind-format City database `file` (e.g. GeoLite2-City.mmdb) for session locations; none: unknown")
+	fs.StringVar(&c.GeoIPASNDB, "geoip-asn-db", "", "MaxMind-format ASN database `file` (e.g. GeoLite2-ASN.mmdb) for session ISPs; none: unknown")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr,
 		"serve Prometheus /metrics on this `host:port` (its own listener), or off; a second node on one machine needs another port or off")
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", "",
@@ -231,6 +248,7 @@ var derivedDefaults = map[string]string{
 	"public-url":   "http://<addr>",
 	"node-id":      "random",
 	"keyring-file": "<data-dir>/secrets/keyring.json",
+	"mail-from":    "helpr <no-reply@HOST of --public-url>",
 }
 
 // storeFlags declares the flags that locate the data: shared by serve and

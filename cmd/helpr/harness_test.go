@@ -35,7 +35,10 @@ func startNode(t *testing.T, dataDir, addr string, tweak ...func(*Config)) *node
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	cfg := Config{Addr: ln.Addr().String(), DataDir: dataDir, ShutdownTimeout: 10 * time.Second}
+	// Test nodes run with --load-test-agent-passwords: the suites create
+	// their agents with POST /agents (a tweak can turn it off).
+	cfg := Config{Addr: ln.Addr().String(), DataDir: dataDir, ShutdownTimeout: 10 * time.Second,
+		LoadTestAgentPasswords: true}
 	for _, f := range tweak {
 		f(&cfg)
 	}

@@ -26,6 +26,7 @@ Usage:
   helpr backup --out F     copy the embedded store while it serves; never the keyring
   helpr restore --from F   put a backup in place of a stopped server's store
                            (helpr backup --help; see docs/backup.md)
+  helpr audit verify       check the audit trail's hash chains; exit 1 at the first broken link
   helpr version            print the version (also helpr --version)
   helpr help               show this text
 `
@@ -57,6 +58,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		if err := cmd(context.Background(), args[1:], getenv, stdout); err != nil {
 			fmt.Fprintf(stderr, "helpr %s: %v\n", args[0], err)
+			return 1
+		}
+		return 0
+	case "audit":
+		err := auditCmd(context.Background(), args[1:], getenv, stdout)
+		if err != nil && !errors.Is(err, errAuditBroken) {
+			fmt.Fprintf(stderr, "helpr audit: %v\n", err)
+		}
+		if err != nil {
 			return 1
 		}
 		return 0

@@ -2,7 +2,8 @@
 // Redis server and a MongoDB-wire server (FerretDB, embedded in a launcher
 // program kept in its own nested module under internal/testsvc/ferretdb so
 // its dependencies stay out of the product's go.mod) — on free loopback
-// ports, idempotently.
+// ports, idempotently — and an SMTP server (StartSMTP) inside the test
+// binary, which records the mail it accepts.
 //
 // HELPR_TEST_REDIS_URL and HELPR_TEST_MONGO_URI point the tests at existing
 // servers instead. When a service cannot be started, tests fail loudly when

@@ -112,14 +112,20 @@ func (s *Store) backfillRound(ctx context.Context, after string) (string, int64,
 // creating it if needed. Two nodes creating it at once collide on its _id:
 // the loser's retry then updates the winner's.
 func (s *Store) saveBackfill(ctx context.Context, update bson.D) error {
-	filter := bson.D{{Key: "_id", Value: backfillID}}
+	return s.saveMeta(ctx, backfillID, update)
+}
+
+// saveMeta applies update to store_meta document id, creating it if
+// needed (see saveBackfill).
+func (s *Store) saveMeta(ctx context.Context, id string, update bson.D) error {
+	filter := bson.D{{Key: "_id", Value: id}}
 	opts := options.UpdateOne().SetUpsert(true)
 	_, err := s.coll(collMeta).UpdateOne(ctx, filter, update, opts)
 	if isDuplicate(err) {
 		_, err = s.coll(collMeta).UpdateOne(ctx, filter, update, opts)
 	}
 	if err != nil {
-		return fmt.Errorf("record search words backfill: %w", translate(err))
+		return fmt.Errorf("record %s: %w", id, translate(err))
 	}
 	return nil
 }

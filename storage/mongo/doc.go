@@ -79,6 +79,28 @@
 //     has no $expr); charging also on left > 0, with $inc. Atomic on
 //     MongoDB; on FerretDB v1 calls through one Store queue on a lock
 //     per token, so only calls of different nodes can both pass.
+//   - Passkeys (passkeys, _id the passkey id, credential id unique by
+//     index) advance their sign count by one conditional UpdateOne
+//     filtered on sign_count below the new value (or both 0); the same
+//     FerretDB v1 caveat and per-Store lock stripe apply.
+//   - Outgoing mail (mail_queue, _id the mail id). A claim inserts
+//     "id:n" into mail_claims, n being the attempt it makes: the unique
+//     _id gives each attempt one claimer across nodes, on FerretDB too.
+//     The winner then sets the mail's attempts to n and next_at to the
+//     lease end, filtered on the attempts it read. A claimer that dies
+//     between the two writes leaves a claim that expires with its lease;
+//     the next claimer steps over it to n+1. Rescheduling and giving up
+//     filter on the attempts of their claim (this Store's mail updates
+//     queue on one lock, for FerretDB). The sweep deletes old claims.
+//   - Sign-in addresses (signin_ips, _id org:agent:hex(hash)) are
+//     recorded by an insert (the unique _id refuses a second one) or a
+//     compare-and-set of last_seen_at on the value read, retried when
+//     another call won, so exactly one of concurrent calls finds a new
+//     address new (a first sighting on MongoDB and FerretDB alike; an
+//     address seen again after 90 days on MongoDB, and on FerretDB v1
+//     among calls through one Store, which queue on a lock). DeactivateAgent is one
+//     conditional update on deactivated_at absent (atomic on MongoDB; on
+//     FerretDB v1 calls through one Store queue on a lock per agent).
 //   - CreateOrgWithOwner inserts the owner first (its unique email is the
 //     likely conflict), then the organisation, deleting the owner again if
 //     that fails. CreateSession checks the rehash target, inserts the
@@ -88,8 +110,20 @@
 //     upgrade waits for the next sign-in; never a half-valid record.
 //   - EraseSubject runs idempotent steps: the record (first, so an agent
 //     pseudonym that is another agent's email fails before anything
-//     changed), then the sessions, then the audit trail; the later steps
+//     changed), then the sessions, then an agent's passkeys and sign-in
+//     addresses, then the audit trail; the later steps
 //     run on every call, so retrying an interrupted erasure completes it.
+//     The audit step forgets the commitment salts of the fields it
+//     rewrites, in the same update, so no event hash changes.
+//   - Audit chain (AppendAudit). Each event carries link "<org_id>/<seq>"
+//     under a unique sparse index (events written before the chain have
+//     none until the Open-time backfill links them). An append reads the
+//     organisation's head (highest seq) and inserts the next link; a
+//     duplicate link means another node took that place: the append
+//     reads the new head and retries, after a short random pause. Appends
+//     through one Store to one organisation queue on a lock. A link is
+//     only ever inserted as the head plus one, so a chain has no holes and
+//     no forks, on MongoDB and FerretDB alike.
 //
 // # Documents and indexes
 //

@@ -16,6 +16,7 @@ import (
 // phone and email index; an agent loses name and password hash and its
 // email becomes the lower-cased pseudonym; DeletedAt is set), then its
 // sessions (unrevoked ones revoked at e.At; all lose IP and user agent),
+// then an agent's passkeys (deleted),
 // then the organisation's audit events (the subject's id replaced by the
 // pseudonym; the events it performed lose IP and user agent).
 // Conversations (previews included) and messages stay, and so do an erased
@@ -37,6 +38,15 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 	err := s.eraseRecord(ctx, e)
 	if err == nil {
 		err = s.revokeSubject(ctx, e)
+	}
+	if err == nil {
+		err = s.eraseMFA(ctx, e)
+	}
+	if err == nil {
+		err = s.erasePasskeys(ctx, e)
+	}
+	if err == nil {
+		err = s.forgetSignInIPs(ctx, e)
 	}
 	if err == nil {
 		err = s.pseudonymiseAudit(ctx, e)
@@ -90,12 +100,14 @@ func (s *Store) revokeSubject(ctx context.Context, e storage.Erasure) error {
 
 // pseudonymiseAudit replaces the subject's id by the pseudonym in the
 // organisation's audit events, and clears the IP address and user agent of
-// the events the subject performed.
+// the events the subject performed. Each replaced field loses the salt of
+// its commitment (storage.AuditCommitments), so no hash changes.
 func (s *Store) pseudonymiseAudit(ctx context.Context, e storage.Erasure) error {
 	for _, step := range []struct{ field, what string }{{"actor_id", "actor"}, {"target_id", "target"}} {
-		set := bson.D{{Key: step.field, Value: e.Pseudonym}}
+		set := bson.D{{Key: step.field, Value: e.Pseudonym}, {Key: step.what + "_salt", Value: ""}}
 		if step.field == "actor_id" {
-			set = append(set, bson.E{Key: "ip", Value: ""}, bson.E{Key: "user_agent", Value: ""})
+			set = append(set, bson.E{Key: "ip", Value: ""}, bson.E{Key: "user_agent", Value: ""},
+				bson.E{Key: "client_salt", Value: ""})
 		}
 		filter := bson.D{{Key: "org_id", Value: e.OrgID}, {Key: step.field, Value: e.SubjectID}}
 		if _, err := s.coll(collAudit).UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: set}}); err != nil {

@@ -77,7 +77,28 @@ var indexes = map[string][]index{
 		{"org_subject", keys(asc("org_id"), asc("subject_id")), false},                                       // RevokeOneTimeForSubject
 		{"expires", keys(asc("expires_at")), false},                                                          // DeleteExpiredOneTime
 	},
+	collSignInIPs: {
+		{"org_agent", keys(asc("org_id"), asc("agent_id")), false}, // First, erasure
+	},
+	collBackupCodes: {
+		{"org_agent_created", keys(asc("org_id"), asc("agent_id"), asc("created_at"), asc("ins")), false}, // ListBackupCodes, replace, erasure
+	},
+	collPasskeys: {
+		{"credential_unique", keys(asc("cred_key")), true},                                                // GetPasskeyByCredential
+		{"org_agent_created", keys(asc("org_id"), asc("agent_id"), asc("created_at"), asc("ins")), false}, // ListPasskeys, DeleteAgentPasskeys
+	},
+	collMail: {
+		{"pending_next", keys(asc("sent_at"), asc("failed_at"), asc("next_at"), asc("ins")), false}, // ClaimMail
+		{"sent", keys(asc("sent_at")), false},                                                       // DeleteDoneMail
+		{"failed", keys(asc("failed_at")), false},                                                   // DeleteDoneMail
+	},
+	collMailClaims: {
+		{"expires", keys(asc("expires_at")), false}, // DeleteDoneMail
+	},
 	collAudit: {
+		{"link_unique", keys(asc("link")), true}, // sparse: see sparseIndexes
+		{"org_seq", keys(asc("org_id"), desc("seq")), false},
+		{"org_action_seq", keys(asc("org_id"), asc("action"), desc("seq")), false},
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false},
 		{"org_actor", keys(asc("org_id"), asc("actor_id")), false},
 		{"org_target", keys(asc("org_id"), asc("target_id")), false},
@@ -85,6 +106,11 @@ var indexes = map[string][]index{
 }
 
 func keys(k ...bson.E) bson.D { return bson.D(k) }
+
+// sparseIndexes names the indexes that leave out documents lacking their
+// field: audit events written before the hash chain have no link until
+// the backfill (audit_backfill.go) gives them one.
+var sparseIndexes = map[string]bool{"link_unique": true}
 
 // retiredIndexes lists, per collection, indexes earlier versions created
 // that nothing reads any more; Open drops them. The text index served
@@ -120,6 +146,9 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			o := options.Index().SetName(ix.name)
 			if ix.unique {
 				o.SetUnique(true)
+			}
+			if sparseIndexes[ix.name] {
+				o.SetSparse(true)
 			}
 			model := mongo.IndexModel{Keys: ix.keys, Options: o}
 			if _, err := s.coll(coll).Indexes().CreateOne(ctx, model); err != nil {

@@ -27,7 +27,9 @@ type agentDoc struct {
 	PasswordHash string    `bson:"password_hash"`
 	CreatedAt    time.Time `bson:"created_at,omitempty"`
 	DeletedAt    time.Time `bson:"deleted_at,omitempty"`
-	Ins          int64     `bson:"ins"`
+	// DeactivatedAt is absent while the agent may sign in.
+	DeactivatedAt time.Time `bson:"deactivated_at,omitempty"`
+	Ins           int64     `bson:"ins"`
 }
 
 func (d agentDoc) org() string { return d.OrgID }
@@ -35,7 +37,7 @@ func (d agentDoc) org() string { return d.OrgID }
 func (d agentDoc) agent() storage.Agent {
 	return storage.Agent{ID: d.ID, OrgID: d.OrgID, Name: d.Name, Email: d.Email,
 		Role: storage.Role(d.Role), PasswordHash: d.PasswordHash,
-		CreatedAt: utc(d.CreatedAt), DeletedAt: utc(d.DeletedAt)}
+		CreatedAt: utc(d.CreatedAt), DeletedAt: utc(d.DeletedAt), DeactivatedAt: utc(d.DeactivatedAt)}
 }
 
 func newAgentDoc(a storage.Agent) (agentDoc, error) {
@@ -44,7 +46,7 @@ func newAgentDoc(a storage.Agent) (agentDoc, error) {
 	}
 	return agentDoc{ID: a.ID, OrgID: a.OrgID, Name: a.Name, Email: strings.ToLower(a.Email),
 		Role: string(a.Role), PasswordHash: a.PasswordHash, CreatedAt: a.CreatedAt,
-		DeletedAt: a.DeletedAt, Ins: nextIns()}, nil
+		DeletedAt: a.DeletedAt, DeactivatedAt: a.DeactivatedAt, Ins: nextIns()}, nil
 }
 
 // CreateOrgWithOwner stores org and its first agent, both or neither,

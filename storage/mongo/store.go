@@ -125,7 +125,8 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 // takes a while); the caller's context may cut it shorter.
 const openTimeout = 2 * time.Minute
 
-// start pings the server, creates the indexes and runs the backfill (after
+// start pings the server, creates the indexes, links unchained audit
+// events (backfillAuditChain) and runs the search-words backfill (after
 // the indexes, so that the messages it updates are indexed as written).
 func (s *Store) start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -134,6 +135,9 @@ func (s *Store) start(ctx context.Context) error {
 		return fmt.Errorf("ping: %w", err)
 	}
 	if err := s.ensureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := s.backfillAuditChain(ctx); err != nil {
 		return err
 	}
 	return s.backfillWords(ctx)

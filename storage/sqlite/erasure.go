@@ -13,7 +13,7 @@ import (
 // record's PII is cleared and DeletedAt set (a visitor loses name, email,
 // phone and email index; an agent loses name and password hash and its
 // email becomes the lower-cased pseudonym), its unrevoked sessions are
-// revoked at e.At, and the organisation's audit events naming it as actor
+// revoked at e.At, an agent's passkeys are deleted, and the organisation's audit events naming it as actor
 // or target name e.Pseudonym instead. Conversations (previews included)
 // and messages stay, and so do an erased agent's read marks (agent_reads):
 // they hold only the agent id, which its messages keep too.
@@ -32,6 +32,15 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 			return err
 		}
 		if err := revokeSubject(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := forgetSignInIPs(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := eraseMFA(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := erasePasskeys(ctx, tx, e); err != nil {
 			return err
 		}
 		return pseudonymiseAudit(ctx, tx, e)
@@ -84,11 +93,14 @@ func revokeSubject(ctx context.Context, tx *sql.Tx, e storage.Erasure) error {
 // pseudonymiseAudit replaces the subject's id by the pseudonym in the
 // organisation's audit events, and clears the IP address and user agent of
 // the events the subject performed (those of events performed on it belong
-// to whoever acted).
+// to whoever acted). Each replaced field loses the salt of its commitment
+// (storage.AuditCommitments), so no hash changes and the chain still
+// verifies.
 func pseudonymiseAudit(ctx context.Context, tx *sql.Tx, e storage.Erasure) error {
 	for _, q := range []string{
-		"UPDATE audit_events SET actor_id = ?, ip = '', user_agent = '' WHERE org_id = ? AND actor_id = ?",
-		"UPDATE audit_events SET target_id = ? WHERE org_id = ? AND target_id = ?",
+		`UPDATE audit_events SET actor_id = ?, actor_salt = '', ip = '', user_agent = '', client_salt = ''
+			WHERE org_id = ? AND actor_id = ?`,
+		"UPDATE audit_events SET target_id = ?, target_salt = '' WHERE org_id = ? AND target_id = ?",
 	} {
 		if _, err := tx.ExecContext(ctx, q, e.Pseudonym, e.OrgID, e.SubjectID); err != nil {
 			return translate(err)

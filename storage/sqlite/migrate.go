@@ -109,9 +109,20 @@ func applyPending(ctx context.Context, tx *sql.Tx, list []migration) error {
 	return nil
 }
 
+// postMigrate holds, by version, Go steps that finish a migration in its
+// transaction, after its SQL: what SQL alone cannot compute.
+var postMigrate = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	12: chainLegacyAudit, // hashes of the events written before the chain
+}
+
 func apply(ctx context.Context, tx *sql.Tx, m migration) error {
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("apply %s: %w", m.name, err)
+	}
+	if step := postMigrate[m.version]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("apply %s: %w", m.name, err)
+		}
 	}
 	const record = "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"
 	if _, err := tx.ExecContext(ctx, record, m.version, time.Now().UnixMilli()); err != nil {

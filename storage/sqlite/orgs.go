@@ -43,12 +43,12 @@ func (s *Store) GetOrg(ctx context.Context, id string) (storage.Organization, er
 	return o, nil
 }
 
-const agentCols = "id, org_id, name, email, role, password_hash, created_at, deleted_at"
+const agentCols = "id, org_id, name, email, role, password_hash, created_at, deleted_at, deactivated_at"
 
 func scanAgent(sc scanner) (storage.Agent, error) {
 	var a storage.Agent
 	err := sc.Scan(&a.ID, &a.OrgID, &a.Name, &a.Email, &a.Role, &a.PasswordHash, at(&a.CreatedAt),
-		at(&a.DeletedAt))
+		at(&a.DeletedAt), at(&a.DeactivatedAt))
 	return a, translate(err)
 }
 
@@ -56,9 +56,9 @@ func insertAgent(ctx context.Context, db execer, a storage.Agent) error {
 	if a.ID == "" || !a.Role.Valid() {
 		return fmt.Errorf("insert agent: need an id and a valid role, got %q, %q", a.ID, a.Role)
 	}
-	const q = "INSERT INTO agents (" + agentCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	const q = "INSERT INTO agents (" + agentCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	_, err := db.ExecContext(ctx, q, a.ID, a.OrgID, a.Name, strings.ToLower(a.Email),
-		string(a.Role), a.PasswordHash, ms(a.CreatedAt), ms(a.DeletedAt))
+		string(a.Role), a.PasswordHash, ms(a.CreatedAt), ms(a.DeletedAt), ms(a.DeactivatedAt))
 	return translate(err)
 }
 

@@ -106,7 +106,8 @@ func (f agentFixture) checkErased(t *testing.T, s storage.Store, want storage.Ag
 	wantAudit[1].IP, wantAudit[1].UserAgent = "", "" // bob's own event: his IP and device go
 	events, err := s.ListAudit(ctx(t), org, 0)
 	ok(t, err, what+": list audit")
-	same(t, events, wantAudit, what+": audit events kept under the pseudonym")
+	same(t, unlinked(events), wantAudit, what+": audit events kept under the pseudonym")
+	chainHolds(t, s, org, what)
 
 	conv, err := s.GetConversation(ctx(t), org, f.conv.ID)
 	ok(t, err, what+": get conversation")

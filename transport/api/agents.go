@@ -19,10 +19,15 @@ type createAgentRequest struct {
 }
 
 // handleCreateAgent adds an agent to the caller's organisation (owner/admin;
-// only owners create owners). Rate limited per organisation before the
+// only owners create owners). It sets the new agent's password, so it is
+// refused (403, use invitations) unless Config.AllowAgentPasswords (load
+// tests only). Rate limited per organisation before the
 // password is hashed (429 rate_limited). The email must be free in the
 // organisation only: whether another tenant uses it is never told.
 func (a *API) handleCreateAgent(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if !a.cfg.AllowAgentPasswords {
+		return errInviteInstead
+	}
 	var req createAgentRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
@@ -128,14 +133,14 @@ func (a *API) changeRole(r *http.Request, c *caller, id string, role storage.Rol
 }
 
 // requireAnotherOwner fails with conflict (saying msg) unless an owner other
-// than id exists; erased owners do not count.
+// than id exists; erased and deactivated owners do not count.
 func (a *API) requireAnotherOwner(r *http.Request, orgID, id, msg string) error {
 	agents, err := a.cfg.Store.ListAgents(r.Context(), orgID)
 	if err != nil {
 		return fmt.Errorf("list agents: %w", err)
 	}
 	for _, ag := range agents {
-		if ag.Role == storage.RoleOwner && ag.ID != id && !ag.Deleted() {
+		if ag.Role == storage.RoleOwner && ag.ID != id && !ag.Deleted() && !ag.Deactivated() {
 			return nil
 		}
 	}

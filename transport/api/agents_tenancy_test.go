@@ -18,7 +18,7 @@ import (
 
 func TestCreateAgentWithAnotherTenantsEmail(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnv(t, withAgentPasswords)
 	a, _ := e.seedOrg("Acme")
 	b, bTok := e.seedOrg("Beta")
 	var out struct {
@@ -40,7 +40,7 @@ func TestCreateAgentWithAnotherTenantsEmail(t *testing.T) {
 
 func TestCreateAgentRateLimitedPerOrg(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *Config) { c.AgentCreateLimit = RateLimit{Limit: 2, Window: time.Hour} })
+	e := newEnv(t, withAgentPasswords, func(c *Config) { c.AgentCreateLimit = RateLimit{Limit: 2, Window: time.Hour} })
 	a, aTok := e.seedOrg("Acme")
 	_, bTok := e.seedOrg("Beta")
 	for _, email := range []string{"one@example.com", "two@example.com"} {
@@ -66,7 +66,7 @@ func TestCreateAgentRateLimitedPerOrg(t *testing.T) {
 
 func TestCreateAgentDefaultLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits)
+	e := newEnv(t, withLimits, withAgentPasswords)
 	_, tok := e.seedOrg("Acme")
 	for i := range DefaultAgentCreateLimit {
 		body := newAgentBody("a"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.com", storage.RoleAgent)

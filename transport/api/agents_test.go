@@ -12,9 +12,12 @@ func newAgentBody(email string, role storage.Role) map[string]any {
 	return map[string]any{"name": "Bob", "email": email, "role": role, "password": testPassword}
 }
 
+// withAgentPasswords lets POST /agents set passwords (load-test mode).
+func withAgentPasswords(c *Config) { c.AllowAgentPasswords = true }
+
 func TestCreateAgent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnv(t, withAgentPasswords)
 	owner, ownerTok := e.seedOrg("Acme")
 	var out struct {
 		ID, Email, Role string
@@ -36,7 +39,7 @@ func TestCreateAgent(t *testing.T) {
 
 func TestCreateAgentRoles(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnv(t, withAgentPasswords)
 	owner, _ := e.seedOrg("Acme")
 	_, adminTok := e.seedAgent(owner.OrgID, storage.RoleAdmin)
 	_, agentTok := e.seedAgent(owner.OrgID, storage.RoleAgent)

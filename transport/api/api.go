@@ -97,6 +97,39 @@ type Config struct {
 	// Mailer queues account-security mail (sign-in links, reset codes,
 	// alerts, invitations). Nil: flows that exist to send mail answer 503.
 	Mailer Mailer
+	// MailLinkAddressLimit applies per address, and MailLinkIPLimit per
+	// client IP, to POST /auth/magic-link and POST /auth/password/forgot,
+	// each flow counted on its own (zero: 3 per 15 minutes per address, 10
+	// per 15 minutes per IP). PasswordResetIPLimit applies to POST
+	// /auth/password/reset per client IP (zero: 10 per minute). Disabled
+	// turns one off (load tests only).
+	MailLinkAddressLimit RateLimit
+	MailLinkIPLimit      RateLimit
+	PasswordResetIPLimit RateLimit
+	// MagicLinkIPLimiter, MagicLinkAddressLimiter, PasswordForgotIPLimiter,
+	// PasswordForgotAddressLimiter and PasswordResetIPLimiter, when set,
+	// replace those in-memory windows with cluster-wide ones (e.g.
+	// *redislimit.Window built with the DefaultMailLink* and
+	// DefaultPasswordReset* numbers, one key prefix each). Keys are the
+	// client IP (its /64 for IPv6) or the normalised email. They fail
+	// closed (503) like the login limiters.
+	MagicLinkIPLimiter           Limiter
+	MagicLinkAddressLimiter      Limiter
+	PasswordForgotIPLimiter      Limiter
+	PasswordForgotAddressLimiter Limiter
+	PasswordResetIPLimiter       Limiter
+	// AllowAgentPasswords lets POST /agents set a new agent's password
+	// (helpr serve --load-test-agent-passwords: load tests and test
+	// harnesses only). Otherwise agents join by invitation and managers
+	// never choose or know anyone else's password.
+	AllowAgentPasswords bool
+	// Locator tells the approximate location and ISP of client addresses
+	// for session lists and sign-in alerts (a *geoip.Reader). Nil: every
+	// location and ISP is "unknown".
+	Locator Locator
+	// Assignments returns an offboarded agent's open conversations to the
+	// queue (the hub). Nil: they stay assigned (a warning is logged).
+	Assignments Assignments
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -120,9 +153,11 @@ type API struct {
 	visitorIP limiter               // POST /visitor/sessions per client IP (/64)
 	visitorWG limiter               // POST /visitor/sessions per widget
 	agentNew  limiter               // POST /agents per organisation
+	links     *linkState            // magic links and password reset
 	own       []string              // PublicOrigin, then OriginAliases
 	refused   *httpx.RefusedOrigins // one warning per refused origin
 	outage    outageLog             // store outages met by authentication
+	rp        passkeyRP             // the WebAuthn relying party (passkeys_rp.go)
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
@@ -150,6 +185,7 @@ func New(cfg Config) (*API, error) {
 		a.now = time.Now
 	}
 	a.own = append([]string{cfg.PublicOrigin}, cfg.OriginAliases...)
+	a.rp = newPasskeyRP(a.own)
 	a.refused = httpx.NewRefusedOrigins(cfg.Logger, a.now)
 	a.register = newLimiter("register", cfg.RegisterLimiter, cfg.RegisterLimit,
 		RateLimit{Limit: DefaultRegisterLimit, Window: DefaultRegisterWindow}, a.now)
@@ -161,6 +197,7 @@ func New(cfg Config) (*API, error) {
 	a.visitorWG = a.newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
 		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow})
 	a.agentNew = a.newAgentCreateLimiter(cfg.AgentCreateLimiter, cfg.AgentCreateLimit)
+	a.links = newLinkState(cfg, a.now)
 	return a, nil
 }
 
@@ -177,6 +214,20 @@ func (a *API) routes(r *router) {
 	r.handle("POST", "/auth/refresh", a.handleRefresh)
 	r.handle("POST", "/auth/logout", a.authed(a.handleLogout))
 	r.handle("GET", "/me", a.authed(a.handleMe))
+
+	r.handle("GET", "/auth/totp", a.authed(a.agentOnly(a.handleTOTPStatus)))
+	r.handle("POST", "/auth/totp/setup", a.authed(a.agentOnly(a.handleTOTPSetup)))
+	r.handle("POST", "/auth/totp/enable", a.authed(a.agentOnly(a.handleTOTPEnable)))
+	r.handle("POST", "/auth/totp/disable", a.authed(a.agentOnly(a.handleTOTPDisable)))
+	r.handle("POST", "/auth/backup-codes/regenerate", a.authed(a.agentOnly(a.handleRegenerateBackupCodes)))
+	r.handle("POST", "/auth/mfa/verify", a.handleMFAVerify)
+	r.handle("POST", "/auth/passkeys/register/begin", a.authed(a.agentOnly(a.handlePasskeyRegisterBegin)))
+	r.handle("POST", "/auth/passkeys/register/finish", a.authed(a.agentOnly(a.handlePasskeyRegisterFinish)))
+	r.handle("POST", "/auth/passkeys/login/begin", a.handlePasskeyLoginBegin)
+	r.handle("POST", "/auth/passkeys/login/finish", a.handlePasskeyLoginFinish)
+	r.handle("GET", "/auth/passkeys", a.authed(a.agentOnly(a.handleListPasskeys)))
+	r.handle("PATCH", "/auth/passkeys/{id}", a.authed(a.agentOnly(a.handleRenamePasskey)))
+	r.handle("DELETE", "/auth/passkeys/{id}", a.authed(a.agentOnly(a.handleDeletePasskey)))
 
 	r.handle("POST", "/agents", a.authed(a.manager(a.handleCreateAgent)))
 	r.handle("GET", "/agents", a.authed(a.agentOnly(a.handleListAgents)))
@@ -203,6 +254,18 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+
+	r.handle("GET", "/audit", a.authed(a.manager(a.handleListAudit)))
+	r.handle("POST", "/auth/magic-link", a.handleMagicLink)
+	r.handle("POST", "/auth/magic-link/consume", a.handleMagicLinkConsume)
+	r.handle("POST", "/auth/password/forgot", a.handlePasswordForgot)
+	r.handle("POST", "/auth/password/reset", a.handlePasswordReset)
+	r.handle("POST", "/me/password", a.authed(a.agentOnly(a.handlePasswordChange)))
+	r.handle("POST", "/invitations", a.authed(a.manager(a.handleCreateInvitation)))
+	r.handle("GET", "/invitations", a.authed(a.manager(a.handleListInvitations)))
+	r.handle("DELETE", "/invitations/{id}", a.authed(a.manager(a.handleRevokeInvitation)))
+	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
+	a.sessionRoutes(r)
 	r.fallback()
 }
 

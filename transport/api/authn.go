@@ -73,7 +73,7 @@ func (a *API) authenticate(r *http.Request, token string) (*caller, error) {
 		return c, nil
 	}
 	c.Agent, err = a.cfg.Store.GetAgent(r.Context(), p.OrgID, p.SubjectID)
-	if errors.Is(err, storage.ErrNotFound) || err == nil && c.Agent.Deleted() {
+	if errors.Is(err, storage.ErrNotFound) || err == nil && (c.Agent.Deleted() || c.Agent.Deactivated()) {
 		a.authFailed(reasonUnauthorized)
 		return nil, errUnauthorized
 	}

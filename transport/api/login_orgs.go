@@ -108,14 +108,14 @@ func inOrg(list []storage.Agent, orgID string) []storage.Agent {
 	return nil
 }
 
-// verifyEach verifies password against every candidate (erased ones never
-// match, at the same cost) and returns those it matches, in order, with the
+// verifyEach verifies password against every candidate (erased and
+// deactivated ones never match, at the same cost) and returns those it matches, in order, with the
 // ids whose stored hash needs an upgrade.
 func (a *API) verifyEach(r *http.Request, candidates []storage.Agent, password string) ([]storage.Agent, map[string]bool, error) {
 	var matched []storage.Agent
 	rehash := map[string]bool{}
 	for _, ag := range candidates {
-		if ag.Deleted() {
+		if ag.Deleted() || ag.Deactivated() {
 			a.cfg.Hasher.VerifyDummy(r.Context(), password)
 			continue
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
@@ -24,7 +25,11 @@ type Store interface {
 	sessionStore
 	auditStore
 	erasureStore
+	mfaStore
+	passkeyStore
 	keyedHasher
+	linksStore
+	offboardingStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of
@@ -85,11 +90,20 @@ type sessionStore interface {
 	ListSessions(ctx context.Context, orgID string, kind storage.SubjectKind, subjectID string) ([]storage.Session, error)
 }
 
-// auditStore is the audit trail as the API writes and exports it
-// (audit.go, export.go).
+// auditStore is the audit trail as the API writes, exports and lists it
+// (audit.go, export.go, audit_query.go).
 type auditStore interface {
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error
+	QueryAudit(ctx context.Context, orgID string, q storage.AuditQuery) ([]storage.AuditEvent, error)
 	ListAuditForSubject(ctx context.Context, orgID, subjectID string, limit int) ([]storage.AuditEvent, error)
+}
+
+// offboardingStore is what new-IP alerts and offboarding write
+// (signin_notify.go, offboarding.go).
+type offboardingStore interface {
+	RecordSignInIP(ctx context.Context, v storage.SignInIP, staleAt time.Time) (storage.SignInIPVisit, error)
+	DeactivateAgent(ctx context.Context, orgID, id string, at time.Time) error
+	RevokeOneTimeForSubject(ctx context.Context, orgID, subjectID string, purposes []storage.OneTimePurpose, now time.Time) (int, error)
 }
 
 // erasureStore erases data subjects (erasure.go).

@@ -19,10 +19,17 @@ type agentView struct {
 	Name  string       `json:"name"`
 	Email string       `json:"email"`
 	Role  storage.Role `json:"role"`
+	// DeactivatedAt is null while the agent may sign in.
+	DeactivatedAt *time.Time `json:"deactivated_at"`
 }
 
 func viewAgent(a storage.Agent) agentView {
-	return agentView{ID: a.ID, OrgID: a.OrgID, Name: a.Name, Email: a.Email, Role: a.Role}
+	v := agentView{ID: a.ID, OrgID: a.OrgID, Name: a.Name, Email: a.Email, Role: a.Role}
+	if a.Deactivated() {
+		t := a.DeactivatedAt
+		v.DeactivatedAt = &t
+	}
+	return v
 }
 
 type widgetView struct {

@@ -1,0 +1,13 @@
+package mail
+
+import (
+	"testing"
+
+	"github.com/helpr-chat/helpr/internal/leakcheck"
+)
+
+// TestMain fails the package when a goroutine outlives its tests: a
+// worker that does not stop, or an SMTP connection left open.
+func TestMain(m *testing.M) {
+	leakcheck.Main(m)
+}
