@@ -79,6 +79,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+	browserSuite(t, "main")
 	nodeBin, widgetDir, missing := browserDeps(t)
 	if missing != "" {
 		if os.Getenv("CI") != "" {

@@ -5,13 +5,18 @@
 // harness is lib.mjs; each module under scenarios/ exports its scenarios.
 //
 //   HELPR_BROWSER_ONLY=name[,name]   run only these scenarios (development)
+//   HELPR_BROWSER_SUITE=name         the suite: main (default: the chat,
+//                                    offline, console and widget scenarios) or
+//                                    security (scenarios/security.mjs, run by
+//                                    cmd/helpr/browser_security_test.go)
 import { browser, closeContexts, step } from "./lib.mjs";
-import { scenarios as chat } from "./scenarios/chat.mjs";
-import { scenarios as offline } from "./scenarios/offline.mjs";
-import { scenarios as console_ } from "./scenarios/console.mjs";
-import { scenarios as widget } from "./scenarios/widget.mjs";
 
-const all = { ...chat, ...offline, ...console_, ...widget };
+const suites = { main: ["chat", "offline", "console", "widget"], security: ["security"] };
+const suite = process.env.HELPR_BROWSER_SUITE || "main";
+if (!suites[suite]) throw new Error(`HELPR_BROWSER_SUITE: no suite ${suite}`);
+// Imported on demand: each module reads the environment its suite sets.
+const all = {};
+for (const m of suites[suite]) Object.assign(all, (await import(`./scenarios/${m}.mjs`)).scenarios);
 const only = (process.env.HELPR_BROWSER_ONLY || "").split(",").filter(Boolean);
 for (const name of only) if (!all[name]) throw new Error(`HELPR_BROWSER_ONLY: no scenario ${name}`);
 

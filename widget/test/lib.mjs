@@ -118,6 +118,10 @@ const LOGIN_SLOTS = 4;
 const LOGIN_WINDOW_MS = 10_500;
 const logins = [];
 
+// The routes charged to the hub's sign-in limit per client IP: the password,
+// the second step and the passkey ceremony share it.
+const SIGN_IN = /^\/rest\/v1\/auth\/(?:login|mfa\/verify|passkeys\/login\/(?:begin|finish))$/;
+
 async function loginSlot() {
   for (;;) {
     const now = Date.now();
@@ -143,7 +147,7 @@ export async function newPage(name) {
   ctx.on("close", () => contexts.delete(ctx));
   ctx.setDefaultTimeout(TIMEOUT);
   await ctx.addInitScript(trapConsole, OWN_CONSOLE);
-  await ctx.route("**/rest/v1/auth/login", async (route) => {
+  await ctx.route((url) => SIGN_IN.test(url.pathname), async (route) => {
     await loginSlot();
     await route.continue();
   });

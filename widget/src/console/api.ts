@@ -11,6 +11,8 @@ export interface Agent {
   name: string;
   email: string;
   role: "owner" | "admin" | "agent";
+  /** Set once the agent is deactivated (offboarded). */
+  deactivated_at?: string;
 }
 
 /** A conversation's state (REST object and `conversation` frame alike). */
@@ -113,10 +115,29 @@ async function parse<T>(res: Response): Promise<T> {
   return payload as T;
 }
 
-/** Calls the API; a 401 refreshes the session once and retries. */
+/**
+ * Whether a 401 says the session is the problem (code unauthorized, or no
+ * code): only then is a refresh worth trying. A wrong code or password
+ * (invalid_code, invalid_credentials) is the answer itself — retrying it
+ * would only count one more failure.
+ */
+async function sessionRefused(res: Response): Promise<boolean> {
+  if (res.status !== 401) return false;
+  try {
+    const code = ((await res.clone().json()) as { error?: { code?: string } } | null)?.error?.code;
+    return !code || code === "unauthorized";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Calls the API; a 401 about the session (see sessionRefused) refreshes it
+ * once and retries.
+ */
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res = await raw(method, path, body);
-  if (res.status === 401) {
+  if (await sessionRefused(res)) {
     const t = await refresh();
     if (!t) {
       onSignedOut();
@@ -156,6 +177,29 @@ export function refresh(): Promise<Tokens | null> {
   return refreshing;
 }
 
+/**
+ * Calls a sign-in route (no session needed): no refresh, no retry; a 401
+ * is the route's own answer (a wrong code, a used link).
+ */
+export async function post<T>(path: string, body: unknown): Promise<T> {
+  return parse<T>(await raw("POST", path, body));
+}
+
+/** The first factor was right and the account needs its second (TOTP or a backup code). */
+export interface MfaChallenge {
+  mfa_required: true;
+  mfa_ticket: string;
+  methods: string[];
+}
+
+/** What a sign-in route answers: the session's tokens (cookies set) or the second step. */
+export type SignInAnswer = Tokens | MfaChallenge;
+
+/** Whether a sign-in answer asks for the second step. */
+export function needsMfa(a: SignInAnswer | null | undefined): a is MfaChallenge {
+  return !!a && (a as MfaChallenge).mfa_required === true && typeof (a as MfaChallenge).mfa_ticket === "string";
+}
+
 /** An organisation a sign-in may choose. */
 export interface OrgChoice {
   id: string;
@@ -180,12 +224,12 @@ export class OrgRequiredError extends ApiError {
  * organisation when the email and password belong to several (otherwise
  * this rejects with an OrgRequiredError listing them).
  */
-export async function login(email: string, password: string, rememberMe: boolean, organizationId?: string): Promise<Tokens> {
+export async function login(email: string, password: string, rememberMe: boolean, organizationId?: string): Promise<SignInAnswer> {
   const body: Record<string, unknown> = { email, password, remember_me: rememberMe };
   if (organizationId) body.organization_id = organizationId;
   const res = await raw("POST", "/auth/login", body);
   if (res.status === 409) await orgRequired(res);
-  return parse<Tokens>(res);
+  return parse<SignInAnswer>(res);
 }
 
 /** Throws an OrgRequiredError for an organization_required answer (else returns). */

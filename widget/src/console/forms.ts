@@ -68,3 +68,28 @@ export class FormError {
     return null;
   }
 }
+
+/**
+ * Makes a destructive button ask first: the first click arms it (its text
+ * becomes confirmText for 5 s), the second runs act. No dialog (they are
+ * easy to click through and block the page).
+ */
+export function confirmClick(button: HTMLButtonElement, confirmText: string, act: () => void): void {
+  const text = button.textContent ?? "";
+  let timer = 0;
+  button.addEventListener("click", () => {
+    if (button.dataset.armed !== "true") {
+      button.dataset.armed = "true";
+      button.textContent = confirmText;
+      timer = window.setTimeout(() => {
+        delete button.dataset.armed;
+        button.textContent = text;
+      }, 5000);
+      return;
+    }
+    window.clearTimeout(timer);
+    delete button.dataset.armed;
+    button.textContent = text;
+    act();
+  });
+}

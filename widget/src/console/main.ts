@@ -13,7 +13,8 @@
 //                 connecting|online|offline|refused|expired, text in words),
 //                 #conn-banner (role=alert, data-state; "Cannot connect: …"),
 //                 #presence-select (online|away), #notify-button, #menu-button
-//                 (narrow screens), #nav-inbox, #nav-search, #nav-team, #nav-widgets
+//                 (narrow screens), #nav-inbox, #nav-search, #nav-team, #nav-widgets,
+//                 #nav-security, #nav-audit (managers)
 //   inbox:        #queue-mine, #queue-unassigned, #queue-all, #queue-closed (each
 //                 with .count = what it lists), #inbox-list >
 //                 li[data-testid=inbox-item][data-conversation-id] (data-status,
@@ -42,43 +43,68 @@
 //                 in <mark>)
 //   team:         #team-list > tr[data-agent-id] (select[data-testid=team-role-select]),
 //                 #team-error (role changes), #team-list-error,
-//                 #team-form: #team-name, #team-email, #team-password, #team-role,
-//                 #team-submit, #team-form-error, #team-form-status
+//                 #team-form-error, #team-form-status
+//   sign-in:      #login-passkey, #login-magic, #login-forgot, #login-status;
+//                 #mfa-form: #mfa-code | #mfa-backup (#mfa-switch), #mfa-submit,
+//                 #mfa-error; #magic-form (#magic=<token>): #magic-submit,
+//                 #magic-error; #forgot-form: #forgot-email, #forgot-request,
+//                 #forgot-code, #forgot-password, #forgot-submit, #forgot-status,
+//                 #forgot-error; #invite-form (#invite=<token>): #invite-name,
+//                 #invite-password, #invite-submit, #invite-error
+//   security:     #security-view (#security): #totp-state[data-state=off|setup|on],
+//                 #totp-setup, #totp-qr, #totp-secret (grouped by 4), #totp-code,
+//                 #totp-enable, #backup-code-list > li[data-testid=backup-code],
+//                 #backup-download, #backup-copy, #backup-done, #backup-remaining,
+//                 #backup-regen-password, #backup-regen, #totp-disable-password,
+//                 #totp-disable-code, #totp-disable; #passkey-list >
+//                 li[data-testid=passkey-item][data-passkey-id] (passkey-rename,
+//                 passkey-rename-input, passkey-rename-save, passkey-delete: two
+//                 clicks), #passkey-name, #passkey-add, #passkey-status,
+//                 #passkey-form-error; #password-current, #password-new,
+//                 #password-submit, #password-status, #password-error;
+//                 #session-list > tr[data-testid=session-row][data-session-id]
+//                 [data-current] ([data-testid=session-current] "this device",
+//                 button[data-testid=session-revoke]), #sessions-revoke-others,
+//                 #sessions-status, #sessions-error
+//   team (managers): #team-form invites: #team-email, #team-role, #team-submit;
+//                 #invitation-list > tr[data-invitation-id] (invitation-revoke: two
+//                 clicks); row buttons team-sessions, team-deactivate (two clicks);
+//                 #agent-sessions[data-agent-id] with #agent-session-list (as
+//                 #session-list), #agent-sessions-revoke-all (two clicks)
+//   audit:        #audit-view (#audit, managers): #audit-action, #audit-actor,
+//                 #audit-since, #audit-submit, #audit-list >
+//                 tr[data-testid=audit-row][data-action][data-outcome], #audit-more,
+//                 #audit-empty, #audit-error
 //   widgets:      #widget-list > section[data-widget-id] with pre[data-testid=widget-snippet],
 //                 #widget-form: #widget-name, #widget-origins, #widget-submit,
 //                 #widget-form-error
 
-import { Agent, ApiError, Conversation, OrgRequiredError, Tokens, call, login, logout, me, onSession, query, refresh } from "./api";
+import { Agent, Conversation, Tokens, call, logout, me, onSession, query, refresh } from "./api";
 import { initAlerts } from "./alerts";
+import { initAudit, showAudit } from "./audit";
 import { NetState, connect } from "./connection";
 import { connectionChanged, conversationFrame, currentConversation, initConversation, openConversation, resetConversation, resumeConversation, viewing, visibilityChanged } from "./conversation";
 import { byId, show } from "./dom";
-import { FormError } from "./forms";
 import { initInbox, resetInbox, setOpeningQueue, setSelected } from "./inbox";
 import { ReceiptData, SeenMessage } from "./inbox_state";
 import { initLayout, setMenu, setPane } from "./layout";
-import { resetOrgChoice, setOrgChoiceBusy, showOrgChoice } from "./login_orgs";
+import { Route, clearRoute, readRoute, setRoute } from "./route";
 import { initSearch } from "./search";
+import { initSecurity, resetSecurity, showSecurity } from "./security";
+import { initSignin, showInvite, showLogin, showMagic } from "./signin";
 import { Frame } from "./socket";
-import { View, conversationsChanged, forgetVisitors, loadAgents, state, update } from "./state";
+import { View, conversationsChanged, forgetVisitors, isManager, loadAgents, state, update } from "./state";
 import { initTeam, showTeam } from "./team";
 import { initWidgets, showWidgets } from "./widgets";
 
-const views: View[] = ["inbox", "search", "team", "widgets"];
+const views: View[] = ["inbox", "search", "team", "widgets", "security", "audit"];
 let refreshTimer = 0;
 let signedIn = false;
-let loginError: FormError;
+let wanted: View = "inbox"; // the view the address asked for, shown once signed in
 
 function main(): void {
   onSession(() => signedOut("Your session ended; sign in again."), tokenRenewed);
-  const form = byId("login-form");
-  loginError = new FormError(form, byId("login-error"));
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    void submitLogin();
-  });
-  // Another email or password: the organisations listed no longer apply.
-  for (const id of ["login-email", "login-password"]) byId(id).addEventListener("input", resetOrgChoice);
+  initSignin(startApp);
   byId("logout-button").addEventListener("click", () => void signOut());
   byId("presence-select").addEventListener("change", setPresence);
   for (const v of views) byId("nav-" + v).addEventListener("click", () => showView(v));
@@ -88,11 +114,21 @@ function main(): void {
   initSearch(select);
   initTeam();
   initWidgets();
+  initSecurity();
+  initAudit();
   initAlerts(viewing, (id) => select(id));
+  window.addEventListener("hashchange", () => void follow(readRoute()));
   void boot();
 }
 
 async function boot(): Promise<void> {
+  const route = readRoute();
+  if (route.kind === "magic" || route.kind === "invite") {
+    show(byId("boot"), false);
+    await follow(route);
+    return;
+  }
+  if (route.kind === "view") wanted = route.view;
   let agent: Agent | null = null;
   try {
     agent = await me();
@@ -104,64 +140,41 @@ async function boot(): Promise<void> {
   else showLogin("");
 }
 
-// --- sign in and out ---
-
-function showLogin(message: string): void {
-  show(byId("app-view"), false);
-  show(byId("login-view"), true);
-  byId<HTMLInputElement>("login-password").value = "";
-  resetOrgChoice();
-  if (message) loginError.set(message);
-  else loginError.clear();
-  byId<HTMLInputElement>("login-email").focus();
-}
-
-/** Signs in; organizationId is the organisation chosen in the chooser. */
-async function submitLogin(organizationId?: string): Promise<void> {
-  const email = byId<HTMLInputElement>("login-email").value.trim();
-  const password = byId<HTMLInputElement>("login-password").value;
-  const remember = byId<HTMLInputElement>("login-remember").checked;
-  const button = byId<HTMLButtonElement>("login-submit");
-  if (!email || !password) {
-    loginError.set("Enter your email and password.");
+// follow acts on an address: a sign-in link or an invitation opens its page
+// (the token leaves the address at once: it stays in memory only), a view
+// name shows that view (once signed in).
+async function follow(route: Route): Promise<void> {
+  if (route.kind === "magic" || route.kind === "invite") {
+    clearRoute();
+    if (signedIn) await endSession();
+    if (route.kind === "magic") showMagic(route.token);
+    else showInvite(route.token);
     return;
   }
-  button.disabled = true;
-  setOrgChoiceBusy(true);
-  loginError.clear();
-  try {
-    await login(email, password, remember, organizationId);
-    const agent = await me();
-    if (!agent) throw new ApiError(401, "unauthorized", "This account cannot use the console.");
-    byId<HTMLInputElement>("login-password").value = "";
-    resetOrgChoice();
-    await startApp(agent);
-  } catch (e) {
-    if (e instanceof OrgRequiredError && e.organizations.length > 0) showOrgChoice(e.organizations, (id) => void submitLogin(id));
-    else loginError.set(loginErrorText(e));
-  } finally {
-    button.disabled = false;
-    setOrgChoiceBusy(false);
-  }
+  if (route.kind !== "view" || (route.view === "audit" && signedIn && !isManager())) return;
+  wanted = route.view;
+  if (signedIn) showView(route.view);
 }
 
-function loginErrorText(e: unknown): string {
-  if (!(e instanceof ApiError)) return "The server cannot be reached; try again.";
-  if (e.code === "invalid_credentials") return "Wrong email or password.";
-  if (e.code === "rate_limited") return "Too many attempts; wait a few seconds and try again.";
-  return e.message;
-}
+// --- sign out ---
 
 async function signOut(): Promise<void> {
-  try {
-    await logout();
-  } catch {
-    // the cookies may already be gone; signing out locally is what matters
-  }
+  await endSession();
   signedOut("");
 }
 
-function signedOut(message: string): void {
+// endSession signs out on the server (the cookies may already be gone;
+// signing out locally is what matters) and stops the app.
+async function endSession(): Promise<void> {
+  try {
+    await logout();
+  } catch {
+    // ignored: see above
+  }
+  if (signedIn) signedOut("", false);
+}
+
+function signedOut(message: string, login = true): void {
   if (!signedIn && message) return;
   signedIn = false;
   window.clearTimeout(refreshTimer);
@@ -173,8 +186,9 @@ function signedOut(message: string): void {
   forgetVisitors();
   resetConversation();
   resetInbox();
+  resetSecurity();
   conversationsChanged();
-  showLogin(message);
+  if (login) showLogin(message);
 }
 
 // --- the signed-in app ---
@@ -184,9 +198,10 @@ async function startApp(agent: Agent): Promise<void> {
   state.me = agent;
   state.inbox.me = agent.id;
   byId("me-name").textContent = agent.name;
+  show(byId("nav-audit"), isManager());
   show(byId("login-view"), false);
   show(byId("app-view"), true);
-  showView("inbox");
+  showView(wanted === "audit" && !isManager() ? "inbox" : wanted);
   setPane("list");
   try {
     await loadAgents();
@@ -294,6 +309,7 @@ function select(id: string): void {
 
 function showView(v: View): void {
   state.view = v;
+  wanted = v;
   setMenu(false);
   for (const name of views) {
     show(byId(name + "-view"), name === v);
@@ -301,8 +317,11 @@ function showView(v: View): void {
     tab.classList.toggle("active", name === v);
     tab.setAttribute("aria-current", String(name === v));
   }
+  setRoute(v);
   if (v === "team") void showTeam();
   if (v === "widgets") void showWidgets();
+  if (v === "security") void showSecurity();
+  if (v === "audit") void showAudit();
   if (v === "search") byId("search-input").focus();
   visibilityChanged();
 }
