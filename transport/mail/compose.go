@@ -114,7 +114,9 @@ func ParseFrom(v string) (*netmail.Address, error) {
 // compose renders a plain-text message: Date, Message-ID (the mail id at
 // the sender's domain, stable across retries), From, To, Subject
 // (RFC 2047-encoded when not ASCII), MIME-Version, Content-Type
-// text/plain; charset=utf-8 and a quoted-printable body, CRLF throughout.
+// text/plain; charset=utf-8 and the body, CRLF throughout: as it is
+// (7bit) when it is ASCII in lines of at most 76 bytes — so a link reads
+// and copies straight out of an outbox file — else quoted-printable.
 func compose(from *netmail.Address, id, kind, to, subject, text string, date time.Time) (Envelope, error) {
 	rcpt, err := checkAddress(to)
 	if err != nil {
@@ -133,18 +135,14 @@ func compose(from *netmail.Address, id, kind, to, subject, text string, date tim
 		{"Subject", encodeHeader(subject)},
 		{"MIME-Version", "1.0"},
 		{"Content-Type", "text/plain; charset=utf-8"},
-		{"Content-Transfer-Encoding", "quoted-printable"},
+		{"Content-Transfer-Encoding", transferEncoding(text)},
 		{"Auto-Submitted", "auto-generated"},
 	}
 	for _, h := range header {
 		b.WriteString(h[0] + ": " + h[1] + "\r\n")
 	}
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(text, "\r\n", "\n"))); err != nil {
-		return Envelope{}, err
-	}
-	if err := qp.Close(); err != nil {
+	if err := writeBody(&b, text); err != nil {
 		return Envelope{}, err
 	}
 	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
@@ -179,4 +177,38 @@ func encodeHeader(v string) string {
 		v = v[n:]
 	}
 	return strings.Join(words, "\r\n ")
+}
+
+// maxPlainLine is the longest body line sent without encoding (RFC 2045's
+// quoted-printable line length, well under SMTP's 998).
+const maxPlainLine = 76
+
+// transferEncoding is "7bit" for a body of short ASCII lines, else
+// "quoted-printable".
+func transferEncoding(text string) string {
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		if len(line) > maxPlainLine {
+			return "quoted-printable"
+		}
+		for i := 0; i < len(line); i++ {
+			if c := line[i]; c >= utf8.RuneSelf || c == '\r' || c < ' ' && c != '\t' {
+				return "quoted-printable"
+			}
+		}
+	}
+	return "7bit"
+}
+
+// writeBody writes text to b in transferEncoding(text), lines ending CRLF.
+func writeBody(b *bytes.Buffer, text string) error {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	if transferEncoding(text) == "7bit" {
+		b.WriteString(strings.ReplaceAll(text, "\n", "\r\n"))
+		return nil
+	}
+	qp := quotedprintable.NewWriter(b)
+	if _, err := qp.Write([]byte(text)); err != nil {
+		return err
+	}
+	return qp.Close()
 }

@@ -53,6 +53,37 @@ func TestComposeHeadersAndEncoding(t *testing.T) {
 	}
 }
 
+// A body of short ASCII lines goes out as it is (7bit), so the link in an
+// outbox file reads and copies straight; a long or non-ASCII one is
+// quoted-printable (above).
+func TestComposePlainASCIIBodyIsSevenBit(t *testing.T) {
+	from, err := netmail.ParseAddress("helpr <no-reply@chat.example.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://chat.example.test/console/#magic=hlm_abc-DEF_123"
+	text := "Open this link within 15 minutes:\n\n" + link + "\n"
+	e, err := compose(from, "mail_abc", KindMagicLink, "ada@example.test", "Sign in", text, newClock().Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := netmail.ReadMessage(bytes.NewReader(e.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cte := msg.Header.Get("Content-Transfer-Encoding"); cte != "7bit" {
+		t.Fatalf("Content-Transfer-Encoding %q, want 7bit", cte)
+	}
+	if !bytes.Contains(e.Data, []byte("\r\n"+link+"\r\n")) {
+		t.Fatalf("the link is not on a line of its own, as it is:\n%s", e.Data)
+	}
+	for _, bad := range []string{"caf\u00e9\n", strings.Repeat("x", 77) + "\n", "bell\a\n"} {
+		if got := transferEncoding(bad); got != "quoted-printable" {
+			t.Errorf("transferEncoding(%q) = %s", bad, got)
+		}
+	}
+}
+
 // The outbox writes <time>-<id>.eml, mode 0600 in a 0700 directory, and a
 // re-send of the same mail rewrites its one file.
 func TestOutboxWritesPrivateFiles(t *testing.T) {
