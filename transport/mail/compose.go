@@ -115,7 +115,7 @@ func ParseFrom(v string) (*netmail.Address, error) {
 // the sender's domain, stable across retries), From, To, Subject
 // (RFC 2047-encoded when not ASCII), MIME-Version, Content-Type
 // text/plain; charset=utf-8 and the body, CRLF throughout: as it is
-// (7bit) when it is ASCII in lines of at most 76 bytes — so a link reads
+// (7bit) when it is ASCII in lines of at most 998 bytes — so a link reads
 // and copies straight out of an outbox file — else quoted-printable.
 func compose(from *netmail.Address, id, kind, to, subject, text string, date time.Time) (Envelope, error) {
 	rcpt, err := checkAddress(to)
@@ -179,9 +179,9 @@ func encodeHeader(v string) string {
 	return strings.Join(words, "\r\n ")
 }
 
-// maxPlainLine is the longest body line sent without encoding (RFC 2045's
-// quoted-printable line length, well under SMTP's 998).
-const maxPlainLine = 76
+// maxPlainLine is the longest body line sent without encoding (the line
+// limit of RFC 5322 and SMTP).
+const maxPlainLine = 998
 
 // transferEncoding is "7bit" for a body of short ASCII lines, else
 // "quoted-printable".
