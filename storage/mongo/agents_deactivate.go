@@ -23,7 +23,7 @@ func (s *Store) DeactivateAgent(ctx context.Context, orgID, id string, at time.T
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	unlock, err := s.lockKey(ctx, "agent:"+orgID+":"+id)
+	unlock, err := s.lockStripe(ctx, "agent:"+orgID+":"+id, "agent")
 	if err != nil {
 		return err
 	}

@@ -29,13 +29,21 @@ func newConvLocks() convLocks {
 // lockConversation takes the write lock of conversation id, or fails when
 // ctx ends first, and returns its release.
 func (s *Store) lockConversation(ctx context.Context, id string) (unlock func(), err error) {
+	return s.lockStripe(ctx, id, "conversation "+id)
+}
+
+// lockStripe takes this Store's lock stripe of key (the conversation
+// stripes, shared by every kind of record: stripes only queue), or fails
+// when ctx ends first naming what it waited for, and returns its release.
+// Each kind prefixes its keys ("mfa:", "onetime:", …) so kinds spread.
+func (s *Store) lockStripe(ctx context.Context, key, what string) (unlock func(), err error) {
 	h := fnv.New32a()
-	h.Write([]byte(id))
+	h.Write([]byte(key))
 	slot := s.locks[h.Sum32()%convStripes]
 	select {
 	case slot <- struct{}{}:
 		return func() { <-slot }, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for conversation %s: %w", id, ctx.Err())
+		return nil, fmt.Errorf("wait for %s: %w", what, ctx.Err())
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -164,15 +163,7 @@ func (s *Store) insertMailClaim(ctx context.Context, d mailDoc, now time.Time, l
 // lockMail takes this Store's lock stripe of the mail queue (shared with
 // the conversation locks: stripes only queue) or fails when ctx ends.
 func (s *Store) lockMail(ctx context.Context) (unlock func(), err error) {
-	h := fnv.New32a()
-	h.Write([]byte("mail_queue"))
-	slot := s.locks[h.Sum32()%convStripes]
-	select {
-	case slot <- struct{}{}:
-		return func() { <-slot }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for the mail queue: %w", ctx.Err())
-	}
+	return s.lockStripe(ctx, "mail_queue", "the mail queue")
 }
 
 // MarkMailSent sets sent_at if it is not set yet; ErrNotFound if the mail

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -63,15 +62,7 @@ func mfaKey(orgID, agentID string) string { return orgID + "/" + agentID }
 // lockMFA takes this Store's lock stripe of an agent's second factors, so
 // its conditional updates never interleave on FerretDB v1 (see doc.go).
 func (s *Store) lockMFA(ctx context.Context, orgID, agentID string) (unlock func(), err error) {
-	h := fnv.New32a()
-	h.Write([]byte("mfa:" + mfaKey(orgID, agentID)))
-	slot := s.locks[h.Sum32()%convStripes]
-	select {
-	case slot <- struct{}{}:
-		return func() { <-slot }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for mfa record: %w", ctx.Err())
-	}
+	return s.lockStripe(ctx, "mfa:"+mfaKey(orgID, agentID), "mfa record")
 }
 
 // GetMFA returns the agent's record.

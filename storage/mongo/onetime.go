@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -151,15 +150,7 @@ func (s *Store) changeOneTime(ctx context.Context, key string, filter, update bs
 // lockOneTime takes this Store's lock stripe of one token (shared with the
 // conversation locks: stripes only queue) or fails when ctx ends first.
 func (s *Store) lockOneTime(ctx context.Context, key string) (unlock func(), err error) {
-	h := fnv.New32a()
-	h.Write([]byte("onetime:" + key))
-	slot := s.locks[h.Sum32()%convStripes]
-	select {
-	case slot <- struct{}{}:
-		return func() { <-slot }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for one-time token: %w", ctx.Err())
-	}
+	return s.lockStripe(ctx, "onetime:"+key, "one-time token")
 }
 
 // ListOneTime returns the organisation's tokens of purpose valid at now,

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -207,13 +206,5 @@ func (d passkeyDoc) org() string { return d.OrgID }
 // lockPasskey takes this Store's lock stripe of one passkey (shared with
 // the conversation locks: stripes only queue) or fails when ctx ends first.
 func (s *Store) lockPasskey(ctx context.Context, id string) (unlock func(), err error) {
-	h := fnv.New32a()
-	h.Write([]byte("passkey:" + id))
-	slot := s.locks[h.Sum32()%convStripes]
-	select {
-	case slot <- struct{}{}:
-		return func() { <-slot }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for passkey: %w", ctx.Err())
-	}
+	return s.lockStripe(ctx, "passkey:"+id, "passkey")
 }

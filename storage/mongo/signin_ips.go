@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -48,7 +47,7 @@ func (s *Store) RecordSignInIP(ctx context.Context, v storage.SignInIP, staleAt 
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	key := v.OrgID + ":" + v.AgentID + ":" + hex.EncodeToString(v.IPHash)
-	unlock, err := s.lockKey(ctx, "signin:"+key)
+	unlock, err := s.lockStripe(ctx, "signin:"+key, "sign-in ip lock")
 	if err != nil {
 		return storage.SignInIPVisit{}, err
 	}
@@ -119,18 +118,4 @@ func (s *Store) forgetSignInIPs(ctx context.Context, e storage.Erasure) error {
 	filter := bson.D{{Key: "org_id", Value: e.OrgID}, {Key: "agent_id", Value: e.SubjectID}}
 	_, err := s.coll(collSignInIPs).DeleteMany(ctx, filter)
 	return translate(err)
-}
-
-// lockKey takes this Store's lock stripe of key (shared with the
-// conversation locks: stripes only queue) or fails when ctx ends first.
-func (s *Store) lockKey(ctx context.Context, key string) (unlock func(), err error) {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	slot := s.locks[h.Sum32()%convStripes]
-	select {
-	case slot <- struct{}{}:
-		return func() { <-slot }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for sign-in ip lock: %w", ctx.Err())
-	}
 }
