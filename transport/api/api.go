@@ -203,9 +203,14 @@ func New(cfg Config) (*API, error) {
 
 // Handler returns the HTTP handler serving /rest/v1/.
 func (a *API) Handler() http.Handler {
+	return a.logRequests(a.newRoutes().mux)
+}
+
+// newRoutes returns the router with every route registered.
+func (a *API) newRoutes() *router {
 	r := newRouter(a)
 	a.routes(r)
-	return a.logRequests(r.mux)
+	return r
 }
 
 func (a *API) routes(r *router) {
@@ -266,6 +271,7 @@ func (a *API) routes(r *router) {
 	r.handle("DELETE", "/invitations/{id}", a.authed(a.manager(a.handleRevokeInvitation)))
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
+	a.openAPIRoutes(r)
 	r.fallback()
 }
 

@@ -26,6 +26,7 @@ type router struct {
 	mux     *http.ServeMux
 	paths   []string
 	methods map[string][]string
+	routed  []string // "METHOD /path" as registered, without the prefix
 }
 
 func newRouter(a *API) *router {
@@ -35,6 +36,7 @@ func newRouter(a *API) *router {
 func (rt *router) handle(method, path string, h handlerFunc) {
 	full := prefix + path
 	rt.mux.Handle(method+" "+full, rt.a.serve(h))
+	rt.routed = append(rt.routed, method+" "+path)
 	if _, ok := rt.methods[full]; !ok {
 		rt.paths = append(rt.paths, full)
 	}
@@ -43,6 +45,11 @@ func (rt *router) handle(method, path string, h handlerFunc) {
 		rt.methods[full] = append(rt.methods[full], http.MethodHead)
 	}
 }
+
+// routes lists the registered routes as "METHOD /path" (the path without
+// /rest/v1, as in the scope table), in registration order. The implicit HEAD
+// of a GET route and the 405/404 fallbacks are not listed.
+func (rt *router) routes() []string { return slices.Clone(rt.routed) }
 
 // fallbackMethods are the methods a known path answers 405 for when it has
 // no route of that method. Registering the 405 per method (not one
