@@ -1,0 +1,195 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
+)
+
+// answerValidator returns a libopenapi-validator over the served document.
+// Strict mode reports properties an answer carries but the document does
+// not declare, so a field added to a handler without the document fails.
+// (GET /openapi.json is checked by TestOpenAPIServed: its body is the
+// document itself.)
+func answerValidator(t *testing.T) validator.Validator {
+	t.Helper()
+	doc, err := libopenapi.NewDocument(openAPIBytes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// X-Content-Type-Options: nosniff is on every JSON answer (httpx.WriteJSON).
+	v, errs := validator.NewValidator(doc, config.WithStrictMode(),
+		config.WithStrictIgnoredHeadersExtra("X-Content-Type-Options"))
+	if len(errs) > 0 {
+		t.Fatalf("validator: %v", errs)
+	}
+	return v
+}
+
+// exchange is one request of a real answer check.
+type exchange struct {
+	name, method, path string
+	body               any // nil: none; string: raw JSON
+	status             int
+	opts               []reqOpt
+}
+
+// checkAnswer sends x to e, requires its status, and validates the request
+// and the answer against the document. It returns the answer's body.
+func checkAnswer(t *testing.T, e *env, v validator.Validator, x exchange) []byte {
+	t.Helper()
+	var raw []byte
+	switch b := x.body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := func() *http.Request {
+		var rd io.Reader
+		if raw != nil {
+			rd = bytes.NewReader(raw)
+		}
+		r, err := http.NewRequest(x.method, e.srv.URL+x.path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw != nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		for _, o := range x.opts {
+			o(r)
+		}
+		return r
+	}
+	res, err := e.srv.Client().Do(req())
+	if err != nil {
+		t.Fatalf("%s: %v", x.name, err)
+	}
+	body, err := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != x.status {
+		t.Fatalf("%s: status %d, want %d: %s", x.name, res.StatusCode, x.status, body)
+	}
+	if x.status < 400 { // the document describes valid requests
+		if ok, errs := v.ValidateHttpRequestSync(req()); !ok {
+			t.Errorf("%s: request does not match the document:%s", x.name, describe(errs))
+		}
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	if ok, errs := v.ValidateHttpResponse(req(), res); !ok {
+		t.Errorf("%s: %d answer does not match the document:%s\n  body: %s", x.name, res.StatusCode, describe(errs), body)
+	}
+	return body
+}
+
+func describe[E interface{ Error() string }](errs []E) string {
+	var b strings.Builder
+	for _, e := range errs {
+		b.WriteString("\n  - " + e.Error())
+	}
+	return b.String()
+}
+
+// Real answers of the API validate against the documented schemas: the
+// sign-in flow, the caller, team, widgets, visitors, history, audit, and
+// error answers (400, 401, 403, 404).
+func TestOpenAPIRealAnswers(t *testing.T) {
+	v := answerValidator(t)
+	e := newEnv(t)
+	steps := []exchange{
+		{name: "register", method: "POST", path: "/rest/v1/auth/register", body: registerBody("ada@acme.example"), status: 201},
+		{name: "register invalid", method: "POST", path: "/rest/v1/auth/register",
+			body: map[string]any{"org_name": "Acme", "name": "Ada", "email": "not an email", "password": testPassword}, status: 400},
+		{name: "register unknown field", method: "POST", path: "/rest/v1/auth/register", body: `{"nope":1}`, status: 400},
+		{name: "login", method: "POST", path: "/rest/v1/auth/login",
+			body: map[string]any{"email": "ada@acme.example", "password": testPassword}, status: 200},
+		{name: "login wrong password", method: "POST", path: "/rest/v1/auth/login",
+			body: map[string]any{"email": "ada@acme.example", "password": "wrong password here"}, status: 401},
+		{name: "me without token", method: "GET", path: "/rest/v1/me", status: 401},
+		{name: "me bad token", method: "GET", path: "/rest/v1/me", status: 401, opts: []reqOpt{bearer("hla_nope")}},
+	}
+	for _, x := range steps {
+		checkAnswer(t, e, v, x)
+	}
+
+	owner, tok := e.seedOrg("Beta")
+	w := e.seedWidget(owner.OrgID, "https://shop.example")
+	vis, vtok := e.seedVisitor(w)
+	conv := e.seedConversation(vis, owner.ID, 3)
+	_, agentTok := e.seedAgent(owner.OrgID, "agent")
+	auth := []reqOpt{bearer(tok)}
+	steps = []exchange{
+		{name: "me agent", method: "GET", path: "/rest/v1/me", status: 200, opts: auth},
+		{name: "me visitor", method: "GET", path: "/rest/v1/me", status: 200, opts: []reqOpt{bearer(vtok)}},
+		{name: "list conversations", method: "GET", path: "/rest/v1/conversations?status=open&limit=1", status: 200, opts: auth},
+		{name: "list conversations as visitor", method: "GET", path: "/rest/v1/conversations", status: 200, opts: []reqOpt{bearer(vtok)}},
+		{name: "list conversations bad limit", method: "GET", path: "/rest/v1/conversations?limit=0", status: 400, opts: auth},
+		{name: "get conversation", method: "GET", path: "/rest/v1/conversations/" + conv.ID, status: 200, opts: auth},
+		{name: "get conversation unknown", method: "GET", path: "/rest/v1/conversations/cnv_unknown", status: 404, opts: auth},
+		{name: "messages", method: "GET", path: "/rest/v1/conversations/" + conv.ID + "/messages?limit=2", status: 200, opts: auth},
+		{name: "assignee", method: "GET", path: "/rest/v1/conversations/" + conv.ID + "/assignee", status: 200, opts: []reqOpt{bearer(vtok)}},
+		{name: "search", method: "GET", path: "/rest/v1/messages/search?q=hello", status: 200, opts: auth},
+		{name: "agents", method: "GET", path: "/rest/v1/agents", status: 200, opts: auth},
+		{name: "widgets", method: "GET", path: "/rest/v1/widgets", status: 200, opts: auth},
+		{name: "create widget", method: "POST", path: "/rest/v1/widgets", status: 201, opts: auth,
+			body: map[string]any{"name": "Shop", "allowed_origins": []string{"https://shop.example"}, "prechat": map[string]any{"email": "required"}}},
+		{name: "create widget as agent", method: "POST", path: "/rest/v1/widgets", status: 403,
+			opts: []reqOpt{bearer(agentTok)}, body: map[string]any{"name": "Shop"}},
+		{name: "widget config", method: "GET", path: "/rest/v1/widget/config?key=" + w.PublishableKey, status: 200},
+		{name: "visitor session", method: "POST", path: "/rest/v1/visitor/sessions", status: 201,
+			body: map[string]any{"publishable_key": w.PublishableKey, "name": "Vera"}},
+		{name: "visitor probe", method: "GET", path: "/rest/v1/visitor/session", status: 200},
+		{name: "visitor", method: "GET", path: "/rest/v1/visitors/" + vis.ID, status: 200, opts: auth},
+		{name: "visitor export", method: "GET", path: "/rest/v1/visitors/" + vis.ID + "/export", status: 200, opts: auth},
+		{name: "visitors by email", method: "GET", path: "/rest/v1/visitors?email=vera%40example.com", status: 200, opts: auth},
+		{name: "audit", method: "GET", path: "/rest/v1/audit", status: 200, opts: auth},
+		{name: "my sessions", method: "GET", path: "/rest/v1/me/sessions", status: 200, opts: auth},
+		{name: "invitations", method: "GET", path: "/rest/v1/invitations", status: 200, opts: auth},
+		{name: "totp status", method: "GET", path: "/rest/v1/auth/totp", status: 200, opts: auth},
+		{name: "passkeys", method: "GET", path: "/rest/v1/auth/passkeys", status: 200, opts: auth},
+	}
+	for _, x := range steps {
+		checkAnswer(t, e, v, x)
+	}
+}
+
+// The answer check is not a rubber stamp: an answer with a field the
+// document lacks, or a wrong type, fails.
+func TestOpenAPIAnswerCheckCatchesDrift(t *testing.T) {
+	v := answerValidator(t)
+	for name, body := range map[string]string{
+		"undocumented field": `{"kind":"visitor","id":"vis_1","org_id":"org_1","widget_id":"wdg_1","secret":"x"}`,
+		"wrong type":         `{"kind":"visitor","id":1,"org_id":"org_1","widget_id":"wdg_1"}`,
+		"missing field":      `{"kind":"visitor","id":"vis_1","org_id":"org_1"}`,
+		"unknown error code": `{"error":{"code":"oops","message":"x"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", "http://hub.example/rest/v1/me", nil)
+			req.Header.Set("Authorization", "Bearer hla_x")
+			status := http.StatusOK
+			if strings.Contains(body, `"error"`) {
+				status = http.StatusUnauthorized
+			}
+			res := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(body)), Request: req}
+			if ok, _ := v.ValidateHttpResponse(req, res); ok {
+				t.Fatal("validated")
+			}
+		})
+	}
+}
