@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -162,10 +163,33 @@ func TestOpenAPIRealAnswers(t *testing.T) {
 		{name: "invitations", method: "GET", path: "/rest/v1/invitations", status: 200, opts: auth},
 		{name: "totp status", method: "GET", path: "/rest/v1/auth/totp", status: 200, opts: auth},
 		{name: "passkeys", method: "GET", path: "/rest/v1/auth/passkeys", status: 200, opts: auth},
+		{name: "rename widget", method: "PATCH", path: "/rest/v1/widgets/" + w.ID, status: 200, opts: auth,
+			body: map[string]any{"offline_message": "Back soon", "prechat": map[string]any{"phone": "hidden"}}},
+		{name: "widget patch empty", method: "PATCH", path: "/rest/v1/widgets/" + w.ID, status: 400, opts: auth, body: `{}`},
+		{name: "preflight", method: "OPTIONS", path: "/rest/v1/visitor/sessions?publishable_key=" + w.PublishableKey, status: 204,
+			opts: []reqOpt{origin("https://shop.example"), header("Access-Control-Request-Method", "POST")}},
+		{name: "invite without mailer", method: "POST", path: "/rest/v1/invitations", status: 503, opts: auth,
+			body: map[string]any{"email": "nina@example.com", "role": "agent"}},
+		{name: "magic link without mailer", method: "POST", path: "/rest/v1/auth/magic-link", status: 503,
+			body: map[string]any{"email": "nina@example.com"}},
+		{name: "erase visitor", method: "DELETE", path: "/rest/v1/visitors/" + vis.ID, status: 204, opts: auth},
+		{name: "logout", method: "POST", path: "/rest/v1/auth/logout", status: 204, opts: auth},
 	}
 	for _, x := range steps {
 		checkAnswer(t, e, v, x)
 	}
+}
+
+// A rate-limited answer (429 with Retry-After) matches the document.
+func TestOpenAPIRateLimitedAnswer(t *testing.T) {
+	v := answerValidator(t)
+	e := newEnv(t, withLimits)
+	for i := range DefaultRegisterLimit {
+		checkAnswer(t, e, v, exchange{name: "register", method: "POST", path: "/rest/v1/auth/register",
+			body: registerBody(fmt.Sprintf("ada%d@acme.example", i)), status: 201})
+	}
+	checkAnswer(t, e, v, exchange{name: "register over the limit", method: "POST", path: "/rest/v1/auth/register",
+		body: registerBody("eve@acme.example"), status: 429})
 }
 
 // The answer check is not a rubber stamp: an answer with a field the
