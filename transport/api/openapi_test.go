@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pb33f/jsonschema/v6"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 )
@@ -127,6 +129,9 @@ func validateOpenAPI(b []byte) (validator.Validator, []string) {
 		}
 		return nil, out
 	}
+	if err := checkSchemaDialect(b); err != nil {
+		return nil, []string{err.Error()}
+	}
 	if ok, verrs := v.ValidateDocument(); !ok {
 		out := []string{}
 		for _, e := range verrs {
@@ -142,6 +147,58 @@ func validateOpenAPI(b []byte) (validator.Validator, []string) {
 		return nil, out
 	}
 	return v, nil
+}
+
+// checkSchemaDialect compiles every Schema Object of the document (the
+// components and the inline ones) as JSON Schema 2020-12, the 3.1 dialect,
+// which checks each against the meta-schema: the OpenAPI schema above
+// leaves Schema Objects unchecked.
+func checkSchemaDialect(b []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	defs := map[string]any{}
+	for name, s := range m["components"].(map[string]any)["schemas"].(map[string]any) {
+		defs[name] = s
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				if sch, ok := c.(map[string]any); ok && k == "schema" {
+					defs[fmt.Sprintf("inline_%d", len(defs))] = sch
+					continue
+				}
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(m["paths"])
+	walk(m["components"])
+	root, err := json.Marshal(map[string]any{"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": defs})
+	if err != nil {
+		return err
+	}
+	root = bytes.ReplaceAll(root, []byte(`"#/components/schemas/`), []byte(`"#/$defs/`))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(root))
+	if err != nil {
+		return err
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource("mem:///openapi-schemas.json", doc); err != nil {
+		return fmt.Errorf("schemas: %w", err)
+	}
+	if _, err := c.Compile("mem:///openapi-schemas.json"); err != nil {
+		return fmt.Errorf("schemas are not valid JSON Schema 2020-12: %w", err)
+	}
+	return nil
 }
 
 // The served document is valid OpenAPI 3.1 for a real validator.
@@ -168,6 +225,15 @@ func TestOpenAPIValidatorCatches31Errors(t *testing.T) {
 			op := m["paths"].(map[string]any)["/me"].(map[string]any)["get"].(map[string]any)
 			op["responses"].(map[string]any)["ok"] = map[string]any{"description": "x"}
 		},
+		// 3.1 rules: a license has an identifier or a url, not both;
+		// JSON Schema 2020-12's exclusiveMinimum is a number (3.0's was a
+		// boolean).
+		"license identifier and url": func(m map[string]any) {
+			m["info"].(map[string]any)["license"].(map[string]any)["url"] = "https://example.com/license"
+		},
+		"3.0 boolean exclusiveMinimum": func(m map[string]any) {
+			schema(m, "Time")["exclusiveMinimum"] = true
+		},
 		"parameter without in": func(m map[string]any) {
 			delete(m["components"].(map[string]any)["parameters"].(map[string]any)["Cursor"].(map[string]any), "in")
 		},
@@ -184,6 +250,10 @@ func TestOpenAPIValidatorCatches31Errors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func schema(m map[string]any, name string) map[string]any {
+	return m["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
 }
 
 func scheme(m map[string]any, name string) map[string]any {
