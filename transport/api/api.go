@@ -180,6 +180,9 @@ func New(cfg Config) (*API, error) {
 		}
 		cfg.Privacy = p
 	}
+	if _, err := openAPI(); err != nil { // converted once, at start
+		return nil, err
+	}
 	a := &API{cfg: cfg, log: cfg.Logger, now: cfg.Now, ip: cfg.ClientIP}
 	if a.now == nil {
 		a.now = time.Now

@@ -21,7 +21,8 @@ import (
 //go:embed openapi/openapi.yaml
 var openAPISource []byte
 
-// openAPIDoc is the document as JSON, with its ETag, converted once.
+// openAPIDoc is the document as JSON, with its ETag, converted once (New
+// converts it, so a broken source fails at start).
 type openAPIDoc struct {
 	json []byte
 	etag string
