@@ -160,6 +160,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
+		Chat: h, // REST chat actions (transport/api/chat_actions.go) go through the hub
 	})
 	if err != nil {
 		_ = geo.Close()
