@@ -40,6 +40,7 @@ type Config struct {
 	// and test harnesses only; agents otherwise join by invitation).
 	LoadTestAgentPasswords bool
 	Limits                 AbuseLimits // visitor-session and conversation limits (limits.go)
+	APIUserRPM             int         // --api-user-rpm: API requests per minute per key owner; default 1200 (limits.go)
 	PprofAddr              string      // serve net/http/pprof here (loopback only); "" = off
 	PIDFile                string      // write the pid here while serving; "" = none
 	// Metrics (metrics_listener.go): their own listener, and/or the main
@@ -151,6 +152,9 @@ func (c *Config) validate() error {
 	if _, err := c.Limits.resolve(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := validAPIUserRPM(c.APIUserRPM); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.Mail.validate()...)
 	return errors.Join(errs...)
 }
@@ -229,6 +233,7 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
 		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
 	abuseLimitFlags(fs, &c.Limits)
+	apiLimitFlags(fs, c)
 	mailFlags(fs, &c.Mail)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
