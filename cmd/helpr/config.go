@@ -40,7 +40,6 @@ type Config struct {
 	// and test harnesses only; agents otherwise join by invitation).
 	LoadTestAgentPasswords bool
 	Limits                 AbuseLimits // visitor-session and conversation limits (limits.go)
-	APIUserRPM             int         // --api-user-rpm: API requests per minute per key owner; default 1200 (limits.go)
 	PprofAddr              string      // serve net/http/pprof here (loopback only); "" = off
 	PIDFile                string      // write the pid here while serving; "" = none
 	// Metrics (metrics_listener.go): their own listener, and/or the main
@@ -54,6 +53,10 @@ type Config struct {
 
 	// Mail is where outgoing mail goes (mail.go).
 	Mail MailConfig
+
+	// APIUserRPM is --api-user-rpm: API requests per minute of one secret
+	// key owner across all their keys; 0 means 1200 (limits.go).
+	APIUserRPM int
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
