@@ -79,10 +79,11 @@ func newKeyLimits(cfg Config, now func() time.Time) (keyLimits, error) {
 // chargeAPIKey charges one request of API key keyID, owned by agent
 // ownerID, to the key's window (limit rpm; rpm < 1 means
 // DefaultAPIKeyRPM) and then to the owner's window (Config.APIUserRPM,
-// shared by all the owner's keys). On every answer it sets
-// X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (unix
-// seconds) from the tighter window: the one with fewer requests remaining
-// (on a tie the later Reset).
+// shared by all the owner's keys). Whenever the windows decided (every
+// answer but a 503) it sets X-RateLimit-Limit, X-RateLimit-Remaining and
+// X-RateLimit-Reset (unix seconds) from the tighter window: the one with
+// fewer requests remaining (on a tie the later Reset). They stay on the
+// route's own answer, whatever its status.
 //
 // It returns nil when the request may proceed, else the error for the
 // caller to return (the router writes it): 429 rate_limited with
