@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -248,3 +249,5 @@ func (rc *receiver) requests() []received {
 	defer rc.mu.Unlock()
 	return append([]received(nil), rc.got...)
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
