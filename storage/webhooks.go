@@ -280,6 +280,11 @@ type WebhookStore interface {
 	// become dead with LastError "visitor erased" (never sent again). It
 	// returns how many deliveries it changed.
 	ForgetWebhookVisitor(ctx context.Context, orgID, visitorID string) (int, error)
+	// DeleteOldWebhookDeliveries removes final (delivered or dead)
+	// deliveries of every organisation created before `before` (the
+	// delivery log's retention) and returns how many; backends also drop
+	// their expired claim bookkeeping.
+	DeleteOldWebhookDeliveries(ctx context.Context, before time.Time) (int, error)
 }
 
 // WebhookErasedError is the LastError of deliveries ForgetWebhookVisitor

@@ -243,3 +243,22 @@ func (s *Store) ForgetWebhookVisitor(ctx context.Context, orgID, visitorID strin
 	}
 	return int(open.ModifiedCount + rest.ModifiedCount), nil
 }
+
+// DeleteOldWebhookDeliveries removes final deliveries created before
+// `before`, and the claims whose lease ended before it (uncounted).
+func (s *Store) DeleteOldWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	filter := bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{
+		string(storage.WebhookDelivered), string(storage.WebhookDead)}}}},
+		{Key: "created_at", Value: bson.D{{Key: "$lt", Value: before}}}}
+	res, err := s.coll(collWebhookDeliveries).DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, fmt.Errorf("delete old webhook deliveries: %w", translate(err))
+	}
+	expired := bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}}}
+	if _, err := s.coll(collWebhookClaims).DeleteMany(ctx, expired); err != nil {
+		return int(res.DeletedCount), fmt.Errorf("delete expired webhook claims: %w", translate(err))
+	}
+	return int(res.DeletedCount), nil
+}

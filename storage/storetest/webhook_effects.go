@@ -131,3 +131,27 @@ func testWebhookForgetVisitor(t *testing.T, s storage.Store) {
 	same(t, got, other, "other visitor's delivery")
 	sameList(t, deliveryIDs(claimDeliveries(t, s, at(10), 10)), []string{"whd_other"}, "claimable after forget")
 }
+
+// testWebhookDeleteOld: only final deliveries created before the cut are
+// removed, of every organisation.
+func testWebhookDeleteOld(t *testing.T, s storage.Store) {
+	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	failOnce(t, s, a, "whk_1", "whd_old_done", 1, storage.WebhookDelivered, storage.WebhookEffectNone)
+	failOnce(t, s, b, "whk_2", "whd_old_dead", 2, storage.WebhookDead, storage.WebhookEffectNone)
+	failOnce(t, s, a, "whk_1", "whd_new_done", 40, storage.WebhookDelivered, storage.WebhookEffectNone)
+	failOnce(t, s, a, "whk_1", "whd_old_failed", 3, storage.WebhookFailed, storage.WebhookEffectNone)
+	enqueueDeliveries(t, s, newDelivery(a, "whk_1", "whd_old_pending", 4))
+	n, err := s.DeleteOldWebhookDeliveries(ctx(t), at(10))
+	ok(t, err, "delete old")
+	if n != 2 {
+		t.Errorf("deleted %d, want 2", n)
+	}
+	for id, org := range map[string]string{"whd_old_done": a.org.ID, "whd_old_dead": b.org.ID} {
+		_, err := s.GetWebhookDelivery(ctx(t), org, id)
+		wantErr(t, err, storage.ErrNotFound, id)
+	}
+	for _, id := range []string{"whd_old_failed", "whd_old_pending", "whd_new_done"} {
+		_, err := s.GetWebhookDelivery(ctx(t), a.org.ID, id)
+		ok(t, err, id+" kept")
+	}
+}

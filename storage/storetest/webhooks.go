@@ -19,6 +19,7 @@ var webhookCases = []testCase{
 	{"Webhooks/GoneDisablesAtOnce", testWebhookGone},
 	{"Webhooks/DeliveriesCursor", testWebhookDeliveriesCursor},
 	{"Webhooks/ForgetVisitor", testWebhookForgetVisitor},
+	{"Webhooks/DeleteOld", testWebhookDeleteOld},
 }
 
 // newEndpoint returns an enabled endpoint of tn subscribed to events,

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -219,3 +220,39 @@ func TestVisitorOf(t *testing.T) {
 type tagged struct{}
 
 func (tagged) WebhookVisitorID() string { return "vis_5" }
+
+// An attempt cut short by shutdown is due again at once and does not
+// count as the endpoint's failure.
+func TestShutdownMidSendRetriesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t)
+	entered := make(chan struct{}, 1)
+	rc.handle(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-r.Context().Done()
+	})
+	ep := e.endpoint(rc.srv.URL, "message.created")
+	e.emit("message.created", map[string]any{"n": 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { <-entered; cancel() }()
+	e.d.Drain(ctx)
+	d := e.deliveries(ep.ID)[0]
+	if d.Status != storage.WebhookFailed || !d.NextAttemptAt.Equal(t0) || e.getEndpoint(ep.ID).ConsecutiveFailures != 0 {
+		t.Fatalf("after shutdown: %#v", d)
+	}
+	rc.status(http.StatusOK)
+	if e.drain() != 1 || e.deliveries(ep.ID)[0].Status != storage.WebhookDelivered {
+		t.Fatal("not sent after the restart")
+	}
+}
+
+// Oversized event data is refused before anything is stored.
+func TestEmitRefusesOversizedData(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t)
+	ep := e.endpoint(rc.srv.URL, "message.created")
+	err := e.d.Emit(t.Context(), e.org, "message.created", map[string]string{"text": strings.Repeat("x", MaxDataBytes)})
+	if err == nil || len(e.deliveries(ep.ID)) != 0 {
+		t.Fatalf("oversized emit: %v", err)
+	}
+}
