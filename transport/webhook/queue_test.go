@@ -256,3 +256,38 @@ func TestEmitRefusesOversizedData(t *testing.T) {
 		t.Fatalf("oversized emit: %v", err)
 	}
 }
+
+// flakyStore fails endpoint reads with ErrUnavailable while down is set.
+type flakyStore struct {
+	*security.SealedStore
+	down atomic.Bool
+}
+
+func (f *flakyStore) GetWebhookEndpoint(ctx context.Context, orgID, id string) (storage.WebhookEndpoint, error) {
+	if f.down.Load() {
+		return storage.WebhookEndpoint{}, storage.ErrUnavailable
+	}
+	return f.SealedStore.GetWebhookEndpoint(ctx, orgID, id)
+}
+
+// A store failure while loading the endpoint postpones the delivery
+// without killing it or counting against the endpoint.
+func TestStoreFailurePostponesDelivery(t *testing.T) {
+	e := newEnv(t)
+	fs := &flakyStore{SealedStore: e.store}
+	e.d = e.dispatcher(func(c *Config) { c.Store = fs })
+	rc := newReceiver(t)
+	ep := e.endpoint(rc.srv.URL, "message.created")
+	e.emit("message.created", map[string]any{"n": 1})
+	fs.down.Store(true)
+	e.drain()
+	d := e.deliveries(ep.ID)[0]
+	if d.Status != storage.WebhookFailed || d.LastError != "store unavailable" || e.getEndpoint(ep.ID).ConsecutiveFailures != 0 {
+		t.Fatalf("after a store failure: %#v", d)
+	}
+	fs.down.Store(false)
+	e.clock.Add(backoffBase)
+	if e.drain() != 1 || e.deliveries(ep.ID)[0].Status != storage.WebhookDelivered {
+		t.Fatal("not delivered once the store is back")
+	}
+}
