@@ -112,4 +112,6 @@ func (s *SealedStore) TouchAPIKey(ctx context.Context, orgID, id string, at time
 
 // KeyedHashes is FieldCipher.KeyedHashes under the store's keyring: the
 // lookup hashes of an API key under every live blind-index version.
-func (s *SealedStore) KeyedHashes(purpose, value string) [][]byte { return s.c.KeyedHashes(purpose, value) }
+func (s *SealedStore) KeyedHashes(purpose, value string) [][]byte {
+	return s.c.KeyedHashes(purpose, value)
+}

@@ -163,7 +163,7 @@ type API struct {
 	refused   *httpx.RefusedOrigins // one warning per refused origin
 	outage    outageLog             // store outages met by authentication
 	rp        passkeyRP             // the WebAuthn relying party (passkeys_rp.go)
-	keyTouch keyTouches // last-used writes of API keys, throttled per node (apikeys_auth.go)
+	keyTouch  keyTouches            // last-used writes of API keys, throttled per node (apikeys_auth.go)
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
