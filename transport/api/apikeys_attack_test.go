@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/httpx"
 )
@@ -251,4 +252,14 @@ func TestAPIKeyLastUsedThrottled(t *testing.T) {
 	if n := cs.touches.Load(); n != 2 {
 		t.Fatalf("a refused request touched the key (%d touches)", n)
 	}
+}
+
+// A store outage during the key lookup is 503 unavailable (retry), never
+// a 401 that would make clients drop a valid key, and never a pass.
+func TestAPIKeyLookupOutageIs503(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.Store = failingKeyStore{c.Store.(*security.SealedStore)} })
+	owner, _ := e.seedOrg("Acme")
+	_, key := e.seedKey(owner, "live", []string{"chats:read"})
+	e.do("GET", "/rest/v1/conversations", nil, bearer(key)).expect(t, 503, codeUnavailable)
 }
