@@ -17,7 +17,7 @@ var contractScopes = map[string]string{
 	"GET /conversations/{id}/agents/{agent_id}": "chats:read", "GET /messages/search": "chats:read",
 	"POST /conversations/{id}/messages": "chats:write", "POST /conversations/{id}/close": "chats:write",
 	"POST /conversations/{id}/transfer": "chats:write",
-	"GET /visitors": "visitors:read", "GET /visitors/{id}": "visitors:read", "GET /visitors/{id}/export": "visitors:read",
+	"GET /visitors":                     "visitors:read", "GET /visitors/{id}": "visitors:read", "GET /visitors/{id}/export": "visitors:read",
 	"PATCH /visitors/{id}": "visitors:write", "DELETE /visitors/{id}": "visitors:write",
 	"GET /customer-users": "visitors:read", "GET /customer-users/{id}": "visitors:read",
 	"GET /agents": "team:read", "GET /invitations": "team:read",
