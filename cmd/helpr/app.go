@@ -162,7 +162,8 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
-		Chat: h, // REST chat actions (transport/api/chat_actions.go) go through the hub
+		Chat:    h, // REST chat actions (transport/api/chat_actions.go) go through the hub
+		KeyMode: apiKeyMode(cfg.Dev),
 	})
 	if err != nil {
 		_ = geo.Close()
@@ -368,4 +369,13 @@ func (l *listeners) close() {
 	if l.metrics != nil {
 		_ = l.metrics.Close()
 	}
+}
+
+// apiKeyMode is the API key mode of a server: "test" with --dev, else
+// "live" (a key of the other mode is refused).
+func apiKeyMode(dev bool) string {
+	if dev {
+		return "test"
+	}
+	return "live"
 }
