@@ -28,6 +28,8 @@ type Store interface {
 	MFAStore
 	PasskeyStore
 	MailStore
+	WebhookStore
+	APIKeyStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -89,7 +91,14 @@ type WidgetStore interface {
 	GetWidget(ctx context.Context, orgID, id string) (Widget, error)
 	// GetWidgetByKey finds a widget by its publishable key across
 	// organisations: the key is the tenant-identifying key for visitors.
+	// It also matches a widget's PreviousKey, whatever PreviousKeyUntil
+	// says: the caller compares that time with its clock.
 	GetWidgetByKey(ctx context.Context, publishableKey string) (Widget, error)
+	// RotateWidgetKey makes newKey the widget's publishable key, the old
+	// key its PreviousKey and previousUntil its PreviousKeyUntil, in one
+	// write (a previous key from an earlier rotation is dropped).
+	// ErrNotFound if orgID has no widget id; ErrConflict if newKey is taken.
+	RotateWidgetKey(ctx context.Context, orgID, id, newKey string, previousUntil time.Time) error
 	// ListWidgets returns the organisation's widgets ordered by creation.
 	ListWidgets(ctx context.Context, orgID string) ([]Widget, error)
 	// UpdateWidget replaces the name, allowed origins, pre-chat modes and
@@ -119,6 +128,11 @@ type VisitorStore interface {
 	// maintenance (key re-encryption), never for request handling. limit <= 0
 	// means 500; backends cap it at 5000.
 	ScanVisitors(ctx context.Context, afterID string, limit int) ([]Visitor, error)
+	// ListVisitors returns up to limit visitors of organisation orgID,
+	// newest first (CreatedAt descending, then ID descending), erased ones
+	// included (DeletedAt set), starting strictly after cursor (nil: from
+	// the newest). limit <= 0 means 50; backends cap it at 200.
+	ListVisitors(ctx context.Context, orgID string, cursor *VisitorCursor, limit int) ([]Visitor, error)
 }
 
 // ConversationFilter narrows ListConversations. Zero fields do not filter.
@@ -130,6 +144,10 @@ type ConversationFilter struct {
 	// Before, when non-zero, returns conversations updated strictly before it
 	// (keyset pagination; results are ordered by UpdatedAt descending, then ID).
 	Before time.Time
+	// Cursor, when set, returns conversations strictly after it in the
+	// list order (UpdatedAt descending, then ID descending): the keyset
+	// cursor of GET /conversations. It combines with every other field.
+	Cursor *ConversationCursor
 	Limit  int // 0 means 50; backends cap it at 200
 }
 

@@ -136,6 +136,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
 	}
 	register, loginIP, loginAccount := cl.limiters(cfg.now)
+	apiKeyQuota, apiUserQuota := cl.apiQuotas(cfg.now)
 	links := cl.linkLimiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
@@ -155,11 +156,14 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
 		VisitorSessionWidgetLimit: lim.visitorWidget.api(), VisitorSessionWidgetLimiter: sharedVisitorWidget,
 		AgentCreateLimit: lim.agentCreations.api(), AgentCreateLimiter: cl.agentCreateLimiter(lim, cfg.now),
+		APIKeyLimiter: apiKeyQuota, APIUserLimiter: apiUserQuota, APIUserRPM: cfg.APIUserRPM,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
+		Chat:    h, // REST chat actions (transport/api/chat_actions.go) go through the hub
+		KeyMode: apiKeyMode(cfg.Dev),
 	})
 	if err != nil {
 		_ = geo.Close()
@@ -365,4 +369,13 @@ func (l *listeners) close() {
 	if l.metrics != nil {
 		_ = l.metrics.Close()
 	}
+}
+
+// apiKeyMode is the API key mode of a server: "test" with --dev, else
+// "live" (a key of the other mode is refused).
+func apiKeyMode(dev bool) string {
+	if dev {
+		return "test"
+	}
+	return "live"
 }

@@ -39,9 +39,12 @@ type Config struct {
 	// LoadTestAgentPasswords lets POST /agents set passwords (load tests
 	// and test harnesses only; agents otherwise join by invitation).
 	LoadTestAgentPasswords bool
-	Limits                 AbuseLimits // visitor-session and conversation limits (limits.go)
-	PprofAddr              string      // serve net/http/pprof here (loopback only); "" = off
-	PIDFile                string      // write the pid here while serving; "" = none
+	// Dev is development mode (--dev): the server issues and accepts
+	// test-mode API keys (sk_test_/pk_test_) and refuses live ones.
+	Dev       bool
+	Limits    AbuseLimits // visitor-session and conversation limits (limits.go)
+	PprofAddr string      // serve net/http/pprof here (loopback only); "" = off
+	PIDFile   string      // write the pid here while serving; "" = none
 	// Metrics (metrics_listener.go): their own listener, and/or the main
 	// listener behind a bearer token.
 	MetricsAddr      string // serve /metrics here; default 127.0.0.1:9464, "off" = none
@@ -53,6 +56,10 @@ type Config struct {
 
 	// Mail is where outgoing mail goes (mail.go).
 	Mail MailConfig
+
+	// APIUserRPM is --api-user-rpm: API requests per minute of one secret
+	// key owner across all their keys; 0 means 1200 (limits.go).
+	APIUserRPM int
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
@@ -151,6 +158,9 @@ func (c *Config) validate() error {
 	if _, err := c.Limits.resolve(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := validAPIUserRPM(c.APIUserRPM); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.Mail.validate()...)
 	return errors.Join(errs...)
 }
@@ -228,7 +238,10 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production")
 	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
 		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
+	fs.BoolVar(&c.Dev, "dev", false,
+		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_); never in production")
 	abuseLimitFlags(fs, &c.Limits)
+	apiLimitFlags(fs, c)
 	mailFlags(fs, &c.Mail)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")

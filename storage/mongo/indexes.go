@@ -30,10 +30,12 @@ var indexes = map[string][]index{
 	},
 	collWidgets: {
 		{"publishable_key_unique", keys(asc("publishable_key")), true},
+		{"previous_key_unique", keys(asc("previous_key")), true}, // sparse: see sparseIndexes
 		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false},
 	},
 	collVisitors: {
 		{"org_email_index", keys(asc("org_id"), asc("email_index")), false},
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("_id")), false}, // ListVisitors
 	},
 	collConversations: {
 		{"org_updated", keys(asc("org_id"), desc("updated_at"), desc("_id")), false},
@@ -95,6 +97,22 @@ var indexes = map[string][]index{
 	collMailClaims: {
 		{"expires", keys(asc("expires_at")), false}, // DeleteDoneMail
 	},
+	collWebhookEndpoints: {
+		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false}, // ListWebhookEndpoints
+	},
+	collWebhookDeliveries: {
+		{"status_due", keys(asc("status"), asc("due_at"), asc("next_attempt_at"), asc("ins")), false},             // ClaimWebhookDeliveries
+		{"org_endpoint_created", keys(asc("org_id"), asc("endpoint_id"), desc("created_at"), desc("_id")), false}, // ListWebhookDeliveries, DeleteWebhookEndpoint
+		{"org_visitor", keys(asc("org_id"), asc("visitor_id")), false},                                            // ForgetWebhookVisitor
+	},
+	collWebhookClaims: {
+		{"expires", keys(asc("expires_at")), false},
+	},
+	collAPIKeys: {
+		{"org_key_unique", keys(asc("key_id"), asc("org_id")), true},                 // GetAPIKey and the scoped writes
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false}, // ListAPIKeys
+		{"rotated_from_unique", keys(asc("rotated_from")), true},                     // sparse: one successor per key
+	},
 	collAudit: {
 		{"link_unique", keys(asc("link")), true}, // sparse: see sparseIndexes
 		{"org_seq", keys(asc("org_id"), desc("seq")), false},
@@ -110,7 +128,8 @@ func keys(k ...bson.E) bson.D { return bson.D(k) }
 // sparseIndexes names the indexes that leave out documents lacking their
 // field: audit events written before the hash chain have no link until
 // the backfill (audit_backfill.go) gives them one.
-var sparseIndexes = map[string]bool{"link_unique": true}
+var sparseIndexes = map[string]bool{"link_unique": true,
+	"previous_key_unique": true, "rotated_from_unique": true} // never-rotated widgets and keys lack the field
 
 // retiredIndexes lists, per collection, indexes earlier versions created
 // that nothing reads any more; Open drops them. The text index served

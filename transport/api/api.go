@@ -87,6 +87,17 @@ type Config struct {
 	// this node like the visitor-session limits.
 	AgentCreateLimit   RateLimit
 	AgentCreateLimiter Limiter
+	// APIKeyLimiter and APIUserLimiter count the requests of secret API
+	// keys (keylimits.go): per key id against the key's rpm, and per
+	// owning agent against APIUserRPM across all their keys. Nil means an
+	// in-memory window of a minute (this node only); a cluster passes
+	// *redislimit.Quota windows (prefixes helpr:rl:apikey and
+	// helpr:rl:apiuser). A limiter error refuses the request with 503
+	// unavailable: these limits fail closed. APIUserRPM is the per-owner
+	// limit per minute (zero: 1200).
+	APIKeyLimiter  QuotaLimiter
+	APIUserLimiter QuotaLimiter
+	APIUserRPM     int
 	// Metrics, when set, counts authentication failures by reason
 	// (helpr_auth_failures_total) and rate-limit refusals by limit
 	// (helpr_rate_limited_total). HTTP request counts are the server's job.
@@ -130,6 +141,16 @@ type Config struct {
 	// Assignments returns an offboarded agent's open conversations to the
 	// queue (the hub). Nil: they stay assigned (a warning is logged).
 	Assignments Assignments
+	// Chat performs chat actions for REST callers (POST
+	// /conversations/{id}/messages, /close, /transfer): the hub, so that
+	// they are stored, fanned out live and announced like the WebSocket's.
+	// Nil: those routes answer 503 unavailable.
+	Chat ChatActions
+	// KeyMode is the mode of the API keys this server issues and accepts:
+	// "live" (also when empty) or "test" (helpr serve --dev). A key of the
+	// other mode is refused (invalid_api_key): a leaked staging key is
+	// useless in production. New widgets get pk_<mode>_ keys.
+	KeyMode string
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -153,11 +174,13 @@ type API struct {
 	visitorIP limiter               // POST /visitor/sessions per client IP (/64)
 	visitorWG limiter               // POST /visitor/sessions per widget
 	agentNew  limiter               // POST /agents per organisation
+	keyLimits keyLimits             // API-key requests per key and per owner (keylimits.go)
 	links     *linkState            // magic links and password reset
 	own       []string              // PublicOrigin, then OriginAliases
 	refused   *httpx.RefusedOrigins // one warning per refused origin
 	outage    outageLog             // store outages met by authentication
 	rp        passkeyRP             // the WebAuthn relying party (passkeys_rp.go)
+	keyTouch  keyTouches            // last-used writes of API keys, throttled per node (apikeys_auth.go)
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
@@ -172,6 +195,8 @@ func New(cfg Config) (*API, error) {
 		return nil, errors.New("api: Config.Sessions is required")
 	case cfg.Hasher == nil:
 		return nil, errors.New("api: Config.Hasher is required")
+	case cfg.KeyMode != "" && cfg.KeyMode != security.KeyModeLive && cfg.KeyMode != security.KeyModeTest:
+		return nil, errors.New(`api: Config.KeyMode is "live", "test" or empty`)
 	}
 	if cfg.Privacy == nil {
 		p, ok := cfg.Store.(Privacy)
@@ -200,6 +225,11 @@ func New(cfg Config) (*API, error) {
 	a.visitorWG = a.newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
 		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow})
 	a.agentNew = a.newAgentCreateLimiter(cfg.AgentCreateLimiter, cfg.AgentCreateLimit)
+	kl, err := newKeyLimits(cfg, a.now)
+	if err != nil {
+		return nil, err
+	}
+	a.keyLimits = kl
 	a.links = newLinkState(cfg, a.now)
 	return a, nil
 }
@@ -253,6 +283,7 @@ func (a *API) routes(r *router) {
 
 	r.handle("GET", "/visitors", a.authed(a.agentOnly(a.handleFindVisitors)))
 	r.handle("GET", "/visitors/{id}", a.authed(a.agentOnly(a.handleGetVisitor)))
+	r.handle("PATCH", "/visitors/{id}", a.authed(a.agentOnly(a.handleUpdateVisitor)))
 	r.handle("DELETE", "/visitors/{id}", a.authed(a.manager(a.handleEraseVisitor)))
 	r.handle("GET", "/visitors/{id}/export", a.authed(a.manager(a.handleExportVisitor)))
 
@@ -262,6 +293,7 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+	a.chatRoutes(r)
 
 	r.handle("GET", "/audit", a.authed(a.manager(a.handleListAudit)))
 	r.handle("POST", "/auth/magic-link", a.handleMagicLink)
@@ -274,6 +306,7 @@ func (a *API) routes(r *router) {
 	r.handle("DELETE", "/invitations/{id}", a.authed(a.manager(a.handleRevokeInvitation)))
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
+	a.apiKeyRoutes(r)
 	a.openAPIRoutes(r)
 	r.fallback()
 }
