@@ -40,6 +40,7 @@ type exchange struct {
 	body               any // nil: none; string: raw JSON
 	status             int
 	opts               []reqOpt
+	headers            []string // headers the answer must carry
 }
 
 // checkAnswer sends x to e, requires its status, and validates the request
@@ -85,6 +86,11 @@ func checkAnswer(t *testing.T, e *env, v validator.Validator, x exchange) []byte
 	}
 	if res.StatusCode != x.status {
 		t.Fatalf("%s: status %d, want %d: %s", x.name, res.StatusCode, x.status, body)
+	}
+	for _, h := range x.headers {
+		if res.Header.Get(h) == "" {
+			t.Errorf("%s: no %s header", x.name, h)
+		}
 	}
 	if x.status < 400 { // the document describes valid requests
 		if ok, errs := v.ValidateHttpRequestSync(req()); !ok {
@@ -189,7 +195,7 @@ func TestOpenAPIRateLimitedAnswer(t *testing.T) {
 			body: registerBody(fmt.Sprintf("ada%d@acme.example", i)), status: 201})
 	}
 	checkAnswer(t, e, v, exchange{name: "register over the limit", method: "POST", path: "/rest/v1/auth/register",
-		body: registerBody("eve@acme.example"), status: 429})
+		body: registerBody("eve@acme.example"), status: 429, headers: []string{"Retry-After"}})
 }
 
 // The answer check is not a rubber stamp: an answer with a field the
@@ -215,5 +221,78 @@ func TestOpenAPIAnswerCheckCatchesDrift(t *testing.T) {
 				t.Fatal("validated")
 			}
 		})
+	}
+}
+
+// Real answers of the API-key, chat-action and visitor routes, with a
+// session and with a secret key (X-RateLimit-* headers, scope and key
+// refusals), validate against the document.
+func TestOpenAPIRealAnswersKeys(t *testing.T) {
+	v := answerValidator(t)
+	e := newEnv(t, withHub)
+	owner, tok := e.seedOrg("Keys")
+	other, _ := e.seedAgent(owner.OrgID, "agent")
+	w := e.seedWidget(owner.OrgID, "https://shop.example")
+	vis, _ := e.seedVisitor(w)
+	conv := e.seedConversation(vis, "", 1)
+	e.seedConversation(vis, "", 0)
+	auth := []reqOpt{bearer(tok)}
+
+	var created createdKey
+	body := checkAnswer(t, e, v, exchange{name: "create key", method: "POST", path: "/rest/v1/api-keys", status: 201, opts: auth,
+		body: map[string]any{"name": "CRM", "scopes": []string{"chats:read", "chats:write", "visitors:read", "visitors:write"}, "rpm": 100}})
+	if err := json.Unmarshal(body, &created); err != nil {
+		t.Fatal(err)
+	}
+	steps := []exchange{
+		{name: "list keys", method: "GET", path: "/rest/v1/api-keys", status: 200, opts: auth},
+		{name: "update key", method: "PATCH", path: "/rest/v1/api-keys/" + created.ID, status: 200, opts: auth, body: map[string]any{"rpm": 120}},
+		{name: "create key bad scope", method: "POST", path: "/rest/v1/api-keys", status: 400, opts: auth,
+			body: map[string]any{"name": "x", "scopes": []string{"team:write"}}},
+		{name: "rotate widget key", method: "POST", path: "/rest/v1/widgets/" + w.ID + "/rotate-key", status: 200, opts: auth,
+			body: map[string]any{"overlap_seconds": 60}},
+	}
+	for _, x := range steps {
+		checkAnswer(t, e, v, x)
+	}
+	var rotated createdKey
+	body = checkAnswer(t, e, v, exchange{name: "rotate key", method: "POST", path: "/rest/v1/api-keys/" + created.ID + "/rotate",
+		status: 201, opts: auth, body: map[string]any{"overlap_seconds": 0}})
+	if err := json.Unmarshal(body, &rotated); err != nil {
+		t.Fatal(err)
+	}
+	key := []reqOpt{bearer(rotated.Key)}
+	var page struct {
+		NextCursor *string `json:"next_cursor"`
+	}
+	body = checkAnswer(t, e, v, exchange{name: "key: conversations", method: "GET", path: "/rest/v1/conversations?limit=1",
+		status: 200, opts: key, headers: []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}})
+	if err := json.Unmarshal(body, &page); err != nil || page.NextCursor == nil {
+		t.Fatalf("no next_cursor: %s", body)
+	}
+	steps = []exchange{
+		{name: "key: conversations page 2", method: "GET", path: "/rest/v1/conversations?limit=1&cursor=" + *page.NextCursor, status: 200, opts: key},
+		{name: "key: send", method: "POST", path: "/rest/v1/conversations/" + conv.ID + "/messages", status: 201, opts: key,
+			body: map[string]any{"text": "On its way", "client_id": "crm-1"}},
+		{name: "key: send again", method: "POST", path: "/rest/v1/conversations/" + conv.ID + "/messages", status: 200, opts: key,
+			body: map[string]any{"text": "On its way", "client_id": "crm-1"}},
+		{name: "key: transfer", method: "POST", path: "/rest/v1/conversations/" + conv.ID + "/transfer", status: 200, opts: key,
+			body: map[string]any{"agent_id": other.ID}},
+		{name: "key: close", method: "POST", path: "/rest/v1/conversations/" + conv.ID + "/close", status: 200, opts: key, body: `{}`},
+		{name: "key: send to closed", method: "POST", path: "/rest/v1/conversations/" + conv.ID + "/messages", status: 409, opts: key,
+			body: map[string]any{"text": "late"}},
+		{name: "key: unknown conversation", method: "GET", path: "/rest/v1/conversations/cnv_nope", status: 404, opts: key,
+			headers: []string{"X-RateLimit-Remaining"}},
+		{name: "key: visitors", method: "GET", path: "/rest/v1/visitors?limit=10", status: 200, opts: key},
+		{name: "key: patch visitor", method: "PATCH", path: "/rest/v1/visitors/" + vis.ID, status: 200, opts: key,
+			body: map[string]any{"name": "Vera", "phone": nil}},
+		{name: "key: agents without team:read", method: "GET", path: "/rest/v1/agents", status: 403, opts: key},
+		{name: "key: me", method: "GET", path: "/rest/v1/me", status: 403, opts: key},
+		{name: "old key after rotation", method: "GET", path: "/rest/v1/conversations", status: 401, opts: []reqOpt{bearer(created.Key)}},
+		{name: "revoke key", method: "DELETE", path: "/rest/v1/api-keys/" + rotated.ID, status: 204, opts: auth},
+		{name: "revoked key", method: "GET", path: "/rest/v1/conversations", status: 401, opts: key},
+	}
+	for _, x := range steps {
+		checkAnswer(t, e, v, x)
 	}
 }

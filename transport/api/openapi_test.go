@@ -24,18 +24,6 @@ import (
 // an entry that is routed), and empties the list once every issue-12 branch
 // is in.
 var pendingRoutes = []string{
-	// i12-keys
-	"POST /api-keys",
-	"GET /api-keys",
-	"PATCH /api-keys/{id}",
-	"DELETE /api-keys/{id}",
-	"POST /api-keys/{id}/rotate",
-	"POST /widgets/{id}/rotate-key",
-	// i12-restv1
-	"POST /conversations/{id}/messages",
-	"POST /conversations/{id}/close",
-	"POST /conversations/{id}/transfer",
-	"PATCH /visitors/{id}",
 	// i12-tokens
 	"POST /auth/token",
 	"POST /auth/invalidate-token",
@@ -59,40 +47,6 @@ var pendingRoutes = []string{
 var servedOutside = []string{
 	"GET /ws",        // ws.Server, cmd/helpr/routes.go
 	"POST /ws/check", // ws.CheckPath
-}
-
-// contractScopes is the scope table of the issue-12 contract: the scope an
-// API key needs per route ("GET|POST|PATCH|DELETE /webhooks…" spelled out).
-// Once i12-keys is merged, transport/api/scopes.go's routeScopes is the
-// same table and TestOpenAPIScopes compares against both.
-var contractScopes = map[string]string{
-	"GET /conversations":                        "chats:read",
-	"GET /conversations/{id}":                   "chats:read",
-	"GET /conversations/{id}/messages":          "chats:read",
-	"GET /conversations/{id}/assignee":          "chats:read",
-	"GET /conversations/{id}/agents/{agent_id}": "chats:read",
-	"GET /messages/search":                      "chats:read",
-	"POST /conversations/{id}/messages":         "chats:write",
-	"POST /conversations/{id}/close":            "chats:write",
-	"POST /conversations/{id}/transfer":         "chats:write",
-	"GET /visitors":                             "visitors:read",
-	"GET /visitors/{id}":                        "visitors:read",
-	"GET /visitors/{id}/export":                 "visitors:read",
-	"PATCH /visitors/{id}":                      "visitors:write",
-	"DELETE /visitors/{id}":                     "visitors:write",
-	"GET /customer-users":                       "visitors:read",
-	"GET /customer-users/{id}":                  "visitors:read",
-	"GET /agents":                               "team:read",
-	"GET /invitations":                          "team:read",
-	"POST /webhooks":                            "webhooks:write",
-	"GET /webhooks":                             "webhooks:write",
-	"GET /webhooks/{id}":                        "webhooks:write",
-	"PATCH /webhooks/{id}":                      "webhooks:write",
-	"DELETE /webhooks/{id}":                     "webhooks:write",
-	"POST /webhooks/{id}/rotate-secret":         "webhooks:write",
-	"GET /webhooks/{id}/deliveries":             "webhooks:write",
-	"POST /webhooks/{id}/test":                  "webhooks:write",
-	"POST /webhooks/deliveries/{id}/redeliver":  "webhooks:write",
 }
 
 var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -380,8 +334,8 @@ func keyScope(op map[string]any) (scope string, schemes []string, declared bool)
 }
 
 // Per operation: explicit security; x-helpr-scope == the apiKey
-// requirement's scope == the contract's scope table (and nothing else
-// admits keys); key operations document the rate-limit headers and 429.
+// requirement's scope == routeScopes, the scope gate's table (and nothing
+// else admits keys); key operations document the rate-limit headers and 429.
 func TestOpenAPIScopes(t *testing.T) {
 	m := openAPIMap(t, openAPIBytes(t))
 	seen := map[string]bool{}
@@ -393,8 +347,8 @@ func TestOpenAPIScopes(t *testing.T) {
 			t.Errorf("%s: no security (write security: [] for a public route)", route)
 		case xs != scope:
 			t.Errorf("%s: x-helpr-scope %q, apiKey requirement %q", route, xs, scope)
-		case contractScopes[route] != scope:
-			t.Errorf("%s: key scope %q, contract says %q", route, scope, contractScopes[route])
+		case routeScopes[route] != scope:
+			t.Errorf("%s: key scope %q, routeScopes (scopes.go) says %q", route, scope, routeScopes[route])
 		}
 		if scope != "" {
 			seen[route] = true
@@ -406,7 +360,7 @@ func TestOpenAPIScopes(t *testing.T) {
 			}
 		}
 	})
-	for route := range contractScopes {
+	for route := range routeScopes {
 		if !seen[route] {
 			t.Errorf("%s: in the scope table but not documented for keys", route)
 		}
