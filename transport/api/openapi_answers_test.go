@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func answerValidator(t *testing.T) validator.Validator {
 type exchange struct {
 	name, method, path string
 	body               any // nil: none; string: raw JSON
-	status             int
+	status             int // 0: any status the document names for the operation
 	opts               []reqOpt
 	headers            []string // headers the answer must carry
 }
@@ -84,7 +85,7 @@ func checkAnswer(t *testing.T, e *env, v validator.Validator, x exchange) []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.StatusCode != x.status {
+	if x.status != 0 && res.StatusCode != x.status {
 		t.Fatalf("%s: status %d, want %d: %s", x.name, res.StatusCode, x.status, body)
 	}
 	for _, h := range x.headers {
@@ -92,7 +93,7 @@ func checkAnswer(t *testing.T, e *env, v validator.Validator, x exchange) []byte
 			t.Errorf("%s: no %s header", x.name, h)
 		}
 	}
-	if x.status < 400 { // the document describes valid requests
+	if x.status != 0 && x.status < 400 { // the document describes valid requests
 		if ok, errs := v.ValidateHttpRequestSync(req()); !ok {
 			t.Errorf("%s: request does not match the document:%s", x.name, describe(errs))
 		}
@@ -207,12 +208,16 @@ func TestOpenAPIAnswerCheckCatchesDrift(t *testing.T) {
 		"wrong type":         `{"kind":"visitor","id":1,"org_id":"org_1","widget_id":"wdg_1"}`,
 		"missing field":      `{"kind":"visitor","id":"vis_1","org_id":"org_1"}`,
 		"unknown error code": `{"error":{"code":"oops","message":"x"}}`,
+		"undocumented status": `{"error":{"code":"not_found","message":"teapot"}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			req, _ := http.NewRequest("GET", "http://hub.example/rest/v1/me", nil)
 			req.Header.Set("Authorization", "Bearer hla_x")
 			status := http.StatusOK
-			if strings.Contains(body, `"error"`) {
+			switch {
+			case name == "undocumented status":
+				status = http.StatusTeapot
+			case strings.Contains(body, `"error"`):
 				status = http.StatusUnauthorized
 			}
 			res := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
@@ -294,5 +299,63 @@ func TestOpenAPIRealAnswersKeys(t *testing.T) {
 	}
 	for _, x := range steps {
 		checkAnswer(t, e, v, x)
+	}
+}
+
+// The answers of the pending routes (pendingRoutes: registered by branches
+// not merged here yet) validate against the document as soon as those
+// routes are routed: each step runs only when its route is registered, and
+// accepts any status the document names (without their dependencies, e.g.
+// Config.Webhooks, these routes answer their documented 503).
+func TestOpenAPIRealAnswersPendingRoutes(t *testing.T) {
+	v := answerValidator(t)
+	e := newEnv(t, allRoutesConfig)
+	routed := e.api.newRoutes().routes()
+	owner, tok := e.seedOrg("Pending")
+	w := e.seedWidget(owner.OrgID)
+	k, secret := e.seedKey(owner, "live", []string{"visitors:read", "webhooks:write"})
+	auth := []reqOpt{bearer(tok)}
+	keyAuth := []reqOpt{bearer(secret)}
+	pair := map[string]any{"keyId": k.ID, "keySecret": secret}
+	steps := []struct {
+		route string
+		x     exchange
+	}{
+		{"POST /auth/token", exchange{name: "chat token", method: "POST", path: "/rest/v1/auth/token",
+			body: map[string]any{"keyId": k.ID, "keySecret": secret, "user": map[string]any{"id": "user-1", "name": "Uma"}, "expiresIn": "1h"}}},
+		{"POST /auth/token", exchange{name: "chat token bad secret", method: "POST", path: "/rest/v1/auth/token", status: 401,
+			body: map[string]any{"keyId": k.ID, "keySecret": "sk_live_nope", "user": map[string]any{"id": "user-1"}}}},
+		{"POST /auth/invalidate-token", exchange{name: "invalidate", method: "POST", path: "/rest/v1/auth/invalidate-token",
+			body: map[string]any{"keyId": pair["keyId"], "keySecret": pair["keySecret"], "customerUserId": "cus_unknown"}}},
+		{"POST /auth/dev-token", exchange{name: "dev token", method: "POST", path: "/rest/v1/auth/dev-token",
+			body: map[string]any{"publishable_key": w.PublishableKey, "user": map[string]any{"id": "dev-1"}}}},
+		{"GET /customer-users", exchange{name: "customer users", method: "GET", path: "/rest/v1/customer-users", opts: auth}},
+		{"GET /customer-users", exchange{name: "key: customer users", method: "GET", path: "/rest/v1/customer-users?limit=5", opts: keyAuth}},
+		{"GET /customer-users/{id}", exchange{name: "customer user unknown", method: "GET", path: "/rest/v1/customer-users/cus_unknown", opts: auth}},
+		{"POST /webhooks", exchange{name: "create webhook", method: "POST", path: "/rest/v1/webhooks", opts: auth,
+			body: map[string]any{"url": "https://hooks.invalid/helpr", "events": []string{"message.created"}}}},
+		{"GET /webhooks", exchange{name: "webhooks", method: "GET", path: "/rest/v1/webhooks", opts: auth}},
+		{"GET /webhooks", exchange{name: "key: webhooks", method: "GET", path: "/rest/v1/webhooks", opts: keyAuth}},
+		{"GET /webhooks/{id}", exchange{name: "webhook unknown", method: "GET", path: "/rest/v1/webhooks/whk_unknown", opts: auth}},
+		{"PATCH /webhooks/{id}", exchange{name: "patch webhook", method: "PATCH", path: "/rest/v1/webhooks/whk_unknown", opts: auth,
+			body: map[string]any{"enabled": true}}},
+		{"POST /webhooks/{id}/rotate-secret", exchange{name: "rotate secret", method: "POST", path: "/rest/v1/webhooks/whk_unknown/rotate-secret",
+			opts: auth, body: map[string]any{"overlap_seconds": 0}}},
+		{"GET /webhooks/{id}/deliveries", exchange{name: "deliveries", method: "GET", path: "/rest/v1/webhooks/whk_unknown/deliveries", opts: auth}},
+		{"POST /webhooks/{id}/test", exchange{name: "test webhook", method: "POST", path: "/rest/v1/webhooks/whk_unknown/test", opts: auth}},
+		{"POST /webhooks/deliveries/{id}/redeliver", exchange{name: "redeliver", method: "POST",
+			path: "/rest/v1/webhooks/deliveries/whd_unknown/redeliver", opts: auth}},
+		{"DELETE /webhooks/{id}", exchange{name: "delete webhook", method: "DELETE", path: "/rest/v1/webhooks/whk_unknown", opts: auth}},
+	}
+	ran := 0
+	for _, s := range steps {
+		if !slices.Contains(routed, s.route) {
+			continue
+		}
+		checkAnswer(t, e, v, s.x)
+		ran++
+	}
+	if ran == 0 {
+		t.Skipf("none of the %d steps' routes is registered yet (pendingRoutes)", len(steps))
 	}
 }
