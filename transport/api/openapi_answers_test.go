@@ -204,10 +204,10 @@ func TestOpenAPIRateLimitedAnswer(t *testing.T) {
 func TestOpenAPIAnswerCheckCatchesDrift(t *testing.T) {
 	v := answerValidator(t)
 	for name, body := range map[string]string{
-		"undocumented field": `{"kind":"visitor","id":"vis_1","org_id":"org_1","widget_id":"wdg_1","secret":"x"}`,
-		"wrong type":         `{"kind":"visitor","id":1,"org_id":"org_1","widget_id":"wdg_1"}`,
-		"missing field":      `{"kind":"visitor","id":"vis_1","org_id":"org_1"}`,
-		"unknown error code": `{"error":{"code":"oops","message":"x"}}`,
+		"undocumented field":  `{"kind":"visitor","id":"vis_1","org_id":"org_1","widget_id":"wdg_1","secret":"x"}`,
+		"wrong type":          `{"kind":"visitor","id":1,"org_id":"org_1","widget_id":"wdg_1"}`,
+		"missing field":       `{"kind":"visitor","id":"vis_1","org_id":"org_1"}`,
+		"unknown error code":  `{"error":{"code":"oops","message":"x"}}`,
 		"undocumented status": `{"error":{"code":"not_found","message":"teapot"}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
