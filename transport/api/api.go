@@ -130,6 +130,10 @@ type Config struct {
 	// Assignments returns an offboarded agent's open conversations to the
 	// queue (the hub). Nil: they stay assigned (a warning is logged).
 	Assignments Assignments
+	// Webhooks is the webhook dispatcher: the API emits the visitor and
+	// agent events through it and serves the /webhooks routes with it. Nil:
+	// no events are emitted and the /webhooks routes answer 503.
+	Webhooks Webhooks
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
