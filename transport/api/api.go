@@ -134,6 +134,11 @@ type Config struct {
 	// agent events through it and serves the /webhooks routes with it. Nil:
 	// no events are emitted and the /webhooks routes answer 503.
 	Webhooks Webhooks
+	// WebhookAllowHosts are the host names, IPs and CIDRs an endpoint URL
+	// may name although they are internal (--webhook-allow-hosts): the
+	// save-time check (webhook.CheckURL) and the dispatcher's dialer use
+	// the same list.
+	WebhookAllowHosts []string
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -270,6 +275,7 @@ func (a *API) routes(r *router) {
 	r.handle("DELETE", "/invitations/{id}", a.authed(a.manager(a.handleRevokeInvitation)))
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
+	a.webhookRoutes(r)
 	r.fallback()
 }
 

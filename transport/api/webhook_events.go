@@ -87,7 +87,10 @@ func WebhookConversation(c storage.Conversation) ConversationPayload {
 }
 
 // MessagePayload is the data of message.created. SenderID is the
-// visitor's or the agent's id ("" for system messages).
+// visitor's or the agent's id ("" for system messages). The delivery is
+// tagged with the conversation's visitor (WebhookVisitorID), so erasing
+// the visitor also stops the pending deliveries of its conversations'
+// messages, which may hold whatever the visitor typed.
 type MessagePayload struct {
 	ID             string             `json:"id"`
 	ConversationID string             `json:"conversation_id"`
@@ -96,12 +99,17 @@ type MessagePayload struct {
 	SenderID       string             `json:"sender_id"`
 	Text           string             `json:"text"`
 	CreatedAt      time.Time          `json:"created_at"`
+	visitorID      string
 }
 
-// WebhookMessage is m as webhook payload data.
-func WebhookMessage(m storage.Message) MessagePayload {
+// WebhookVisitorID names the visitor of the message's conversation
+// (webhook.VisitorData).
+func (p MessagePayload) WebhookVisitorID() string { return p.visitorID }
+
+// WebhookMessage is message m of conversation c as webhook payload data.
+func WebhookMessage(c storage.Conversation, m storage.Message) MessagePayload {
 	return MessagePayload{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, SenderKind: m.SenderKind,
-		SenderID: m.SenderID, Text: m.Text, CreatedAt: m.CreatedAt.UTC()}
+		SenderID: m.SenderID, Text: m.Text, CreatedAt: m.CreatedAt.UTC(), visitorID: c.VisitorID}
 }
 
 // VisitorPayload is the data of the visitor.* events. Name and email are
@@ -183,6 +191,13 @@ type Webhooks interface {
 	// Invalidate drops the dispatcher's cached endpoints of orgID: call it
 	// after every endpoint change.
 	Invalidate(orgID string)
+	// Test queues a webhook.test delivery to endpoint endpointID of orgID
+	// (storage.ErrNotFound if none) and returns it.
+	Test(ctx context.Context, orgID, endpointID string) (storage.WebhookDelivery, error)
+	// Redeliver queues a new delivery of delivery deliveryID's event and
+	// data to the same endpoint (storage.ErrNotFound if either is gone;
+	// webhook.ErrErased when erasure removed its body).
+	Redeliver(ctx context.Context, orgID, deliveryID string) (storage.WebhookDelivery, error)
 }
 
 // emitVisitorErased emits visitor.erased for v, erased just now, and
