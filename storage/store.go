@@ -28,6 +28,7 @@ type Store interface {
 	MFAStore
 	PasskeyStore
 	MailStore
+	WebhookStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.

@@ -201,6 +201,22 @@ func CheckWebhookAttempt(a WebhookAttempt) error {
 	return nil
 }
 
+// WebhookDisableReason is why attempt a disables endpoint e, as it is
+// after the attempt's failure count was applied ("" if it does not): a
+// 410 disables an enabled endpoint at once, a failure when the count
+// reached a.DisableAfter. Backends call it inside RecordWebhookAttempt.
+func WebhookDisableReason(a WebhookAttempt, e WebhookEndpoint) string {
+	switch {
+	case !e.Enabled:
+		return ""
+	case a.Effect == WebhookEffectGone:
+		return WebhookDisabledGone
+	case a.Effect == WebhookEffectFailure && a.DisableAfter > 0 && e.ConsecutiveFailures >= a.DisableAfter:
+		return WebhookDisabledFailures
+	}
+	return ""
+}
+
 // WebhookDeliveryCursor pages ListWebhookDeliveries (newest first): the
 // next page starts strictly after this (CreatedAt, ID).
 type WebhookDeliveryCursor struct {
@@ -261,7 +277,7 @@ type WebhookStore interface {
 	// visitor loses its body and visitor id, and those not final yet
 	// become dead with LastError "visitor erased" (never sent again). It
 	// returns how many deliveries it changed.
-	ForgetWebhookVisitor(ctx context.Context, orgID, visitorID string, at time.Time) (int, error)
+	ForgetWebhookVisitor(ctx context.Context, orgID, visitorID string) (int, error)
 }
 
 // WebhookErasedError is the LastError of deliveries ForgetWebhookVisitor

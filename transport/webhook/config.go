@@ -8,13 +8,17 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/mail"
 )
 
 // Store is what the dispatcher needs from storage: the webhook queue, the
-// team (to find the owners to mail) and the audit trail.
+// team (to find the owners to mail) and the audit trail. It must be the
+// sealing store (security.Sealed): endpoint secrets and delivery bodies
+// are sealed there, so a raw backend cannot be passed.
 type Store interface {
+	security.Sealed
 	storage.WebhookStore
 	ListAgents(ctx context.Context, orgID string) ([]storage.Agent, error)
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error

@@ -189,7 +189,7 @@ func (d *Dispatcher) Redeliver(ctx context.Context, orgID, deliveryID string) (s
 // the visitor's data is sent after it returns, except one already in
 // flight. Call it in the erasure flow, before answering.
 func (d *Dispatcher) ForgetVisitor(ctx context.Context, orgID, visitorID string) error {
-	n, err := d.cfg.Store.ForgetWebhookVisitor(ctx, orgID, visitorID, d.now())
+	n, err := d.cfg.Store.ForgetWebhookVisitor(ctx, orgID, visitorID)
 	if err != nil {
 		return fmt.Errorf("webhook forget visitor: %w", err)
 	}
