@@ -30,6 +30,7 @@ type Store interface {
 	keyedHasher
 	linksStore
 	offboardingStore
+	webhookStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of

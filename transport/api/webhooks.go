@@ -32,11 +32,10 @@ var errWebhooksUnavailable = httpx.NewError(http.StatusServiceUnavailable, codeU
 
 // hooks returns the webhook store and dispatcher, or 503 without them.
 func (a *API) hooks() (webhookStore, Webhooks, error) {
-	s, ok := a.cfg.Store.(webhookStore)
-	if !ok || a.cfg.Webhooks == nil {
+	if a.cfg.Webhooks == nil {
 		return nil, nil, errWebhooksUnavailable
 	}
-	return s, a.cfg.Webhooks, nil
+	return a.cfg.Store, a.cfg.Webhooks, nil
 }
 
 type createWebhookRequest struct {
