@@ -16,13 +16,40 @@ import (
 // retries coming due and deliveries queued on other nodes). Deliveries
 // left pending by a crash or restart are sent once their lease ends.
 // Run returns when ctx ends and every worker stopped; an attempt cut
-// short by ctx is due again at once.
+// short by ctx is due again at once. Run also trims the delivery log
+// (Config.Retention).
 func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range d.cfg.Workers {
 		wg.Go(func() { d.work(ctx) })
 	}
+	wg.Go(func() { d.purge(ctx) })
 	wg.Wait()
+}
+
+// purgeEvery is how often Run trims the delivery log.
+const purgeEvery = time.Hour
+
+// purge deletes finished deliveries older than Config.Retention, at once
+// and then every purgeEvery, until ctx ends (every node does; the
+// deletes are idempotent).
+func (d *Dispatcher) purge(ctx context.Context) {
+	ticker := time.NewTicker(purgeEvery)
+	defer ticker.Stop()
+	for {
+		n, err := d.cfg.Store.DeleteOldWebhookDeliveries(ctx, d.now().Add(-d.cfg.Retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.log.Warn().Err(err).Msg("purge old webhook deliveries")
+		case n > 0:
+			d.log.Info().Int("deliveries", n).Msg("old webhook deliveries purged")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // work is one worker of Run.

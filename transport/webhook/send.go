@@ -49,7 +49,8 @@ func (d *Dispatcher) send(ctx context.Context, e storage.WebhookEndpoint, del st
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set("X-Helpr-Signature", SignatureHeader(secretsAt(e, d.cfg.Now()), d.cfg.Now(), body))
+	now := d.cfg.Now()
+	req.Header.Set("X-Helpr-Signature", SignatureHeader(secretsAt(e, now), now, body))
 	req.Header.Set("X-Helpr-Delivery", del.ID)
 	req.Header.Set("X-Helpr-Event", del.Event)
 	start := time.Now()
