@@ -260,7 +260,8 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	recv := newReceiver(t)
 	n := startNode(t, t.TempDir(), "127.0.0.1:0", fastHooks)
 	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
-	hook := n.createHook(tn, recv.url(), "conversation.created", "message.created")
+	hook := n.createHook(tn, recv.url(), "conversation.created", "message.created",
+		"conversation.assigned", "conversation.closed")
 	vis, conv := startChat(ctx, t, n, tn, n.visitor(tn, "Vera Visitor"))
 	ack := send(ctx, t, vis, conv.ID, "v1", "hello, my order is late")
 
@@ -297,6 +298,24 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	}
 	if count != 1 {
 		t.Errorf("receiver got %d message.created deliveries, want 1", count)
+	}
+	// The owner claims and closes it over a WebSocket.
+	owner := n.dial(ctx, client.Options{Token: tn.owner.AccessToken})
+	for _, typ := range []string{wire.TypeConversationClaim, wire.TypeConversationClose} {
+		if err := owner.Send(ctx, typ, typ, wire.ConversationRef{ConversationID: conv.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := owner.Await(ctx, client.Reply(typ)); err != nil || f.Type != wire.TypeConversation {
+			t.Fatalf("%s: %v %s %s", typ, err, f.Type, f.Data)
+		}
+	}
+	assigned := verifyHit(t, recv.await(ctx, "conversation.assigned"), hook.Secret, "conversation.assigned", tn.orgID)
+	if err := json.Unmarshal(assigned.Data, &c); err != nil || c.AssigneeID == nil || *c.AssigneeID != tn.ownerID {
+		t.Fatalf("conversation.assigned data %s", assigned.Data)
+	}
+	closed := verifyHit(t, recv.await(ctx, "conversation.closed"), hook.Secret, "conversation.closed", tn.orgID)
+	if err := json.Unmarshal(closed.Data, &c); err != nil || c.Status != "closed" || c.ClosedAt == nil {
+		t.Fatalf("conversation.closed data %s", closed.Data)
 	}
 	if strings.Contains(n.logs.String(), hook.Secret) {
 		t.Error("the endpoint secret reached the logs")

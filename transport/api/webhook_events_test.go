@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -201,4 +202,28 @@ func TestEmitWithoutWebhooksIsANoOp(t *testing.T) {
 	e := newEnv(t)
 	owner, _ := e.seedOrg("Acme")
 	e.startVisitor(e.seedWidget(owner.OrgID)) // no panic, no error
+}
+
+// failingHooks fails every Emit.
+type failingHooks struct{ fakeHooks }
+
+func (f *failingHooks) Emit(context.Context, string, string, any) error {
+	return errors.New("store down")
+}
+
+// A failed emit never fails the request and logs no payload.
+func TestEmitFailureIsLoggedWithoutPII(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withHooks(&failingHooks{}))
+	owner, _ := e.seedOrg("Acme")
+	e.startVisitor(e.seedWidget(owner.OrgID))
+	logs := e.logs.String()
+	if !strings.Contains(logs, "webhook emit failed") || !strings.Contains(logs, EventVisitorCreated) {
+		t.Fatalf("no warning for the failed emit: %s", logs)
+	}
+	for _, pii := range []string{canaryName, canaryEmail, canaryPhone, "Zelda"} {
+		if strings.Contains(logs, pii) {
+			t.Errorf("logs hold %q", pii)
+		}
+	}
 }
