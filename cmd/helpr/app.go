@@ -147,6 +147,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
 	}
 	register, loginIP, loginAccount := cl.limiters(cfg.now)
+	apiKeyQuota, apiUserQuota := cl.apiQuotas(cfg.now)
 	links := cl.linkLimiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
@@ -166,12 +167,14 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
 		VisitorSessionWidgetLimit: lim.visitorWidget.api(), VisitorSessionWidgetLimiter: sharedVisitorWidget,
 		AgentCreateLimit: lim.agentCreations.api(), AgentCreateLimiter: cl.agentCreateLimiter(lim, cfg.now),
+		APIKeyLimiter: apiKeyQuota, APIUserLimiter: apiUserQuota, APIUserRPM: cfg.APIUserRPM,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
 		Webhooks: hooks, WebhookAllowHosts: cfg.WebhookAllowHosts,
+		Chat: h, // REST chat actions (transport/api/chat_actions.go) go through the hub
 	})
 	if err != nil {
 		_ = geo.Close()

@@ -58,6 +58,10 @@ type Config struct {
 	// reach although internal (--webhook-allow-hosts, webhooks.go).
 	WebhookAllowHosts []string
 
+	// APIUserRPM is --api-user-rpm: API requests per minute of one secret
+	// key owner across all their keys; 0 means 1200 (limits.go).
+	APIUserRPM int
+
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
 	now          func() time.Time
@@ -157,6 +161,9 @@ func (c *Config) validate() error {
 	if _, err := c.Limits.resolve(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := validAPIUserRPM(c.APIUserRPM); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.Mail.validate()...)
 	return errors.Join(errs...)
 }
@@ -235,6 +242,7 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
 		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
 	abuseLimitFlags(fs, &c.Limits)
+	apiLimitFlags(fs, c)
 	mailFlags(fs, &c.Mail)
 	webhookFlags(fs, c)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")

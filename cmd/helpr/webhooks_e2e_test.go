@@ -235,8 +235,8 @@ func (n *node) awaitDelivery(ctx context.Context, tn tenant, hookID, event strin
 	}
 }
 
-// startChat opens a conversation as the visitor over a real WebSocket.
-func startChat(ctx context.Context, t *testing.T, n *node, tn tenant, visitorToken string) (*client.Conn, wire.Conversation) {
+// startHookChat opens a conversation as the visitor over a real WebSocket.
+func startHookChat(ctx context.Context, t *testing.T, n *node, tn tenant, visitorToken string) (*client.Conn, wire.Conversation) {
 	t.Helper()
 	vis := n.dial(ctx, client.Options{Token: visitorToken, AuthFrame: true, WidgetKey: tn.widgetKey, Origin: tn.origin})
 	if err := vis.Send(ctx, wire.TypeConversationStart, "start", nil); err != nil {
@@ -262,7 +262,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
 	hook := n.createHook(tn, recv.url(), "conversation.created", "message.created",
 		"conversation.assigned", "conversation.closed")
-	vis, conv := startChat(ctx, t, n, tn, n.visitor(tn, "Vera Visitor"))
+	vis, conv := startHookChat(ctx, t, n, tn, n.visitor(tn, "Vera Visitor"))
 	ack := send(ctx, t, vis, conv.ID, "v1", "hello, my order is late")
 
 	created := verifyHit(t, recv.await(ctx, "conversation.created"), hook.Secret, "conversation.created", tn.orgID)
@@ -384,7 +384,7 @@ func TestWebhooksErasedVisitorPIINeverSent(t *testing.T) {
 	}, &vs, "Origin", tn.origin); code != http.StatusCreated {
 		t.Fatalf("visitor session: %d", code)
 	}
-	startChat(ctx, t, n, tn, vs.Token)
+	startHookChat(ctx, t, n, tn, vs.Token)
 	for _, ev := range []string{"visitor.created", "conversation.created"} {
 		n.awaitDelivery(ctx, tn, hook.ID, ev, func(d hookDelivery) bool { return d.Attempts >= 1 })
 	}

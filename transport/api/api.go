@@ -87,6 +87,17 @@ type Config struct {
 	// this node like the visitor-session limits.
 	AgentCreateLimit   RateLimit
 	AgentCreateLimiter Limiter
+	// APIKeyLimiter and APIUserLimiter count the requests of secret API
+	// keys (keylimits.go): per key id against the key's rpm, and per
+	// owning agent against APIUserRPM across all their keys. Nil means an
+	// in-memory window of a minute (this node only); a cluster passes
+	// *redislimit.Quota windows (prefixes helpr:rl:apikey and
+	// helpr:rl:apiuser). A limiter error refuses the request with 503
+	// unavailable: these limits fail closed. APIUserRPM is the per-owner
+	// limit per minute (zero: 1200).
+	APIKeyLimiter  QuotaLimiter
+	APIUserLimiter QuotaLimiter
+	APIUserRPM     int
 	// Metrics, when set, counts authentication failures by reason
 	// (helpr_auth_failures_total) and rate-limit refusals by limit
 	// (helpr_rate_limited_total). HTTP request counts are the server's job.
@@ -139,6 +150,11 @@ type Config struct {
 	// save-time check (webhook.CheckURL) and the dispatcher's dialer use
 	// the same list.
 	WebhookAllowHosts []string
+	// Chat performs chat actions for REST callers (POST
+	// /conversations/{id}/messages, /close, /transfer): the hub, so that
+	// they are stored, fanned out live and announced like the WebSocket's.
+	// Nil: those routes answer 503 unavailable.
+	Chat ChatActions
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -162,6 +178,7 @@ type API struct {
 	visitorIP limiter               // POST /visitor/sessions per client IP (/64)
 	visitorWG limiter               // POST /visitor/sessions per widget
 	agentNew  limiter               // POST /agents per organisation
+	keyLimits keyLimits             // API-key requests per key and per owner (keylimits.go)
 	links     *linkState            // magic links and password reset
 	own       []string              // PublicOrigin, then OriginAliases
 	refused   *httpx.RefusedOrigins // one warning per refused origin
@@ -206,6 +223,11 @@ func New(cfg Config) (*API, error) {
 	a.visitorWG = a.newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
 		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow})
 	a.agentNew = a.newAgentCreateLimiter(cfg.AgentCreateLimiter, cfg.AgentCreateLimit)
+	kl, err := newKeyLimits(cfg, a.now)
+	if err != nil {
+		return nil, err
+	}
+	a.keyLimits = kl
 	a.links = newLinkState(cfg, a.now)
 	return a, nil
 }
@@ -254,6 +276,7 @@ func (a *API) routes(r *router) {
 
 	r.handle("GET", "/visitors", a.authed(a.agentOnly(a.handleFindVisitors)))
 	r.handle("GET", "/visitors/{id}", a.authed(a.agentOnly(a.handleGetVisitor)))
+	r.handle("PATCH", "/visitors/{id}", a.authed(a.agentOnly(a.handleUpdateVisitor)))
 	r.handle("DELETE", "/visitors/{id}", a.authed(a.manager(a.handleEraseVisitor)))
 	r.handle("GET", "/visitors/{id}/export", a.authed(a.manager(a.handleExportVisitor)))
 
@@ -263,6 +286,7 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+	a.chatRoutes(r)
 
 	r.handle("GET", "/audit", a.authed(a.manager(a.handleListAudit)))
 	r.handle("POST", "/auth/magic-link", a.handleMagicLink)

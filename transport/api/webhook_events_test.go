@@ -227,3 +227,24 @@ func TestEmitFailureIsLoggedWithoutPII(t *testing.T) {
 		}
 	}
 }
+
+// PATCH /visitors/{id} emits visitor.updated with the new fields; a PATCH
+// that sets no field emits nothing.
+func TestEmitVisitorUpdatedOnPatch(t *testing.T) {
+	t.Parallel()
+	f := &fakeHooks{}
+	e := newEnv(t, withHooks(f))
+	owner, tok := e.seedOrg("Acme")
+	v := e.seedVisitorPII(e.seedWidget(owner.OrgID), "Old Name", "old@example.org", "")
+	e.do("PATCH", "/rest/v1/visitors/"+v.ID, map[string]any{"name": canaryName, "email": canaryEmail},
+		bearer(tok)).expect(t, 200, "")
+	var p VisitorPayload
+	raw := wantOne(t, f, EventVisitorUpdated, owner.OrgID, &p)
+	if p.ID != v.ID || p.Name == nil || *p.Name != canaryName || p.Email == nil || *p.Email != canaryEmail {
+		t.Errorf("visitor.updated data %s", raw)
+	}
+	e.do("PATCH", "/rest/v1/visitors/"+v.ID, map[string]any{}, bearer(tok)).expect(t, 200, "")
+	if n := len(f.of(EventVisitorUpdated)); n != 1 {
+		t.Errorf("an empty PATCH emitted visitor.updated (%d emits)", n)
+	}
+}
