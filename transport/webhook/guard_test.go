@@ -12,7 +12,7 @@ func TestInternalAddresses(t *testing.T) {
 		"169.254.169.254", "169.254.0.1", "100.64.0.1", "100.127.255.254", "0.0.0.0", "::", "224.0.0.1",
 		"239.255.255.250", "255.255.255.255", "fc00::1", "fd00:ec2::254", "fe80::1", "ff02::1",
 		"::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:10.1.2.3", "64:ff9b::a9fe:a9fe", "2002:7f00:1::",
-		"::127.0.0.1", "198.18.0.1", "240.0.0.1", "192.0.0.8",
+		"::127.0.0.1", "64:ff9b:1::1", "198.18.0.1", "240.0.0.1", "192.0.0.8",
 	}
 	for _, s := range internal {
 		if !Internal(netip.MustParseAddr(s)) {
@@ -54,7 +54,7 @@ func TestGuardAllowHosts(t *testing.T) {
 }
 
 func TestCheckURL(t *testing.T) {
-	refused := []string{"http://127.0.0.1/x", "http://localhost:8080/", "https://10.0.0.1/", "http://[::1]/",
+	refused := []string{"http://2130706433/", "http://0x7f.0.0.1/", "http://127.1/", "http://127.0.0.1/x", "http://localhost:8080/", "https://10.0.0.1/", "http://[::1]/",
 		"http://[::ffff:127.0.0.1]/", "http://169.254.169.254/latest/meta-data", "http://100.64.1.1/",
 		"http://0.0.0.0/", "http://[fd00::1]/"}
 	for _, u := range refused {

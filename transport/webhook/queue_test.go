@@ -256,3 +256,76 @@ func TestEmitRefusesOversizedData(t *testing.T) {
 		t.Fatalf("oversized emit: %v", err)
 	}
 }
+
+// flakyStore fails endpoint reads with ErrUnavailable while down is set.
+type flakyStore struct {
+	*security.SealedStore
+	down atomic.Bool
+}
+
+func (f *flakyStore) GetWebhookEndpoint(ctx context.Context, orgID, id string) (storage.WebhookEndpoint, error) {
+	if f.down.Load() {
+		return storage.WebhookEndpoint{}, storage.ErrUnavailable
+	}
+	return f.SealedStore.GetWebhookEndpoint(ctx, orgID, id)
+}
+
+// A store failure while loading the endpoint postpones the delivery
+// without killing it or counting against the endpoint.
+func TestStoreFailurePostponesDelivery(t *testing.T) {
+	e := newEnv(t)
+	fs := &flakyStore{SealedStore: e.store}
+	e.d = e.dispatcher(func(c *Config) { c.Store = fs })
+	rc := newReceiver(t)
+	ep := e.endpoint(rc.srv.URL, "message.created")
+	e.emit("message.created", map[string]any{"n": 1})
+	fs.down.Store(true)
+	e.drain()
+	d := e.deliveries(ep.ID)[0]
+	if d.Status != storage.WebhookFailed || d.LastError != "store unavailable" || e.getEndpoint(ep.ID).ConsecutiveFailures != 0 {
+		t.Fatalf("after a store failure: %#v", d)
+	}
+	fs.down.Store(false)
+	e.clock.Add(backoffBase)
+	if e.drain() != 1 || e.deliveries(ep.ID)[0].Status != storage.WebhookDelivered {
+		t.Fatal("not delivered once the store is back")
+	}
+}
+
+// slowListStore blocks the first endpoint list until release closes.
+type slowListStore struct {
+	*security.SealedStore
+	entered chan struct{}
+	release chan struct{}
+	once    atomic.Bool
+}
+
+func (s *slowListStore) ListWebhookEndpoints(ctx context.Context, orgID string) ([]storage.WebhookEndpoint, error) {
+	list, err := s.SealedStore.ListWebhookEndpoints(ctx, orgID)
+	if s.once.CompareAndSwap(false, true) {
+		close(s.entered)
+		<-s.release
+	}
+	return list, err
+}
+
+// A cache fill that an Invalidate overtakes is not cached: the next Emit
+// reads again and sees the endpoint created meanwhile.
+func TestInvalidateDuringCacheFill(t *testing.T) {
+	e := newEnv(t)
+	ss := &slowListStore{SealedStore: e.store, entered: make(chan struct{}), release: make(chan struct{})}
+	e.d = e.dispatcher(func(c *Config) { c.Store = ss; c.CacheTTL = time.Hour })
+	done := make(chan error, 1)
+	go func() { done <- e.d.Emit(t.Context(), e.org, "message.created", map[string]any{"n": 0}) }()
+	<-ss.entered
+	rc := newReceiver(t)
+	ep := e.endpoint(rc.srv.URL, "message.created") // Invalidate while the read is in flight
+	close(ss.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	e.emit("message.created", map[string]any{"n": 1})
+	if n := len(e.deliveries(ep.ID)); n != 1 {
+		t.Fatalf("%d deliveries after the overtaken fill, want 1", n)
+	}
+}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -99,9 +100,16 @@ func (d *Dispatcher) deliver(ctx context.Context, del storage.WebhookDelivery) {
 	case err != nil && ctx.Err() != nil:
 		d.record(done, d.retryNow(del))
 		return
-	case err != nil:
-		d.log.Error().Err(err).Str("delivery_id", del.ID).Msg("load webhook endpoint")
+	case errors.Is(err, storage.ErrNotFound):
 		d.record(done, d.skip(del, "endpoint not found"))
+		return
+	case err != nil:
+		// The store failed, not the receiver: try again later without
+		// counting it against the endpoint.
+		d.log.Error().Err(err).Str("delivery_id", del.ID).Msg("load webhook endpoint")
+		a := d.retryNow(del)
+		a.NextAttemptAt, a.Error = a.At.Add(backoffBase), "store unavailable"
+		d.record(done, a)
 		return
 	case del.Body == "":
 		d.record(done, d.skip(del, storage.WebhookErasedError))

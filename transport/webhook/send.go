@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/helpr-chat/helpr/storage"
@@ -68,7 +69,7 @@ func (d *Dispatcher) send(ctx context.Context, e storage.WebhookEndpoint, del st
 	case r.code >= 300 && r.code < 400:
 		r.err = "redirect not followed"
 	case r.code >= 300:
-		r.err = "HTTP " + http.StatusText(r.code)
+		r.err = "HTTP " + strconv.Itoa(r.code)
 	}
 	return r
 }
