@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -93,13 +92,11 @@ type webhookRelay struct {
 	dropped  *metrics.Counter
 	drops    atomic.Int64 // since the last warning
 	lastWarn atomic.Int64 // unix nanoseconds
-	stopOnce sync.Once
-	done     chan struct{}
 }
 
 func newWebhookRelay(log zerolog.Logger, reg *metrics.Registry) *webhookRelay {
 	return &webhookRelay{log: log.With().Str("component", "webhook-relay").Logger(),
-		ch: make(chan hub.Notice, relayBuffer), done: make(chan struct{}),
+		ch: make(chan hub.Notice, relayBuffer),
 		dropped: reg.Counter("helpr_webhook_notices_dropped_total",
 			"Chat notices dropped before a webhook delivery was stored (relay buffer full).").With()}
 }
@@ -136,11 +133,11 @@ func (r *webhookRelay) drop(n hub.Notice) {
 // run emits the buffered notices until ctx ends, then stores those still
 // buffered (bounded by relayFlush) and returns.
 func (r *webhookRelay) run(ctx context.Context) {
-	defer close(r.done)
+	emitCtx := context.WithoutCancel(ctx) // a notice taken is stored even while stopping
 	for {
 		select {
 		case n := <-r.ch:
-			r.emit(ctx, n)
+			r.emit(emitCtx, n)
 		case <-ctx.Done():
 			r.flush()
 			return
