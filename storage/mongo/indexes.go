@@ -95,6 +95,11 @@ var indexes = map[string][]index{
 	collMailClaims: {
 		{"expires", keys(asc("expires_at")), false}, // DeleteDoneMail
 	},
+	collCustomerUsers: {
+		{"external_index_unique", keys(asc("external_index")), true},                 // sparse: erased users have none; the index hashes the org id in
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("_id")), false}, // ListCustomerUsers
+		{"org_visitor", keys(asc("org_id"), asc("visitor_id")), false},               // erasure
+	},
 	collAudit: {
 		{"link_unique", keys(asc("link")), true}, // sparse: see sparseIndexes
 		{"org_seq", keys(asc("org_id"), desc("seq")), false},
@@ -109,8 +114,9 @@ func keys(k ...bson.E) bson.D { return bson.D(k) }
 
 // sparseIndexes names the indexes that leave out documents lacking their
 // field: audit events written before the hash chain have no link until
-// the backfill (audit_backfill.go) gives them one.
-var sparseIndexes = map[string]bool{"link_unique": true}
+// the backfill (audit_backfill.go) gives them one; erased customer users
+// have no external index.
+var sparseIndexes = map[string]bool{"link_unique": true, "external_index_unique": true}
 
 // retiredIndexes lists, per collection, indexes earlier versions created
 // that nothing reads any more; Open drops them. The text index served
