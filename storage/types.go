@@ -89,6 +89,10 @@ type Widget struct {
 	Prechat        PrechatFields
 	OfflineMessage string // shown when no agent is online; "" means the product's default text
 	CreatedAt      time.Time
+	// PreviousKey is the key RotateWidgetKey replaced, still accepted (by
+	// the API) while now < PreviousKeyUntil; "" when never rotated.
+	PreviousKey      string
+	PreviousKeyUntil time.Time
 }
 
 // FieldMode says how a widget's pre-chat form treats one field.
