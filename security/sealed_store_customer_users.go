@@ -34,13 +34,7 @@ func (s *SealedStore) CustomerUserIndex(orgID, externalID string) []byte {
 // customerUserIndexes returns the index under every live blind-index
 // version, current first (lookups while keys rotate).
 func (s *SealedStore) customerUserIndexes(orgID, externalID string) [][]byte {
-	key := customerUserKey(orgID, externalID)
-	entries := s.c.k.liveEntries(KeyBlindIndex)
-	out := make([][]byte, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, keyedHashWith(e, customerUserHashPurpose, key))
-	}
-	return out
+	return s.c.KeyedHashes(customerUserHashPurpose, customerUserKey(orgID, externalID))
 }
 
 // customerUserKey length-prefixes the organisation id so that no (org,
