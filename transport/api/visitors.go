@@ -18,12 +18,17 @@ type visitorSessionRequest struct {
 	Name           string `json:"name"`
 	Email          string `json:"email"`
 	Phone          string `json:"phone"`
+	// Token is a chat token (docs/chat-tokens.md): the session is then the
+	// token's customer user's visitor, on every device.
+	Token string `json:"token"`
 }
 
 type visitorSessionResponse struct {
 	Visitor   visitorRef `json:"visitor"`
 	Token     string     `json:"token"`
 	ExpiresIn int64      `json:"expires_in"`
+	// CustomerUserID is set for a session started with a chat token.
+	CustomerUserID string `json:"customer_user_id,omitempty"`
 }
 
 type visitorRef struct {
@@ -62,6 +67,9 @@ func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error
 	fields, err := visitorFields(req)
 	if err != nil {
 		return err
+	}
+	if req.Token != "" {
+		return a.startTokenVisitorSession(w, r, wg, req.Token, fields)
 	}
 	v, err := a.visitorFor(r, wg, fields)
 	if err != nil {
