@@ -272,3 +272,12 @@ const (
 	AuditSuccess = "success"
 	AuditFailure = "failure"
 )
+
+// AcceptsKey reports whether key opens widget w at now: its publishable
+// key, or the key a rotation replaced while now < PreviousKeyUntil.
+func (w Widget) AcceptsKey(key string, now time.Time) bool {
+	if key == "" {
+		return false
+	}
+	return key == w.PublishableKey || key == w.PreviousKey && now.Before(w.PreviousKeyUntil)
+}

@@ -283,6 +283,7 @@ func (a *API) routes(r *router) {
 	r.handle("DELETE", "/invitations/{id}", a.authed(a.manager(a.handleRevokeInvitation)))
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
+	a.apiKeyRoutes(r)
 	a.chatTokenRoutes(r)
 	r.fallback()
 }
