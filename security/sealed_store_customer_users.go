@@ -104,6 +104,18 @@ func (s *SealedStore) FindCustomerUserByExternalID(ctx context.Context, orgID, e
 	return u, nil
 }
 
+// GetCustomerUserByVisitor returns the visitor's customer user, opened.
+func (s *SealedStore) GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (storage.CustomerUser, error) {
+	u, err := s.inner.GetCustomerUserByVisitor(ctx, orgID, visitorID)
+	if err != nil {
+		return storage.CustomerUser{}, err
+	}
+	if u, err = s.openCustomerUser(u); err != nil {
+		return storage.CustomerUser{}, fmt.Errorf("customer user of visitor: %w", err)
+	}
+	return u, nil
+}
+
 // SetCustomerUserVisitor passes through (no PII).
 func (s *SealedStore) SetCustomerUserVisitor(ctx context.Context, orgID, id, visitorID string) error {
 	return s.inner.SetCustomerUserVisitor(ctx, orgID, id, visitorID)

@@ -37,25 +37,26 @@ type piiRule struct {
 // TestSealedStoreKeepsPIIFromTheBackend then checks that behaviour through
 // a recording backend.
 var piiMethods = map[string]piiRule{
-	"CreateVisitor":           {seals: true, reason: "seals Name, Email and Phone and sets the blind index before the write"},
-	"UpdateVisitor":           {seals: true, reason: "seals Name, Email and Phone under the current key before the write"},
-	"GetVisitor":              {opens: true, reason: "opens the stored visitor for the handlers"},
-	"FindVisitorByEmailIndex": {opens: true, reason: "opens the visitor found by blind index"},
-	"ScanVisitors":            {reason: "maintenance only (ReEncrypt): returns the backend's sealed values unopened"},
-	"PutOneTime":              {seals: true, reason: "seals OneTime.Data (an invitee's email, ceremony state) before the write"},
-	"GetOneTime":              {opens: true, reason: "opens OneTime.Data for the flows"},
-	"ChargeOneTimeAttempt":    {opens: true, reason: "opens OneTime.Data of the charged token"},
-	"ConsumeOneTime":          {opens: true, reason: "opens OneTime.Data of the consumed token"},
-	"ListOneTime":             {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
-	"BeginTOTP":               {seals: true, reason: "seals the pending TOTP secret before the write"},
-	"GetMFA":                  {opens: true, reason: "opens the pending and enabled TOTP secrets for the second-factor check"},
-	"EnqueueMail":             {seals: true, reason: "seals a mail's To, Subject and Text before the write"},
-	"ClaimMail":               {opens: true, reason: "opens To, Subject and Text of each claimed mail for the sender"},
-	"CreateCustomerUser":      {seals: true, reason: "seals ExternalID, Name and Email and sets the keyed index before the write"},
-	"UpdateCustomerUser":      {seals: true, reason: "seals ExternalID, Name and Email under the current key before the write"},
-	"GetCustomerUser":         {opens: true, reason: "opens the customer user for the token checks and the console"},
-	"FindCustomerUser":        {opens: true, reason: "opens the customer user found by keyed index"},
-	"ListCustomerUsers":       {opens: true, reason: "opens each listed customer user for the console"},
+	"CreateVisitor":            {seals: true, reason: "seals Name, Email and Phone and sets the blind index before the write"},
+	"UpdateVisitor":            {seals: true, reason: "seals Name, Email and Phone under the current key before the write"},
+	"GetVisitor":               {opens: true, reason: "opens the stored visitor for the handlers"},
+	"FindVisitorByEmailIndex":  {opens: true, reason: "opens the visitor found by blind index"},
+	"ScanVisitors":             {reason: "maintenance only (ReEncrypt): returns the backend's sealed values unopened"},
+	"PutOneTime":               {seals: true, reason: "seals OneTime.Data (an invitee's email, ceremony state) before the write"},
+	"GetOneTime":               {opens: true, reason: "opens OneTime.Data for the flows"},
+	"ChargeOneTimeAttempt":     {opens: true, reason: "opens OneTime.Data of the charged token"},
+	"ConsumeOneTime":           {opens: true, reason: "opens OneTime.Data of the consumed token"},
+	"ListOneTime":              {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
+	"BeginTOTP":                {seals: true, reason: "seals the pending TOTP secret before the write"},
+	"GetMFA":                   {opens: true, reason: "opens the pending and enabled TOTP secrets for the second-factor check"},
+	"EnqueueMail":              {seals: true, reason: "seals a mail's To, Subject and Text before the write"},
+	"ClaimMail":                {opens: true, reason: "opens To, Subject and Text of each claimed mail for the sender"},
+	"CreateCustomerUser":       {seals: true, reason: "seals ExternalID, Name and Email and sets the keyed index before the write"},
+	"UpdateCustomerUser":       {seals: true, reason: "seals ExternalID, Name and Email under the current key before the write"},
+	"GetCustomerUser":          {opens: true, reason: "opens the customer user for the token checks and the console"},
+	"FindCustomerUser":         {opens: true, reason: "opens the customer user found by keyed index"},
+	"GetCustomerUserByVisitor": {opens: true, reason: "opens the customer user of a resumed visitor"},
+	"ListCustomerUsers":        {opens: true, reason: "opens each listed customer user for the console"},
 }
 
 // mentionsPII reports whether t is or contains a PII type, through
@@ -283,6 +284,11 @@ func (r *recordingStore) GetCustomerUser(_ context.Context, orgID, id string) (s
 
 func (r *recordingStore) FindCustomerUser(_ context.Context, orgID string, indexes [][]byte) (storage.CustomerUser, error) {
 	r.record("FindCustomerUser", orgID, indexes)
+	return r.sealedCU, nil
+}
+
+func (r *recordingStore) GetCustomerUserByVisitor(_ context.Context, orgID, visitorID string) (storage.CustomerUser, error) {
+	r.record("GetCustomerUserByVisitor", orgID, visitorID)
 	return r.sealedCU, nil
 }
 

@@ -68,6 +68,10 @@ type CustomerUserStore interface {
 	// atomically and returns the new version. ErrNotFound for an unknown
 	// or erased user.
 	BumpCustomerUserTokenVersion(ctx context.Context, orgID, id string) (int64, error)
+	// GetCustomerUserByVisitor returns the organisation's non-erased
+	// customer user linked to visitorID; ErrNotFound if there is none (an
+	// anonymous visitor).
+	GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (CustomerUser, error)
 	// ListCustomerUsers returns up to limit (<= 0: 50; capped at
 	// MaxCustomerUserList) of the organisation's non-erased users, newest
 	// first (CreatedAt, then ID, descending), after cursor when it is set.

@@ -122,6 +122,24 @@ func (s *Store) activeUser(orgID, id string) bson.D {
 	return bson.D{{Key: "_id", Value: id}, {Key: "org_id", Value: orgID}, {Key: "deleted_at", Value: nil}}
 }
 
+// GetCustomerUserByVisitor returns the active user linked to visitorID.
+func (s *Store) GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (storage.CustomerUser, error) {
+	if visitorID == "" {
+		return storage.CustomerUser{}, fmt.Errorf("customer user of visitor: %w", storage.ErrNotFound)
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	filter := bson.D{{Key: "org_id", Value: orgID}, {Key: "visitor_id", Value: visitorID}, {Key: "deleted_at", Value: nil}}
+	list, err := findAll[customerUserDoc](ctx, s.coll(collCustomerUsers), filter, sorted(1, asc("created_at"), asc("_id")))
+	if err == nil && len(list) == 0 {
+		err = storage.ErrNotFound
+	}
+	if err != nil {
+		return storage.CustomerUser{}, fmt.Errorf("customer user of visitor %s: %w", visitorID, err)
+	}
+	return list[0].user(), nil
+}
+
 // SetCustomerUserVisitor links a visitor-less user to visitorID; the
 // condition is part of the filter (and the Store's lock stripe queues its
 // own writers, for FerretDB's read-then-write updates).

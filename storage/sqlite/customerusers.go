@@ -84,6 +84,20 @@ func (s *Store) UpdateCustomerUser(ctx context.Context, u storage.CustomerUser) 
 	return nil
 }
 
+// GetCustomerUserByVisitor returns the active user linked to visitorID.
+func (s *Store) GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (storage.CustomerUser, error) {
+	if visitorID == "" {
+		return storage.CustomerUser{}, fmt.Errorf("customer user of visitor: %w", storage.ErrNotFound)
+	}
+	const q = "SELECT " + customerUserCols + ` FROM customer_users WHERE org_id = ? AND visitor_id = ?
+		AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`
+	u, err := scanCustomerUser(s.r.QueryRowContext(ctx, q, orgID, visitorID))
+	if err != nil {
+		return storage.CustomerUser{}, fmt.Errorf("customer user of visitor %s: %w", visitorID, err)
+	}
+	return u, nil
+}
+
 // SetCustomerUserVisitor links a visitor-less user to visitorID.
 func (s *Store) SetCustomerUserVisitor(ctx context.Context, orgID, id, visitorID string) error {
 	if visitorID == "" {

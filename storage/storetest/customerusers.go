@@ -15,6 +15,7 @@ var customerUserCases = []testCase{
 	{"CustomerUser/VisitorLinkedOnce", testCustomerUserVisitorOnce},
 	{"CustomerUser/VisitorConcurrentOneWins", testCustomerUserVisitorRace},
 	{"CustomerUser/TokenVersionBumps", testCustomerUserBump},
+	{"CustomerUser/ByVisitor", testCustomerUserByVisitor},
 	{"CustomerUser/ListNewestFirstWithCursor", testCustomerUserList},
 	{"CustomerUser/Tenancy", testCustomerUserTenancy},
 	{"CustomerUser/ErasingTheVisitorErasesTheUser", testCustomerUserErasure},
@@ -209,4 +210,23 @@ func testCustomerUserErasure(t *testing.T, s storage.Store) {
 	fresh := customerUser(tn, "alice", 70)
 	fresh.ID = "cus_alice_again"
 	createCustomerUser(t, s, fresh)
+}
+
+func testCustomerUserByVisitor(t *testing.T, s storage.Store) {
+	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	u := createCustomerUser(t, s, customerUser(a, "alice", 10))
+	_, err := s.GetCustomerUserByVisitor(ctx(t), a.org.ID, a.visitor.ID)
+	wantErr(t, err, storage.ErrNotFound, "before the link")
+	ok(t, s.SetCustomerUserVisitor(ctx(t), a.org.ID, u.ID, a.visitor.ID), "link")
+	got, err := s.GetCustomerUserByVisitor(ctx(t), a.org.ID, a.visitor.ID)
+	ok(t, err, "by visitor")
+	same(t, got.ID, u.ID, "by visitor")
+	_, err = s.GetCustomerUserByVisitor(ctx(t), b.org.ID, a.visitor.ID)
+	wantErr(t, err, storage.ErrNotFound, "from another organisation")
+	_, err = s.GetCustomerUserByVisitor(ctx(t), a.org.ID, "")
+	wantErr(t, err, storage.ErrNotFound, "empty visitor id")
+	ok(t, s.EraseSubject(ctx(t), storage.Erasure{OrgID: a.org.ID, Kind: storage.SubjectVisitor,
+		SubjectID: a.visitor.ID, Pseudonym: "anon_a", At: at(60)}), "erase")
+	_, err = s.GetCustomerUserByVisitor(ctx(t), a.org.ID, a.visitor.ID)
+	wantErr(t, err, storage.ErrNotFound, "after erasure")
 }

@@ -394,3 +394,28 @@ func TestCustomerUsersEndpoints(t *testing.T) {
 	// A secret key with visitors:read reads them too.
 	e.do("GET", "/rest/v1/customer-users", nil, bearer(o.secret)).expect(t, http.StatusOK, "")
 }
+
+// Resuming an identified visitor with its session token (no chat token)
+// never outlives the chat token: the new session ends when the old one
+// does. An anonymous visitor's resume still gets a full session.
+func TestChatTokenResumeKeepsTheTokenExpiry(t *testing.T) {
+	e := newEnv(t, withChatTokens(t))
+	o := e.tokenOrg("Acme")
+	out := e.issueToken(o, "u1", map[string]any{"expiresIn": "1h"})
+	var s visitorSessionResponse
+	e.tokenSession(o.widget.PublishableKey, out.Token).expect(t, http.StatusCreated, "").json(t, &s)
+	e.clock.Advance(20 * time.Minute)
+	var resumed visitorSessionResponse
+	e.do("POST", "/rest/v1/visitor/sessions", map[string]any{"publishable_key": o.widget.PublishableKey},
+		bearer(s.Token)).expect(t, http.StatusCreated, "").json(t, &resumed)
+	if resumed.Visitor.ID != s.Visitor.ID || resumed.ExpiresIn != 40*60 {
+		t.Fatalf("resumed %+v, want the same visitor for the token's remaining 2400 s", resumed)
+	}
+	_, anon := e.seedVisitor(o.widget)
+	var plain visitorSessionResponse
+	e.do("POST", "/rest/v1/visitor/sessions", map[string]any{"publishable_key": o.widget.PublishableKey},
+		bearer(anon)).expect(t, http.StatusCreated, "").json(t, &plain)
+	if plain.ExpiresIn != 24*3600 {
+		t.Fatalf("anonymous resume expires_in %d", plain.ExpiresIn)
+	}
+}

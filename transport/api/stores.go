@@ -139,6 +139,7 @@ type customerUserStore interface {
 	FindCustomerUserByExternalID(ctx context.Context, orgID, externalID string) (storage.CustomerUser, error)
 	UpdateCustomerUser(ctx context.Context, u storage.CustomerUser) error
 	SetCustomerUserVisitor(ctx context.Context, orgID, id, visitorID string) error
+	GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (storage.CustomerUser, error)
 	BumpCustomerUserTokenVersion(ctx context.Context, orgID, id string) (int64, error)
 	ListCustomerUsers(ctx context.Context, orgID string, cursor *storage.CustomerUserCursor, limit int) ([]storage.CustomerUser, error)
 }
