@@ -419,3 +419,25 @@ func TestChatTokenResumeKeepsTheTokenExpiry(t *testing.T) {
 		t.Fatalf("anonymous resume expires_in %d", plain.ExpiresIn)
 	}
 }
+
+// The visitor's data export names its customer user (the customer's user
+// id is personal data too); an anonymous visitor's is null.
+func TestExportIncludesTheCustomerUser(t *testing.T) {
+	e := newEnv(t, withChatTokens(t))
+	o := e.tokenOrg("Acme")
+	out := e.issueToken(o, "user-7", map[string]any{"user": map[string]any{"id": "user-7", "email": "u7@example.com"}})
+	var s visitorSessionResponse
+	e.tokenSession(o.widget.PublishableKey, out.Token).expect(t, http.StatusCreated, "").json(t, &s)
+	var exp visitorExport
+	e.do("GET", "/rest/v1/visitors/"+s.Visitor.ID+"/export", nil, bearer(o.session)).expect(t, http.StatusOK, "").json(t, &exp)
+	if exp.CustomerUser == nil || exp.CustomerUser.ID != out.CustomerUserID || exp.CustomerUser.ExternalID != "user-7" ||
+		exp.CustomerUser.Email != "u7@example.com" {
+		t.Fatalf("export customer user %+v", exp.CustomerUser)
+	}
+	anon, _ := e.seedVisitor(o.widget)
+	var plain visitorExport
+	e.do("GET", "/rest/v1/visitors/"+anon.ID+"/export", nil, bearer(o.session)).expect(t, http.StatusOK, "").json(t, &plain)
+	if plain.CustomerUser != nil {
+		t.Fatalf("anonymous export %+v", plain.CustomerUser)
+	}
+}
