@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -439,5 +440,29 @@ func TestExportIncludesTheCustomerUser(t *testing.T) {
 	e.do("GET", "/rest/v1/visitors/"+anon.ID+"/export", nil, bearer(o.session)).expect(t, http.StatusOK, "").json(t, &plain)
 	if plain.CustomerUser != nil {
 		t.Fatalf("anonymous export %+v", plain.CustomerUser)
+	}
+}
+
+// The socket's chat sessions (StartChatSession) count against the same
+// visitor-session limits as POST /visitor/sessions.
+func TestStartChatSessionIsRateLimited(t *testing.T) {
+	e := newEnv(t, withChatTokens(t), func(c *Config) { c.VisitorSessionIPLimit = RateLimit{Limit: 3, Window: time.Minute} })
+	o := e.tokenOrg("Acme")
+	tok := e.issueToken(o, "u", nil).Token
+	ctx := context.Background()
+	for i := range 3 {
+		hlv, err := e.api.StartChatSession(ctx, tok, o.widget, "203.0.113.9", "ua")
+		if err != nil || !strings.HasPrefix(hlv, security.VisitorPrefix) {
+			t.Fatalf("session %d: %q %v", i, hlv, err)
+		}
+	}
+	if _, err := e.api.StartChatSession(ctx, tok, o.widget, "203.0.113.9", "ua"); !errors.Is(err, security.ErrChatSessionLimited) {
+		t.Fatalf("fourth session from one IP: %v", err)
+	}
+	if _, err := e.api.StartChatSession(ctx, tok, o.widget, "198.51.100.7", "ua"); err != nil {
+		t.Fatalf("another IP: %v", err)
+	}
+	if _, err := e.api.StartChatSession(ctx, "eyJ.bad.token", o.widget, "198.51.100.8", "ua"); !errors.Is(err, security.ErrChatTokenInvalid) {
+		t.Fatalf("a bad token: %v", err)
 	}
 }
