@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -464,5 +465,47 @@ func TestStartChatSessionIsRateLimited(t *testing.T) {
 	}
 	if _, err := e.api.StartChatSession(ctx, "eyJ.bad.token", o.widget, "198.51.100.8", "ua"); !errors.Is(err, security.ErrChatTokenInvalid) {
 		t.Fatalf("a bad token: %v", err)
+	}
+}
+
+// Concurrent first uses agree: one customer user per external id, one
+// visitor per customer user (the losers of each race read the winner).
+func TestChatTokenFirstUseRaces(t *testing.T) {
+	e := newEnv(t, withChatTokens(t))
+	o := e.tokenOrg("Acme")
+	const n = 6
+	users, visitors := make([]string, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := e.api.customerUserFor(context.Background(), o.owner.OrgID, chatUserInput{ID: "racer"})
+			if err != nil {
+				t.Errorf("customer user %d: %v", i, err)
+				return
+			}
+			users[i] = u.ID
+		}()
+	}
+	wg.Wait()
+	tok := e.issueToken(o, "racer", nil).Token
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := e.api.startChatSession(context.Background(), tok, o.widget, storage.Visitor{}, "", "")
+			if err != nil {
+				t.Errorf("session %d: %v", i, err)
+				return
+			}
+			visitors[i] = s.visitor.ID
+		}()
+	}
+	wg.Wait()
+	for i := 1; i < n; i++ {
+		if users[i] != users[0] || visitors[i] != visitors[0] {
+			t.Fatalf("users %v, visitors %v: want one of each", users, visitors)
+		}
 	}
 }
