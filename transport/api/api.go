@@ -155,6 +155,20 @@ type Config struct {
 	// they are stored, fanned out live and announced like the WebSocket's.
 	// Nil: those routes answer 503 unavailable.
 	Chat ChatActions
+	// KeyMode is the mode of the API keys this server issues and accepts:
+	// "live" (also when empty) or "test" (helpr serve --dev). A key of the
+	// other mode is refused (invalid_api_key): a leaked staging key is
+	// useless in production. New widgets get pk_<mode>_ keys.
+	KeyMode string
+	// ChatTokens issues and verifies the chat tokens of customers' users
+	// (POST /auth/token, the token of POST /visitor/sessions and of the
+	// WebSocket). Nil: the token endpoints answer 503 and tokens are
+	// refused.
+	ChatTokens *security.ChatTokens
+	// Dev serves POST /auth/dev-token (helpr serve --dev), which mints chat
+	// tokens without a secret key; otherwise that route is 404 and dev
+	// tokens are refused.
+	Dev bool
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -184,6 +198,7 @@ type API struct {
 	refused   *httpx.RefusedOrigins // one warning per refused origin
 	outage    outageLog             // store outages met by authentication
 	rp        passkeyRP             // the WebAuthn relying party (passkeys_rp.go)
+	keyTouch  keyTouches            // last-used writes of API keys, throttled per node (apikeys_auth.go)
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
@@ -198,6 +213,8 @@ func New(cfg Config) (*API, error) {
 		return nil, errors.New("api: Config.Sessions is required")
 	case cfg.Hasher == nil:
 		return nil, errors.New("api: Config.Hasher is required")
+	case cfg.KeyMode != "" && cfg.KeyMode != security.KeyModeLive && cfg.KeyMode != security.KeyModeTest:
+		return nil, errors.New(`api: Config.KeyMode is "live", "test" or empty`)
 	}
 	if cfg.Privacy == nil {
 		p, ok := cfg.Store.(Privacy)
@@ -300,6 +317,8 @@ func (a *API) routes(r *router) {
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
 	a.webhookRoutes(r)
+	a.apiKeyRoutes(r)
+	a.chatTokenRoutes(r)
 	r.fallback()
 }
 

@@ -31,6 +31,8 @@ type Store interface {
 	linksStore
 	offboardingStore
 	webhookStore
+	apiKeyStore
+	customerUserStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of
@@ -62,6 +64,7 @@ type widgetStore interface {
 	GetWidget(ctx context.Context, orgID, id string) (storage.Widget, error)
 	UpdateWidget(ctx context.Context, w storage.Widget) error
 	GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error)
+	RotateWidgetKey(ctx context.Context, orgID, id, newKey string, previousUntil time.Time) error
 }
 
 // visitorStore is what visitor sessions and the visitor admin endpoints
@@ -113,4 +116,33 @@ type offboardingStore interface {
 // erasureStore erases data subjects (erasure.go).
 type erasureStore interface {
 	EraseSubject(ctx context.Context, e storage.Erasure) error
+}
+
+// apiKeyStore is what secret API keys use (apikeys*.go): keys with their
+// secrets opened, and the lookup hashes under every live blind-index
+// version.
+type apiKeyStore interface {
+	CreateAPIKey(ctx context.Context, k storage.APIKey) error
+	GetAPIKey(ctx context.Context, orgID, id string) (storage.APIKey, error)
+	GetAPIKeyByHash(ctx context.Context, hashes [][]byte) (storage.APIKey, error)
+	ListAPIKeys(ctx context.Context, orgID string) ([]storage.APIKey, error)
+	RotateAPIKey(ctx context.Context, orgID, oldID string, next storage.APIKey, oldExpiresAt time.Time) error
+	RevokeAPIKey(ctx context.Context, orgID, id string, at time.Time) error
+	UpdateAPIKey(ctx context.Context, orgID, id, name string, rpm int) error
+	TouchAPIKey(ctx context.Context, orgID, id string, at time.Time, ip string) error
+	KeyedHashes(purpose, value string) [][]byte
+}
+
+// customerUserStore is what chat tokens and the customer users endpoints
+// use (chattoken*.go, customer_users.go): users with their fields opened,
+// found by the customer's own user id through the keyed index.
+type customerUserStore interface {
+	CreateCustomerUser(ctx context.Context, u storage.CustomerUser) error
+	GetCustomerUser(ctx context.Context, orgID, id string) (storage.CustomerUser, error)
+	FindCustomerUserByExternalID(ctx context.Context, orgID, externalID string) (storage.CustomerUser, error)
+	UpdateCustomerUser(ctx context.Context, u storage.CustomerUser) error
+	SetCustomerUserVisitor(ctx context.Context, orgID, id, visitorID string) error
+	GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (storage.CustomerUser, error)
+	BumpCustomerUserTokenVersion(ctx context.Context, orgID, id string) (int64, error)
+	ListCustomerUsers(ctx context.Context, orgID string, cursor *storage.CustomerUserCursor, limit int) ([]storage.CustomerUser, error)
 }

@@ -248,3 +248,24 @@ func TestEmitVisitorUpdatedOnPatch(t *testing.T) {
 		t.Errorf("an empty PATCH emitted visitor.updated (%d emits)", n)
 	}
 }
+
+// A chat token's first use creates the customer user's visitor: one
+// visitor.created; later uses (other devices) emit nothing.
+func TestEmitVisitorCreatedForChatTokenVisitor(t *testing.T) {
+	t.Parallel()
+	f := &fakeHooks{}
+	e := newEnv(t, withChatTokens(t), withHooks(f))
+	o := e.tokenOrg("Acme")
+	out := e.issueToken(o, "user-42", map[string]any{"user": map[string]any{"id": "user-42", "name": "Ada"}})
+	var s visitorSessionResponse
+	e.tokenSession(o.widget.PublishableKey, out.Token).expect(t, 201, "").json(t, &s)
+	var p VisitorPayload
+	wantOne(t, f, EventVisitorCreated, o.owner.OrgID, &p)
+	if p.ID != s.Visitor.ID || p.Name == nil || *p.Name != "Ada" {
+		t.Errorf("visitor.created %+v, want visitor %s named Ada", p, s.Visitor.ID)
+	}
+	e.tokenSession(o.widget.PublishableKey, e.issueToken(o, "user-42", nil).Token).expect(t, 201, "")
+	if n := len(f.of(EventVisitorCreated)); n != 1 {
+		t.Errorf("a second use emitted visitor.created again (%d emits)", n)
+	}
+}
