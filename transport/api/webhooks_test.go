@@ -262,3 +262,32 @@ func TestWebhookCountLimit(t *testing.T) {
 	e.do("POST", "/rest/v1/webhooks", map[string]any{"url": publicHookURL, "events": []string{EventMessageCreated}},
 		bearer(tok)).expect(t, 409, httpx.CodeConflict)
 }
+
+// Secret keys reach the webhook routes with webhooks:write only, and
+// never beyond their owner's role.
+func TestWebhookRoutesWithSecretKeys(t *testing.T) {
+	t.Parallel()
+	e, _ := newHookEnv(t)
+	owner, tok := e.seedOrg("Acme")
+	hooks := e.createKey(tok, map[string]any{"name": "hooks", "scopes": []string{"webhooks:write"}})
+	chats := e.createKey(tok, map[string]any{"name": "chats", "scopes": []string{"chats:read"}})
+	body := map[string]any{"url": publicHookURL, "events": []string{EventMessageCreated}}
+	var out hookOut
+	e.do("POST", "/rest/v1/webhooks", body, bearer(hooks.Key)).expect(t, 201, "").json(t, &out)
+	e.do("GET", "/rest/v1/webhooks", nil, bearer(hooks.Key)).expect(t, 200, "")
+	e.do("GET", "/rest/v1/webhooks/"+out.ID+"/deliveries", nil, bearer(hooks.Key)).expect(t, 200, "")
+	e.do("POST", "/rest/v1/webhooks/"+out.ID+"/test", nil, bearer(hooks.Key)).expect(t, 202, "")
+	e.do("GET", "/rest/v1/webhooks", nil, bearer(chats.Key)).expect(t, 403, "insufficient_scope")
+	e.do("POST", "/rest/v1/webhooks", body, bearer(chats.Key)).expect(t, 403, "insufficient_scope")
+	if n := countAudit(t, e, owner, "webhook.created"); n != 1 {
+		t.Errorf("webhook.created audited %d times", n)
+	}
+	// An admin's key stops at the manager check once the admin is demoted.
+	admin, adminTok := e.seedAgent(owner.OrgID, storage.RoleAdmin)
+	k := e.createKey(adminTok, map[string]any{"name": "admin hooks", "scopes": []string{"webhooks:write"}})
+	e.do("GET", "/rest/v1/webhooks", nil, bearer(k.Key)).expect(t, 200, "")
+	if err := e.store.SetAgentRole(context.Background(), owner.OrgID, admin.ID, storage.RoleAgent); err != nil {
+		t.Fatal(err)
+	}
+	e.do("GET", "/rest/v1/webhooks", nil, bearer(k.Key)).expect(t, 403, "")
+}
