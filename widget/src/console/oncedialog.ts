@@ -5,7 +5,7 @@
 // never in local or session storage, the address or the history. Closing
 // the dialog (its button, Escape) or reloading the page loses it for good.
 
-import { byId, show } from "./dom";
+import { byId } from "./dom";
 import { setText } from "./forms";
 
 /** What the dialog shows. */
@@ -47,7 +47,6 @@ export function showOnce(s: OnceSecret, closed: () => void = () => {}): void {
   byId("once-label").textContent = s.label;
   byId("once-secret").textContent = s.secret;
   setText("once-status", "");
-  show(byId("once-copy"), !!navigator.clipboard);
   dialog.showModal();
   byId("once-copy").focus();
 }
@@ -58,12 +57,31 @@ export function closeOnce(): void {
   if (dialog.open) dialog.close();
 }
 
+// copy puts the secret on the clipboard; where the browser has no
+// clipboard API (a plain-http address) it selects the text and copies the
+// selection, and says so when even that is refused.
 async function copy(): Promise<void> {
-  const text = byId("once-secret").textContent ?? "";
+  const box = byId("once-secret");
+  const text = box.textContent ?? "";
   try {
-    await navigator.clipboard.writeText(text);
+    if (navigator.clipboard) await navigator.clipboard.writeText(text);
+    else if (!selectAndCopy(box)) throw new Error("refused");
     setText("once-status", "Copied to the clipboard.");
   } catch {
-    setText("once-status", "Copying was refused: select the text and copy it yourself.");
+    selectAndCopy(box);
+    setText("once-status", "Copying was refused: the key is selected, press Ctrl+C (⌘C) to copy it.");
+  }
+}
+
+function selectAndCopy(node: HTMLElement): boolean {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const sel = window.getSelection();
+  sel?.removeAllRanges();
+  sel?.addRange(range);
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
   }
 }

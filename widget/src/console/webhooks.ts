@@ -53,9 +53,9 @@ export const events: [string, string][] = [
 
 const PAGE = 20;
 const reasons: Record<string, string> = {
-  consecutive_failures: "disabled after 100 failed deliveries in a row",
-  gone: "disabled: the endpoint answered 410 Gone",
-  manual: "disabled by an owner or admin",
+  consecutive_failures: "after 100 failed deliveries in a row",
+  gone: "the endpoint answered 410 Gone",
+  manual: "by an owner or admin",
 };
 
 let createError: FormError;
@@ -119,17 +119,12 @@ function stateLine(w: Webhook): HTMLElement {
   const p = el("p", { class: "state-line", "data-testid": "webhook-state", "data-enabled": String(w.enabled) });
   if (w.enabled) p.append(el("span", { class: "tag ok" }, "enabled"));
   else {
-    const reason = w.disabled_reason ? reasons[w.disabled_reason] || "disabled: " + w.disabled_reason : "disabled";
-    p.append(el("span", { class: "tag bad" }, "disabled"), " ", el("span", { class: "error-text", "data-testid": "webhook-disabled-reason" }, reason));
+    const reason = w.disabled_reason ? "Disabled " + (reasons[w.disabled_reason] || "(" + w.disabled_reason + ")") + "." : "Disabled.";
+    p.append(el("span", { class: "tag bad" }, "disabled"), el("span", { class: "error-text", "data-testid": "webhook-disabled-reason" }, reason));
   }
-  p.append(
-    " ",
-    el(
-      "span",
-      { class: failures ? "warn-text" : "muted", "data-testid": "webhook-failures" },
-      failures === 1 ? "1 failed delivery in a row" : `${failures} failed deliveries in a row`,
-    ),
-  );
+  const count = failures === 1 ? "1 failed delivery in a row" : `${failures} failed deliveries in a row`;
+  const hide = !w.enabled && w.disabled_reason === "consecutive_failures"; // the reason says it
+  p.append(el("span", { class: failures ? "warn-text" : "muted", "data-testid": "webhook-failures", hidden: hide }, count));
   return p;
 }
 
