@@ -55,3 +55,15 @@ func (k *Keyring) liveEntry(name string, version uint32) (*keyEntry, error) {
 	defer k.mu.RUnlock()
 	return k.liveEntryLocked(name, version)
 }
+
+// KeyedHashes returns the keyed hash of value under every non-retired
+// blind-index version, the current one first: what a lookup by keyed hash
+// (an API key's) must match while a blind-index key rotation is under way.
+func (c *FieldCipher) KeyedHashes(purpose, value string) [][]byte {
+	entries := c.k.liveEntries(KeyBlindIndex)
+	out := make([][]byte, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, keyedHashWith(e, purpose, value))
+	}
+	return out
+}

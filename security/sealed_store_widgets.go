@@ -2,6 +2,7 @@ package security
 
 import (
 	"context"
+	"time"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -32,4 +33,9 @@ func (s *SealedStore) ListWidgets(ctx context.Context, orgID string) ([]storage.
 // UpdateWidget passes through: it carries no visitor PII.
 func (s *SealedStore) UpdateWidget(ctx context.Context, w storage.Widget) error {
 	return s.inner.UpdateWidget(ctx, w)
+}
+
+// RotateWidgetKey passes through: it carries no visitor PII.
+func (s *SealedStore) RotateWidgetKey(ctx context.Context, orgID, id, newKey string, previousUntil time.Time) error {
+	return s.inner.RotateWidgetKey(ctx, orgID, id, newKey, previousUntil)
 }

@@ -28,6 +28,7 @@ type Store interface {
 	MFAStore
 	PasskeyStore
 	MailStore
+	APIKeyStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -89,7 +90,14 @@ type WidgetStore interface {
 	GetWidget(ctx context.Context, orgID, id string) (Widget, error)
 	// GetWidgetByKey finds a widget by its publishable key across
 	// organisations: the key is the tenant-identifying key for visitors.
+	// It also matches a widget's PreviousKey, whatever PreviousKeyUntil
+	// says: the caller compares that time with its clock.
 	GetWidgetByKey(ctx context.Context, publishableKey string) (Widget, error)
+	// RotateWidgetKey makes newKey the widget's publishable key, the old
+	// key its PreviousKey and previousUntil its PreviousKeyUntil, in one
+	// write (a previous key from an earlier rotation is dropped).
+	// ErrNotFound if orgID has no widget id; ErrConflict if newKey is taken.
+	RotateWidgetKey(ctx context.Context, orgID, id, newKey string, previousUntil time.Time) error
 	// ListWidgets returns the organisation's widgets ordered by creation.
 	ListWidgets(ctx context.Context, orgID string) ([]Widget, error)
 	// UpdateWidget replaces the name, allowed origins, pre-chat modes and

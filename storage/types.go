@@ -89,6 +89,10 @@ type Widget struct {
 	Prechat        PrechatFields
 	OfflineMessage string // shown when no agent is online; "" means the product's default text
 	CreatedAt      time.Time
+	// PreviousKey is the key RotateWidgetKey replaced, still accepted (by
+	// the API) while now < PreviousKeyUntil; "" when never rotated.
+	PreviousKey      string
+	PreviousKeyUntil time.Time
 }
 
 // FieldMode says how a widget's pre-chat form treats one field.
@@ -268,3 +272,12 @@ const (
 	AuditSuccess = "success"
 	AuditFailure = "failure"
 )
+
+// AcceptsKey reports whether key opens widget w at now: its publishable
+// key, or the key a rotation replaced while now < PreviousKeyUntil.
+func (w Widget) AcceptsKey(key string, now time.Time) bool {
+	if key == "" {
+		return false
+	}
+	return key == w.PublishableKey || key == w.PreviousKey && now.Before(w.PreviousKeyUntil)
+}

@@ -160,6 +160,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
+		KeyMode: apiKeyMode(cfg.Dev),
 	})
 	if err != nil {
 		_ = geo.Close()
@@ -365,4 +366,13 @@ func (l *listeners) close() {
 	if l.metrics != nil {
 		_ = l.metrics.Close()
 	}
+}
+
+// apiKeyMode is the API key mode of a server: "test" with --dev, else
+// "live" (a key of the other mode is refused).
+func apiKeyMode(dev bool) string {
+	if dev {
+		return "test"
+	}
+	return "live"
 }

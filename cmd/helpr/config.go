@@ -39,9 +39,12 @@ type Config struct {
 	// LoadTestAgentPasswords lets POST /agents set passwords (load tests
 	// and test harnesses only; agents otherwise join by invitation).
 	LoadTestAgentPasswords bool
-	Limits                 AbuseLimits // visitor-session and conversation limits (limits.go)
-	PprofAddr              string      // serve net/http/pprof here (loopback only); "" = off
-	PIDFile                string      // write the pid here while serving; "" = none
+	// Dev is development mode (--dev): the server issues and accepts
+	// test-mode API keys (sk_test_/pk_test_) and refuses live ones.
+	Dev       bool
+	Limits    AbuseLimits // visitor-session and conversation limits (limits.go)
+	PprofAddr string      // serve net/http/pprof here (loopback only); "" = off
+	PIDFile   string      // write the pid here while serving; "" = none
 	// Metrics (metrics_listener.go): their own listener, and/or the main
 	// listener behind a bearer token.
 	MetricsAddr      string // serve /metrics here; default 127.0.0.1:9464, "off" = none
@@ -228,6 +231,8 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.NoAuthLimits, "no-auth-rate-limits", false, "turn login and registration rate limits off — for load tests only, never in production")
 	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
 		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
+	fs.BoolVar(&c.Dev, "dev", false,
+		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_); never in production")
 	abuseLimitFlags(fs, &c.Limits)
 	mailFlags(fs, &c.Mail)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")

@@ -206,6 +206,9 @@ func (w *web) lookup(ctx context.Context, key string) (storage.Widget, error) {
 		return storage.Widget{}, fmt.Errorf("widget key: %w", storage.ErrNotFound)
 	}
 	wd, err := w.widgets.GetWidgetByKey(ctx, key)
+	if err == nil && !wd.AcceptsKey(key, time.Now()) { // a rotated-out key past its overlap
+		err = storage.ErrNotFound
+	}
 	if err != nil {
 		return storage.Widget{}, fmt.Errorf("widget by key: %w", err)
 	}

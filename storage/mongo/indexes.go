@@ -30,6 +30,7 @@ var indexes = map[string][]index{
 	},
 	collWidgets: {
 		{"publishable_key_unique", keys(asc("publishable_key")), true},
+		{"previous_key_unique", keys(asc("previous_key")), true}, // sparse: see sparseIndexes
 		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false},
 	},
 	collVisitors: {
@@ -95,6 +96,11 @@ var indexes = map[string][]index{
 	collMailClaims: {
 		{"expires", keys(asc("expires_at")), false}, // DeleteDoneMail
 	},
+	collAPIKeys: {
+		{"org_key_unique", keys(asc("key_id"), asc("org_id")), true},                 // GetAPIKey and the scoped writes
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false}, // ListAPIKeys
+		{"rotated_from_unique", keys(asc("rotated_from")), true},                     // sparse: one successor per key
+	},
 	collAudit: {
 		{"link_unique", keys(asc("link")), true}, // sparse: see sparseIndexes
 		{"org_seq", keys(asc("org_id"), desc("seq")), false},
@@ -110,7 +116,8 @@ func keys(k ...bson.E) bson.D { return bson.D(k) }
 // sparseIndexes names the indexes that leave out documents lacking their
 // field: audit events written before the hash chain have no link until
 // the backfill (audit_backfill.go) gives them one.
-var sparseIndexes = map[string]bool{"link_unique": true}
+var sparseIndexes = map[string]bool{"link_unique": true,
+	"previous_key_unique": true, "rotated_from_unique": true} // never-rotated widgets and keys lack the field
 
 // retiredIndexes lists, per collection, indexes earlier versions created
 // that nothing reads any more; Open drops them. The text index served

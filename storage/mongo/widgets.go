@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,8 @@ type widgetDoc struct {
 	PrechatPhone   string    `bson:"prechat_phone,omitempty"`
 	OfflineMessage string    `bson:"offline_message,omitempty"`
 	CreatedAt      time.Time `bson:"created_at,omitempty"`
+	PreviousKey    string    `bson:"previous_key,omitempty"` // unique where set
+	PreviousUntil  time.Time `bson:"previous_key_until,omitempty"`
 	Ins            int64     `bson:"ins"`
 }
 
@@ -33,6 +36,7 @@ func (d widgetDoc) widget() storage.Widget {
 	}
 	return storage.Widget{ID: d.ID, OrgID: d.OrgID, Name: d.Name, PublishableKey: d.PublishableKey,
 		AllowedOrigins: origins, OfflineMessage: d.OfflineMessage, CreatedAt: utc(d.CreatedAt),
+		PreviousKey: d.PreviousKey, PreviousKeyUntil: utc(d.PreviousUntil),
 		Prechat: storage.PrechatFields{Name: storage.FieldMode(d.PrechatName),
 			Email: storage.FieldMode(d.PrechatEmail), Phone: storage.FieldMode(d.PrechatPhone)}}
 }
@@ -48,7 +52,8 @@ func (s *Store) CreateWidget(ctx context.Context, w storage.Widget) error {
 	doc := widgetDoc{ID: w.ID, OrgID: w.OrgID, Name: w.Name, PublishableKey: w.PublishableKey,
 		AllowedOrigins: w.AllowedOrigins, PrechatName: string(w.Prechat.Name),
 		PrechatEmail: string(w.Prechat.Email), PrechatPhone: string(w.Prechat.Phone),
-		OfflineMessage: w.OfflineMessage, CreatedAt: w.CreatedAt, Ins: nextIns()}
+		OfflineMessage: w.OfflineMessage, CreatedAt: w.CreatedAt, PreviousKey: w.PreviousKey,
+		PreviousUntil: w.PreviousKeyUntil, Ins: nextIns()}
 	if _, err := s.coll(collWidgets).InsertOne(ctx, doc); err != nil {
 		return fmt.Errorf("create widget %s: %w", w.ID, translate(err))
 	}
@@ -91,12 +96,19 @@ func (s *Store) GetWidget(ctx context.Context, orgID, id string) (storage.Widget
 }
 
 // GetWidgetByKey finds a widget by its publishable key across
-// organisations.
+// organisations, or by its previous key.
 func (s *Store) GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
+	if publishableKey == "" {
+		return storage.Widget{}, fmt.Errorf("get widget by key: %w", storage.ErrNotFound)
+	}
 	filter := bson.D{{Key: "publishable_key", Value: publishableKey}}
 	d, err := findOne[widgetDoc](ctx, s.coll(collWidgets), filter)
+	if errors.Is(err, storage.ErrNotFound) { // a rotated widget's previous key (the caller checks the time)
+		filter = bson.D{{Key: "previous_key", Value: publishableKey}}
+		d, err = findOne[widgetDoc](ctx, s.coll(collWidgets), filter)
+	}
 	if err != nil {
 		return storage.Widget{}, fmt.Errorf("get widget by key: %w", err)
 	}
@@ -113,4 +125,28 @@ func (s *Store) ListWidgets(ctx context.Context, orgID string) ([]storage.Widget
 		return nil, fmt.Errorf("list widgets of %s: %w", orgID, err)
 	}
 	return convert(list, widgetDoc.widget), nil
+}
+
+// RotateWidgetKey stores newKey and moves the old key to previous_key,
+// in one update of the widget. The update is conditional on the key read
+// first, so two racing rotations do not both keep the same previous key:
+// the loser is ErrConflict.
+func (s *Store) RotateWidgetKey(ctx context.Context, orgID, id, newKey string, previousUntil time.Time) error {
+	if newKey == "" || previousUntil.IsZero() {
+		return fmt.Errorf("rotate widget key: need a new key and an end of the overlap")
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	d, err := findOwned[widgetDoc](ctx, s.coll(collWidgets), orgID, id)
+	if err != nil {
+		return fmt.Errorf("rotate widget key %s: %w", id, err)
+	}
+	filter := bson.D{{Key: "_id", Value: id}, {Key: "org_id", Value: orgID}, {Key: "publishable_key", Value: d.PublishableKey}}
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "publishable_key", Value: newKey},
+		{Key: "previous_key", Value: d.PublishableKey}, {Key: "previous_key_until", Value: previousUntil}}}}
+	err = updateOne(ctx, s.coll(collWidgets), filter, update)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = fmt.Errorf("%w: widget key rotated concurrently", storage.ErrConflict)
+	}
+	return wrap(err, "rotate widget key %s", id)
 }

@@ -130,6 +130,11 @@ type Config struct {
 	// Assignments returns an offboarded agent's open conversations to the
 	// queue (the hub). Nil: they stay assigned (a warning is logged).
 	Assignments Assignments
+	// KeyMode is the mode of the API keys this server issues and accepts:
+	// "live" (also when empty) or "test" (helpr serve --dev). A key of the
+	// other mode is refused (invalid_api_key): a leaked staging key is
+	// useless in production. New widgets get pk_<mode>_ keys.
+	KeyMode string
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -158,6 +163,7 @@ type API struct {
 	refused   *httpx.RefusedOrigins // one warning per refused origin
 	outage    outageLog             // store outages met by authentication
 	rp        passkeyRP             // the WebAuthn relying party (passkeys_rp.go)
+	keyTouch  keyTouches            // last-used writes of API keys, throttled per node (apikeys_auth.go)
 	// roleMu serialises role changes and agent erasures so the last-owner
 	// check cannot race with another demotion or erasure on this node.
 	roleMu sync.Mutex
@@ -172,6 +178,8 @@ func New(cfg Config) (*API, error) {
 		return nil, errors.New("api: Config.Sessions is required")
 	case cfg.Hasher == nil:
 		return nil, errors.New("api: Config.Hasher is required")
+	case cfg.KeyMode != "" && cfg.KeyMode != security.KeyModeLive && cfg.KeyMode != security.KeyModeTest:
+		return nil, errors.New(`api: Config.KeyMode is "live", "test" or empty`)
 	}
 	if cfg.Privacy == nil {
 		p, ok := cfg.Store.(Privacy)
@@ -266,6 +274,7 @@ func (a *API) routes(r *router) {
 	r.handle("DELETE", "/invitations/{id}", a.authed(a.manager(a.handleRevokeInvitation)))
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
+	a.apiKeyRoutes(r)
 	r.fallback()
 }
 

@@ -12,10 +12,13 @@ import (
 )
 
 // caller is an authenticated request's principal. Agent is loaded for agent
-// sessions (its role decides permissions) and zero for visitors.
+// sessions (its role decides permissions) and zero for visitors. Key is
+// set (and SessionID empty) when a secret API key authenticated the
+// request: the caller is then the key's owner, limited to the key's scopes.
 type caller struct {
 	security.Principal
 	Agent storage.Agent
+	Key   *storage.APIKey // nil for sessions
 }
 
 func (c *caller) isAgent() bool { return c.Kind == storage.SubjectAgent }
@@ -32,6 +35,9 @@ func (a *API) authed(h authedFunc) handlerFunc {
 		if token == "" {
 			a.authFailed(reasonUnauthorized)
 			return errUnauthorized
+		}
+		if !fromCookie && isAPIKeyText(token) {
+			return a.keyAuthed(w, r, token, h)
 		}
 		if fromCookie && !safeMethod(r.Method) && !a.sameOrigin(r) {
 			return a.crossOrigin(r)

@@ -30,6 +30,7 @@ type Store interface {
 	keyedHasher
 	linksStore
 	offboardingStore
+	apiKeyStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of
@@ -61,6 +62,7 @@ type widgetStore interface {
 	GetWidget(ctx context.Context, orgID, id string) (storage.Widget, error)
 	UpdateWidget(ctx context.Context, w storage.Widget) error
 	GetWidgetByKey(ctx context.Context, publishableKey string) (storage.Widget, error)
+	RotateWidgetKey(ctx context.Context, orgID, id, newKey string, previousUntil time.Time) error
 }
 
 // visitorStore is what visitor sessions and the visitor admin endpoints
@@ -110,4 +112,19 @@ type offboardingStore interface {
 // erasureStore erases data subjects (erasure.go).
 type erasureStore interface {
 	EraseSubject(ctx context.Context, e storage.Erasure) error
+}
+
+// apiKeyStore is what secret API keys use (apikeys*.go): keys with their
+// secrets opened, and the lookup hashes under every live blind-index
+// version.
+type apiKeyStore interface {
+	CreateAPIKey(ctx context.Context, k storage.APIKey) error
+	GetAPIKey(ctx context.Context, orgID, id string) (storage.APIKey, error)
+	GetAPIKeyByHash(ctx context.Context, hashes [][]byte) (storage.APIKey, error)
+	ListAPIKeys(ctx context.Context, orgID string) ([]storage.APIKey, error)
+	RotateAPIKey(ctx context.Context, orgID, oldID string, next storage.APIKey, oldExpiresAt time.Time) error
+	RevokeAPIKey(ctx context.Context, orgID, id string, at time.Time) error
+	UpdateAPIKey(ctx context.Context, orgID, id, name string, rpm int) error
+	TouchAPIKey(ctx context.Context, orgID, id string, at time.Time, ip string) error
+	KeyedHashes(purpose, value string) [][]byte
 }

@@ -72,7 +72,7 @@ func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error
 
 // widgetByKey looks up the widget of a publishable key (404 when unknown).
 func (a *API) widgetByKey(r *http.Request, key string) (storage.Widget, error) {
-	wg, err := a.cfg.Store.GetWidgetByKey(r.Context(), key)
+	wg, err := a.openWidgetByKey(r.Context(), key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return wg, httpx.NewError(http.StatusNotFound, httpx.CodeNotFound, "unknown publishable key")
 	}
@@ -220,7 +220,7 @@ func (a *API) handleVisitorPreflight(w http.ResponseWriter, r *http.Request) err
 	key := r.URL.Query().Get("publishable_key")
 	if len(origin) == 1 && key != "" && len(key) <= maxKeyLen &&
 		r.Header.Get("Access-Control-Request-Method") == http.MethodPost {
-		wg, err := a.cfg.Store.GetWidgetByKey(r.Context(), key)
+		wg, err := a.openWidgetByKey(r.Context(), key)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("look up widget: %w", err)
 		}

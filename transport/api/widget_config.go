@@ -37,7 +37,7 @@ func (a *API) handleWidgetConfig(w http.ResponseWriter, r *http.Request) error {
 	if e != nil {
 		return invalid(`key is required and starts with "pk_"`)
 	}
-	wg, err := a.cfg.Store.GetWidgetByKey(r.Context(), key)
+	wg, err := a.openWidgetByKey(r.Context(), key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return httpx.NewError(http.StatusNotFound, httpx.CodeNotFound, "unknown publishable key")
 	}

@@ -31,6 +31,9 @@ func (a *API) handleCreateWidget(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	wg.CreatedAt = a.nowMs()
+	if wg.PublishableKey, err = a.newPublishableKey(); err != nil {
+		return err
+	}
 	if err := a.cfg.Store.CreateWidget(r.Context(), wg); err != nil {
 		if errors.Is(err, storage.ErrConflict) { // a 128-bit key collision: practically never
 			return fmt.Errorf("create widget: duplicate publishable key: %w", err)
@@ -60,9 +63,10 @@ func newWidget(orgID string, req createWidgetRequest) (storage.Widget, error) {
 	if e != nil {
 		return storage.Widget{}, e
 	}
-	// Publishable keys are public identifiers, not secrets: 128 random bits.
+	// The handler sets the publishable key (pk_live_/pk_test_, a public
+	// identifier with a checksum, not a secret).
 	return storage.Widget{ID: storage.NewID("wdg"), OrgID: orgID, Name: name,
-		PublishableKey: storage.NewID("pk"), AllowedOrigins: origins, Prechat: prechat,
+		AllowedOrigins: origins, Prechat: prechat,
 		OfflineMessage: offline}, nil
 }
 

@@ -38,6 +38,9 @@ func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
 	g := gate{origin: r.Header.Get("Origin")}
 	if key := r.URL.Query().Get("key"); key != "" {
 		w, err := s.cfg.Directory.GetWidgetByKey(r.Context(), key)
+		if err == nil && !w.AcceptsKey(key, s.cfg.Now()) { // a rotated-out key past its overlap
+			err = storage.ErrNotFound
+		}
 		if err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
 				return g, &httpx.Error{Status: http.StatusForbidden, Code: "forbidden", Message: "unknown widget key"}
