@@ -117,6 +117,7 @@ export async function showAPIKeys(): Promise<void> {
   show(byId("apikey-table"), keys.length > 0);
   show(byId("apikey-empty"), keys.length === 0);
   if (rotating && !keys.some((k) => k.id === rotating?.id && k.status === "active" && !k.replaced_by)) closeRotate();
+  else markRotating();
 }
 
 function day(d: Date): string {
@@ -215,14 +216,21 @@ function reveal(k: NewKey, title: string): void {
 
 function openRotate(k: APIKey): void {
   rotating = k;
+  markRotating();
   rotateError.clear();
   byId("apikey-rotate-title").textContent = `Rotate “${k.name}” (${k.prefix}…)`;
   show(byId("apikey-rotate"), true);
   byId("apikey-overlap").focus();
 }
 
+// markRotating highlights the row the rotation panel is about.
+function markRotating(): void {
+  for (const tr of byId("apikey-list").querySelectorAll<HTMLElement>("tr")) tr.classList.toggle("selected", tr.dataset.keyId === rotating?.id);
+}
+
 function closeRotate(): void {
   rotating = null;
+  markRotating();
   show(byId("apikey-rotate"), false);
 }
 
