@@ -47,6 +47,11 @@ const answers = {
   "GET /webhooks": { webhooks: hooks },
   "GET /webhooks/whk_1/deliveries": { deliveries, next_cursor: "c2" },
   "GET /customer-users": { customer_users: customers, next_cursor: null },
+  "GET /visitors": { visitors: [
+    { id: "vis_1", widget_id: "wid_1", name: "Dana Identified", email: "dana@shop.test", phone: "", created_at: ago(86400 * 8), last_seen_at: ago(300), deleted: false },
+    { id: "vis_3", widget_id: "wid_1", name: "Vera", email: "", phone: "+44 20 7946 0958", created_at: ago(86400 * 9), last_seen_at: ago(86400), deleted: false },
+    { id: "vis_4", widget_id: "wid_1", name: "", email: "", phone: "", created_at: ago(86400 * 30), last_seen_at: ago(86400 * 29), deleted: true },
+  ], next_cursor: "c" },
 };
 
 const browser = await chromium.launch({ executablePath: process.env.HELPR_CHROMIUM || "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });

@@ -1,4 +1,5 @@
-// The Visitors page: the organisation's identified users (customer users:
+// The Visitors page (with visitors.ts, the list of every visitor): the
+// organisation's identified users (customer users:
 // the people a customer's site signs in to the chat with a chat token from
 // POST /rest/v1/auth/token), newest first, a page at a time: their own id
 // on the customer's site (external id), name, email, when they were last

@@ -78,7 +78,8 @@
 //                 #audit-empty, #audit-error
 //   visitors:     #visitors-view (#visitors): #customer-list >
 //                 tr[data-testid=customer-row][data-customer-id][data-external-id],
-//                 #customer-empty, #customer-more, #customer-error
+//                 #customer-empty, #customer-more, #customer-error; #visitor-list >
+//                 tr[data-testid=visitor-row][data-visitor-id], #visitor-more
 //   API keys:     #apikeys-view (#apikeys, managers): #apikey-form: #apikey-name,
 //                 #apikey-scope-list input[data-testid=apikey-scope][value=<scope>],
 //                 #apikey-expires, #apikey-rpm, #apikey-submit, #apikey-form-error;
@@ -120,6 +121,7 @@ import { initSignin, showInvite, showLogin, showMagic } from "./signin";
 import { Frame } from "./socket";
 import { View, conversationsChanged, forgetVisitors, isManager, loadAgents, state, update } from "./state";
 import { initTeam, showTeam } from "./team";
+import { initVisitorList, showVisitorList } from "./visitors";
 import { initWebhooks, showWebhooks } from "./webhooks";
 import { initWidgets, showWidgets } from "./widgets";
 
@@ -145,6 +147,7 @@ function main(): void {
   initSecurity();
   initAudit();
   initCustomers();
+  initVisitorList();
   initAPIKeys();
   initWebhooks();
   initOnceDialog();
@@ -353,7 +356,7 @@ function showView(v: View): void {
   setRoute(v);
   if (v === "team") void showTeam();
   if (v === "widgets") void showWidgets();
-  if (v === "visitors") void showCustomers();
+  if (v === "visitors") void Promise.all([showCustomers(), showVisitorList()]);
   if (v === "apikeys") void showAPIKeys();
   if (v === "webhooks") void showWebhooks();
   if (v === "security") void showSecurity();
