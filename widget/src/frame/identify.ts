@@ -44,6 +44,7 @@ async function start(token: string): Promise<void> {
     else setTimeout(() => useToken(token), 5000); // the hub is unreachable: try the same token again
     return;
   }
+  if (asks > MAX_ASKS) st.unavailable = false; // the page found a good token after all
   asks = 0;
   st.identified = true;
   if (vid === st.visitorID && st.socket) {
