@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -148,5 +149,16 @@ func (s *Store) RotateWidgetKey(ctx context.Context, orgID, id, newKey string, p
 	if errors.Is(err, storage.ErrNotFound) {
 		err = fmt.Errorf("%w: widget key rotated concurrently", storage.ErrConflict)
 	}
+	if uniqueViolation(err) {
+		err = fmt.Errorf("%w: publishable key in use", storage.ErrConflict)
+	}
 	return wrap(err, "rotate widget key %s", id)
+}
+
+// uniqueViolation reports a unique-index violation of an update: a
+// duplicate-key error, or FerretDB v1's internal error for it (which
+// updates report instead of code 11000).
+func uniqueViolation(err error) bool {
+	return err != nil && !errors.Is(err, storage.ErrConflict) &&
+		(isDuplicate(err) || strings.Contains(err.Error(), "UNIQUE constraint failed"))
 }
