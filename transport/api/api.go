@@ -135,6 +135,15 @@ type Config struct {
 	// other mode is refused (invalid_api_key): a leaked staging key is
 	// useless in production. New widgets get pk_<mode>_ keys.
 	KeyMode string
+	// ChatTokens issues and verifies the chat tokens of customers' users
+	// (POST /auth/token, the token of POST /visitor/sessions and of the
+	// WebSocket). Nil: the token endpoints answer 503 and tokens are
+	// refused.
+	ChatTokens *security.ChatTokens
+	// Dev serves POST /auth/dev-token (helpr serve --dev), which mints chat
+	// tokens without a secret key; otherwise that route is 404 and dev
+	// tokens are refused.
+	Dev bool
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -275,6 +284,7 @@ func (a *API) routes(r *router) {
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
 	a.apiKeyRoutes(r)
+	a.chatTokenRoutes(r)
 	r.fallback()
 }
 
