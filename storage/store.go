@@ -30,6 +30,7 @@ type Store interface {
 	MailStore
 	APIKeyStore
 	CustomerUserStore
+	WebhookStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.

@@ -23,6 +23,7 @@ import (
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/httpx"
 	"github.com/helpr-chat/helpr/transport/mail"
+	"github.com/helpr-chat/helpr/transport/webhook"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
 
@@ -40,10 +41,12 @@ type app struct {
 	hub      *hub.Hub
 	ws       *ws.Server
 	handler  http.Handler
-	metrics  http.Handler  // Prometheus text of this node, for the metrics listener
-	rest     *api.API      // waited for on shutdown (mail requests answered, still being handled)
-	mailer   *mail.Queue   // outgoing mail: its worker runs while the app serves
-	geo      *geoip.Reader // nil without GeoIP databases
+	metrics  http.Handler        // Prometheus text of this node, for the metrics listener
+	rest     *api.API            // waited for on shutdown (mail requests answered, still being handled)
+	mailer   *mail.Queue         // outgoing mail: its worker runs while the app serves
+	hooks    *webhook.Dispatcher // webhook deliveries: its workers run while the app serves
+	relay    *webhookRelay       // hub notices to hooks, drained while the app serves
+	geo      *geoip.Reader       // nil without GeoIP databases
 }
 
 // newApp opens the embedded store under cfg.DataDir and wires every part.
@@ -103,7 +106,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if err != nil {
 		return nil, fmt.Errorf("password hasher: %w", err)
 	}
-	h := hub.New(store, ws.Codec{}, cl.hubOptions(cfg.now))
+	relay := newWebhookRelay(log, reg)
+	hubOpts := cl.hubOptions(cfg.now)
+	hubOpts.Notify = relay.notify
+	h := hub.New(store, ws.Codec{}, hubOpts)
 	lim, err := cfg.Limits.resolve()
 	if err != nil {
 		return nil, err
@@ -118,6 +124,11 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if err != nil {
 		return nil, err
 	}
+	hooks, err := newDispatcher(cfg, log, store, mailer, reg, origin)
+	if err != nil {
+		return nil, err
+	}
+	relay.d = hooks
 	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
@@ -160,14 +171,15 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
-		KeyMode: apiKeyMode(cfg.Dev),
+		KeyMode:  apiKeyMode(cfg.Dev),
+		Webhooks: hooks, WebhookAllowHosts: cfg.WebhookAllowHosts,
 	})
 	if err != nil {
 		_ = geo.Close()
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo}
+		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo, hooks: hooks, relay: relay}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
 		_ = geo.Close()
@@ -211,6 +223,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer stopMail()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = a.mailer.Run(mailCtx) }()
+	// Webhooks likewise: the relay stores the notices of chat actions that
+	// finish during the drain (then flushes its buffer), and the
+	// dispatcher sends until then; unsent deliveries stay queued for the
+	// next start (or another node).
+	wg.Add(2)
+	go func() { defer wg.Done(); a.relay.run(mailCtx) }()
+	go func() { defer wg.Done(); a.hooks.Run(mailCtx) }()
 	errc := make(chan error, 1)
 	go func() {
 		if a.cfg.TLSCert != "" {

@@ -61,12 +61,12 @@ type devShop struct {
 	mu      sync.Mutex
 	tokens  []string          // every chat token minted (the pages must never hold one)
 	users   map[string]string // external id → customer user id
-	hooks   []hookDelivery
+	hooks   []shopHook
 	arrived chan struct{}
 }
 
-// hookDelivery is one webhook request the receiver got.
-type hookDelivery struct {
+// shopHook is one webhook request the receiver got.
+type shopHook struct {
 	Event     string `json:"event"`
 	Signature string `json:"signature"`
 	Delivery  string `json:"delivery"`
@@ -177,7 +177,7 @@ func (s *devShop) invalidate(w http.ResponseWriter, r *http.Request) {
 func (s *devShop) receive(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	s.mu.Lock()
-	s.hooks = append(s.hooks, hookDelivery{
+	s.hooks = append(s.hooks, shopHook{
 		Event: r.Header.Get("X-Helpr-Event"), Signature: r.Header.Get("X-Helpr-Signature"),
 		Delivery: r.Header.Get("X-Helpr-Delivery"), Body: string(raw),
 	})
@@ -198,7 +198,7 @@ func (s *devShop) awaitHooks(w http.ResponseWriter, r *http.Request) {
 	deadline := time.After(30 * time.Second)
 	for {
 		s.mu.Lock()
-		var got []hookDelivery
+		var got []shopHook
 		for _, h := range s.hooks {
 			if h.Event == event {
 				got = append(got, h)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helpr-chat/helpr/transport/webhook"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
 
@@ -56,6 +57,9 @@ type Config struct {
 
 	// Mail is where outgoing mail goes (mail.go).
 	Mail MailConfig
+	// WebhookAllowHosts are host names, IPs and CIDRs webhook endpoints may
+	// reach although internal (--webhook-allow-hosts, webhooks.go).
+	WebhookAllowHosts []string
 
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
@@ -63,6 +67,8 @@ type Config struct {
 	wsTweak      func(*ws.Config)
 	httpTimeouts httpTimeouts  // zero: the defaults (httpserver.go)
 	clockOffset  time.Duration // HELPR_CLOCK_OFFSET, a fault-testing knob (clockoffset.go)
+	// webhookTweak adjusts the dispatcher's config (tests: backoff, poll).
+	webhookTweak func(*webhook.Config)
 }
 
 // defaults fills the zero fields.
@@ -235,6 +241,7 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_); never in production")
 	abuseLimitFlags(fs, &c.Limits)
 	mailFlags(fs, &c.Mail)
+	webhookFlags(fs, c)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's `name` in a cluster")

@@ -106,6 +106,17 @@ var indexes = map[string][]index{
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false}, // ListAPIKeys
 		{"rotated_from_unique", keys(asc("rotated_from")), true},                     // sparse: one successor per key
 	},
+	collWebhookEndpoints: {
+		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false}, // ListWebhookEndpoints
+	},
+	collWebhookDeliveries: {
+		{"status_due", keys(asc("status"), asc("due_at"), asc("ins")), false},                                     // ClaimWebhookDeliveries
+		{"org_endpoint_created", keys(asc("org_id"), asc("endpoint_id"), desc("created_at"), desc("_id")), false}, // ListWebhookDeliveries, DeleteWebhookEndpoint
+		{"org_visitor", keys(asc("org_id"), asc("visitor_id")), false},                                            // ForgetWebhookVisitor
+	},
+	collWebhookClaims: {
+		{"expires", keys(asc("expires_at")), false},
+	},
 	collAudit: {
 		{"link_unique", keys(asc("link")), true}, // sparse: see sparseIndexes
 		{"org_seq", keys(asc("org_id"), desc("seq")), false},

@@ -144,6 +144,15 @@ type Config struct {
 	// tokens without a secret key; otherwise that route is 404 and dev
 	// tokens are refused.
 	Dev bool
+	// Webhooks is the webhook dispatcher: the API emits the visitor and
+	// agent events through it and serves the /webhooks routes with it. Nil:
+	// no events are emitted and the /webhooks routes answer 503.
+	Webhooks Webhooks
+	// WebhookAllowHosts are the host names, IPs and CIDRs an endpoint URL
+	// may name although they are internal (--webhook-allow-hosts): the
+	// save-time check (webhook.CheckURL) and the dispatcher's dialer use
+	// the same list.
+	WebhookAllowHosts []string
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -285,6 +294,7 @@ func (a *API) routes(r *router) {
 	a.sessionRoutes(r)
 	a.apiKeyRoutes(r)
 	a.chatTokenRoutes(r)
+	a.webhookRoutes(r)
 	r.fallback()
 }
 

@@ -42,13 +42,13 @@ func (e *env) tokenOrg(name string) tokenOrg {
 	e.t.Helper()
 	owner, tok := e.seedOrg(name)
 	o := tokenOrg{owner: owner, session: tok, widget: e.seedWidget(owner.OrgID, "https://shop.example")}
-	o.keyID, o.secret = e.createKey(tok)
+	o.keyID, o.secret = e.createTokenKey(tok)
 	o.keyOwner = owner
 	return o
 }
 
-// createKey creates a secret key with visitors:read as the agent of token.
-func (e *env) createKey(token string) (id, secret string) {
+// createTokenKey creates a secret key with visitors:read as the agent of token.
+func (e *env) createTokenKey(token string) (id, secret string) {
 	e.t.Helper()
 	var k apiKeyCreated
 	e.do("POST", "/rest/v1/api-keys", map[string]any{"name": "backend", "scopes": []string{"visitors:read"}},
@@ -234,7 +234,7 @@ func TestChatTokenSixChecksFailSeparately(t *testing.T) {
 		}},
 		{"issuing key's owner deactivated", security.ChatReasonAgent, codeInvalidToken, func(e *env, o, _ tokenOrg) (string, string) {
 			admin, adminTok := e.seedAgent(o.owner.OrgID, storage.RoleAdmin)
-			o.keyID, o.secret = e.createKey(adminTok)
+			o.keyID, o.secret = e.createTokenKey(adminTok)
 			tok := e.issueToken(o, "u", nil).Token
 			e.do("POST", "/rest/v1/agents/"+admin.ID+"/deactivate", map[string]any{}, bearer(o.session)).expect(e.t, http.StatusOK, "")
 			return tok, o.widget.PublishableKey

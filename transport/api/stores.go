@@ -32,6 +32,7 @@ type Store interface {
 	offboardingStore
 	apiKeyStore
 	customerUserStore
+	webhookStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of

@@ -168,6 +168,7 @@ func (a *API) visitorFor(r *http.Request, wg storage.Widget, fields storage.Visi
 	if err := a.cfg.Store.CreateVisitor(r.Context(), v); err != nil {
 		return storage.Visitor{}, time.Time{}, fmt.Errorf("create visitor: %w", err)
 	}
+	a.emit(r.Context(), v.OrgID, EventVisitorCreated, WebhookVisitor(v))
 	return v, time.Time{}, nil
 }
 
