@@ -351,4 +351,6 @@ var devPlatformScreenshots = []string{
 
 // devPlatformConfig lets the hub deliver webhooks to the test's receiver
 // on 127.0.0.1 (refused by default: a private address).
-func devPlatformConfig(c *Config) {}
+func devPlatformConfig(c *Config) {
+	c.WebhookAllowHosts = []string{"127.0.0.1"}
+}

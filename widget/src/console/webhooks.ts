@@ -122,7 +122,7 @@ function stateLine(w: Webhook): HTMLElement {
     const reason = w.disabled_reason ? "Disabled " + (reasons[w.disabled_reason] || "(" + w.disabled_reason + ")") + "." : "Disabled.";
     p.append(el("span", { class: "tag bad" }, "disabled"), el("span", { class: "error-text", "data-testid": "webhook-disabled-reason" }, reason));
   }
-  const count = failures === 1 ? "1 failed delivery in a row" : `${failures} failed deliveries in a row`;
+  const count = failures === 0 ? "no failed delivery" : failures === 1 ? "1 failed delivery in a row" : `${failures} failed deliveries in a row`;
   const hide = !w.enabled && w.disabled_reason === "consecutive_failures"; // the reason says it
   p.append(el("span", { class: failures ? "warn-text" : "muted", "data-testid": "webhook-failures", hidden: hide }, count));
   return p;
