@@ -44,10 +44,14 @@ async function control(path, body) {
 }
 
 // pageHas reports whether s appears anywhere a script could find it later:
-// the document's text and attributes, local and session storage, the address.
+// the document's text and attributes, local and session storage, cookies,
+// the address. Its own reads of the host page are not counted as the
+// widget's (checkHostState's traps).
 async function pageHas(page, s) {
   for (const f of page.frames()) {
     const found = await f.evaluate((needle) => {
+      const traps = Array.isArray(window.__hostAccess) ? window.__hostAccess : null;
+      const before = traps ? traps.length : 0;
       const store = (st) => {
         try {
           return JSON.stringify(Object.entries(st));
@@ -55,8 +59,9 @@ async function pageHas(page, s) {
           return "";
         }
       };
-      return [document.documentElement.outerHTML, store(localStorage), store(sessionStorage), location.href, document.cookie]
-        .some((x) => x.includes(needle));
+      const all = [document.documentElement.outerHTML, store(localStorage), store(sessionStorage), location.href, document.cookie];
+      if (traps) traps.length = before;
+      return all.some((x) => x.includes(needle));
     }, s).catch(() => false);
     if (found) return true;
   }
