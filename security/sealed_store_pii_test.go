@@ -41,6 +41,7 @@ var piiMethods = map[string]piiRule{
 	"UpdateVisitor":            {seals: true, reason: "seals Name, Email and Phone under the current key before the write"},
 	"GetVisitor":               {opens: true, reason: "opens the stored visitor for the handlers"},
 	"FindVisitorByEmailIndex":  {opens: true, reason: "opens the visitor found by blind index"},
+	"ListVisitors":             {opens: true, reason: "opens each listed visitor for GET /visitors"},
 	"ScanVisitors":             {reason: "maintenance only (ReEncrypt): returns the backend's sealed values unopened"},
 	"PutOneTime":               {seals: true, reason: "seals OneTime.Data (an invitee's email, ceremony state) before the write"},
 	"GetOneTime":               {opens: true, reason: "opens OneTime.Data for the flows"},
@@ -192,6 +193,11 @@ func (r *recordingStore) GetVisitor(_ context.Context, orgID, id string) (storag
 func (r *recordingStore) FindVisitorByEmailIndex(_ context.Context, orgID string, indexes [][]byte) (storage.Visitor, error) {
 	r.record("FindVisitorByEmailIndex", orgID, indexes)
 	return r.sealed, nil
+}
+
+func (r *recordingStore) ListVisitors(_ context.Context, orgID string, cursor *storage.VisitorCursor, limit int) ([]storage.Visitor, error) {
+	r.record("ListVisitors", orgID, cursor, limit)
+	return []storage.Visitor{r.sealed}, nil
 }
 
 func (r *recordingStore) ScanVisitors(_ context.Context, afterID string, limit int) ([]storage.Visitor, error) {

@@ -76,6 +76,22 @@ func (s *SealedStore) FindVisitorByEmail(ctx context.Context, orgID, email strin
 	return v, nil
 }
 
+// ListVisitors returns a page of the organisation's visitors (newest
+// first, erased ones included) with their PII opened. One visitor that
+// does not open fails the page: a handler never sees a sealed value.
+func (s *SealedStore) ListVisitors(ctx context.Context, orgID string, cursor *storage.VisitorCursor, limit int) ([]storage.Visitor, error) {
+	list, err := s.inner.ListVisitors(ctx, orgID, cursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range list {
+		if list[i], err = openVisitor(s.c, v); err != nil {
+			return nil, fmt.Errorf("list visitors: %w", err)
+		}
+	}
+	return list, nil
+}
+
 // ScanVisitors passes through: its visitors stay sealed (it is for
 // maintenance, see ReEncrypt).
 func (s *SealedStore) ScanVisitors(ctx context.Context, afterID string, limit int) ([]storage.Visitor, error) {

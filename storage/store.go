@@ -129,6 +129,11 @@ type VisitorStore interface {
 	// maintenance (key re-encryption), never for request handling. limit <= 0
 	// means 500; backends cap it at 5000.
 	ScanVisitors(ctx context.Context, afterID string, limit int) ([]Visitor, error)
+	// ListVisitors returns up to limit visitors of organisation orgID,
+	// newest first (CreatedAt descending, then ID descending), erased ones
+	// included (DeletedAt set), starting strictly after cursor (nil: from
+	// the newest). limit <= 0 means 50; backends cap it at 200.
+	ListVisitors(ctx context.Context, orgID string, cursor *VisitorCursor, limit int) ([]Visitor, error)
 }
 
 // ConversationFilter narrows ListConversations. Zero fields do not filter.
@@ -140,6 +145,10 @@ type ConversationFilter struct {
 	// Before, when non-zero, returns conversations updated strictly before it
 	// (keyset pagination; results are ordered by UpdatedAt descending, then ID).
 	Before time.Time
+	// Cursor, when set, returns conversations strictly after it in the
+	// list order (UpdatedAt descending, then ID descending): the keyset
+	// cursor of GET /conversations. It combines with every other field.
+	Cursor *ConversationCursor
 	Limit  int // 0 means 50; backends cap it at 200
 }
 

@@ -173,6 +173,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Locator: geo, Assignments: hubAssignments{h},
 		KeyMode:  apiKeyMode(cfg.Dev),
 		Webhooks: hooks, WebhookAllowHosts: cfg.WebhookAllowHosts,
+		Chat: h, // REST chat actions (transport/api/chat_actions.go) go through the hub
 	})
 	if err != nil {
 		_ = geo.Close()

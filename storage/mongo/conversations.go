@@ -121,7 +121,27 @@ func conversationFilter(orgID string, f storage.ConversationFilter) bson.D {
 	if !f.Before.IsZero() {
 		add("updated_at", bson.D{{Key: "$lt", Value: f.Before}})
 	}
+	if c := f.Cursor; c != nil {
+		filter = append(filter, afterCursor("updated_at", c.UpdatedAt, c.ID)...)
+	}
 	return filter
+}
+
+// afterCursor is the filter of the rows strictly after (at, id) in the
+// order (field descending, _id descending). The $lte bounds the index
+// scan on (org_id, …, field desc, _id desc); the $or only drops the few
+// rows at exactly that time with an id not below the cursor's. (With
+// Before also set, both bounds on field apply: Mongo intersects them.)
+func afterCursor(field string, at time.Time, id string) bson.D {
+	return bson.D{
+		{Key: "$and", Value: bson.A{
+			bson.D{{Key: field, Value: bson.D{{Key: "$lte", Value: at}}}},
+			bson.D{{Key: "$or", Value: bson.A{
+				bson.D{{Key: field, Value: bson.D{{Key: "$lt", Value: at}}}},
+				bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}},
+			}}},
+		}},
+	}
 }
 
 // SetAssignee sets the assignee to `to` only if it currently equals `from`

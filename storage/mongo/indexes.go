@@ -35,6 +35,7 @@ var indexes = map[string][]index{
 	},
 	collVisitors: {
 		{"org_email_index", keys(asc("org_id"), asc("email_index")), false},
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("_id")), false}, // ListVisitors
 	},
 	collConversations: {
 		{"org_updated", keys(asc("org_id"), desc("updated_at"), desc("_id")), false},

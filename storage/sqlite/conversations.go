@@ -91,6 +91,12 @@ func conversationQuery(orgID string, f storage.ConversationFilter) (string, []an
 	if !f.Before.IsZero() {
 		add("updated_at < ?", f.Before.UnixMilli())
 	}
+	if c := f.Cursor; c != nil {
+		// A row-value comparison: SQLite turns it into a range on the
+		// (…, updated_at DESC, id DESC) index the query already uses.
+		b.WriteString(" AND (updated_at, id) < (?, ?)")
+		args = append(args, c.UpdatedAt.UnixMilli(), c.ID)
+	}
 	b.WriteString(" ORDER BY updated_at DESC, id DESC LIMIT ?")
 	args = append(args, clamp(f.Limit, defaultConversationLimit, maxConversationLimit))
 	return b.String(), args

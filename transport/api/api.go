@@ -153,6 +153,11 @@ type Config struct {
 	// save-time check (webhook.CheckURL) and the dispatcher's dialer use
 	// the same list.
 	WebhookAllowHosts []string
+	// Chat performs chat actions for REST callers (POST
+	// /conversations/{id}/messages, /close, /transfer): the hub, so that
+	// they are stored, fanned out live and announced like the WebSocket's.
+	// Nil: those routes answer 503 unavailable.
+	Chat ChatActions
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -271,6 +276,7 @@ func (a *API) routes(r *router) {
 
 	r.handle("GET", "/visitors", a.authed(a.agentOnly(a.handleFindVisitors)))
 	r.handle("GET", "/visitors/{id}", a.authed(a.agentOnly(a.handleGetVisitor)))
+	r.handle("PATCH", "/visitors/{id}", a.authed(a.agentOnly(a.handleUpdateVisitor)))
 	r.handle("DELETE", "/visitors/{id}", a.authed(a.manager(a.handleEraseVisitor)))
 	r.handle("GET", "/visitors/{id}/export", a.authed(a.manager(a.handleExportVisitor)))
 
@@ -280,6 +286,7 @@ func (a *API) routes(r *router) {
 	r.handle("GET", "/conversations/{id}/assignee", a.authed(a.handleGetAssignee))
 	r.handle("GET", "/conversations/{id}/agents/{agent_id}", a.authed(a.handleGetConversationAgent))
 	r.handle("GET", "/messages/search", a.authed(a.agentOnly(a.handleSearch)))
+	a.chatRoutes(r)
 
 	r.handle("GET", "/audit", a.authed(a.manager(a.handleListAudit)))
 	r.handle("POST", "/auth/magic-link", a.handleMagicLink)

@@ -21,6 +21,9 @@ const (
 type conversationsResponse struct {
 	Conversations []conversationView `json:"conversations"`
 	NextBefore    *string            `json:"next_before"`
+	// NextCursor is the cursor of the next page (null at the end; a full
+	// last page is followed by one empty page).
+	NextCursor *string `json:"next_cursor"`
 }
 
 // handleListConversations lists the organisation's conversations (a
@@ -50,6 +53,10 @@ func (a *API) handleListConversations(w http.ResponseWriter, r *http.Request, c 
 		next := convs[len(convs)-1].UpdatedAt.UTC().Format(time.RFC3339Nano)
 		out.NextBefore = &next
 	}
+	out.NextCursor = nextCursor(cursorConversation, len(convs), f.Limit, func() (time.Time, string) {
+		last := convs[len(convs)-1]
+		return last.UpdatedAt, last.ID
+	})
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -70,7 +77,13 @@ func conversationFilter(q query) (storage.ConversationFilter, error) {
 	if err := assigneeFilter(q, &f); err != nil {
 		return f, err
 	}
-	f.Before, err = q.time("before")
+	if f.Before, err = q.time("before"); err != nil {
+		return f, err
+	}
+	pos, err := q.cursor(cursorConversation)
+	if pos != nil {
+		f.Cursor = &storage.ConversationCursor{UpdatedAt: pos.At, ID: pos.ID}
+	}
 	return f, err
 }
 

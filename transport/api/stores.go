@@ -68,12 +68,14 @@ type widgetStore interface {
 }
 
 // visitorStore is what visitor sessions and the visitor admin endpoints
-// use (visitors.go, session.go, visitor_cookie.go, visitors_admin.go):
+// use (visitors.go, session.go, visitor_cookie.go, visitors_admin.go,
+// visitors_list.go, visitors_update.go):
 // plaintext in and out, sealed below.
 type visitorStore interface {
 	CreateVisitor(ctx context.Context, v storage.Visitor) error
 	GetVisitor(ctx context.Context, orgID, id string) (storage.Visitor, error)
 	UpdateVisitor(ctx context.Context, v storage.Visitor) error
+	ListVisitors(ctx context.Context, orgID string, cursor *storage.VisitorCursor, limit int) ([]storage.Visitor, error)
 }
 
 // historyStore is what conversation history, search and export read

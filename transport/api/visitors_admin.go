@@ -47,6 +47,7 @@ func (a *API) handleGetVisitor(w http.ResponseWriter, r *http.Request, c *caller
 
 // handleFindVisitors finds the organisation's visitor with ?email= exactly
 // (any agent), through the blind index. No match is an empty list.
+// Without email it lists the organisation's visitors (visitors_list.go).
 func (a *API) handleFindVisitors(w http.ResponseWriter, r *http.Request, c *caller) error {
 	q, err := parseQuery(r)
 	if err != nil {
@@ -54,7 +55,10 @@ func (a *API) handleFindVisitors(w http.ResponseWriter, r *http.Request, c *call
 	}
 	raw, ok := q.one("email")
 	if !ok {
-		return invalid("email is required")
+		return a.listVisitors(w, r, c, q)
+	}
+	if _, paged := q.one("cursor"); paged {
+		return invalid("cursor lists visitors and cannot be combined with email")
 	}
 	email, e := normEmail("email", raw)
 	if e != nil {
@@ -69,7 +73,7 @@ func (a *API) handleFindVisitors(w http.ResponseWriter, r *http.Request, c *call
 	case v.OrgID == c.OrgID && !v.Deleted():
 		out = append(out, viewVisitor(v))
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"visitors": out})
+	httpx.WriteJSON(w, http.StatusOK, visitorsResponse{Visitors: out})
 	return nil
 }
 

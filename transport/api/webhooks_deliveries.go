@@ -71,7 +71,7 @@ func deliveryCursor(d storage.WebhookDelivery) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-var errBadCursor = invalid("cursor is not a cursor this endpoint returned")
+var errBadDeliveryCursor = invalid("cursor is not a cursor this endpoint returned")
 
 // parseDeliveryCursor decodes query "cursor" (absent: nil).
 func parseDeliveryCursor(q query) (*storage.WebhookDeliveryCursor, error) {
@@ -80,16 +80,16 @@ func parseDeliveryCursor(q query) (*storage.WebhookDeliveryCursor, error) {
 		return nil, nil
 	}
 	if len(s) > 128 {
-		return nil, errBadCursor
+		return nil, errBadDeliveryCursor
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return nil, errBadCursor
+		return nil, errBadDeliveryCursor
 	}
 	ms, id, ok := strings.Cut(string(raw), ".")
 	n, err := strconv.ParseInt(ms, 10, 64)
 	if !ok || err != nil || n < 0 || !validID(id) {
-		return nil, errBadCursor
+		return nil, errBadDeliveryCursor
 	}
 	return &storage.WebhookDeliveryCursor{CreatedAt: time.UnixMilli(n).UTC(), ID: id}, nil
 }
