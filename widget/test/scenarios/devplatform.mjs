@@ -9,11 +9,12 @@
 //   identified   a customer's page identifies its user with data-token-url (the
 //                page's own token endpoint mints a chat token with a secret key):
 //                the widget opens the user's chat without a form and the user
-//                writes; in a second browser context a page using
-//                helpr('identify', token) shows that earlier conversation. The
-//                token never reaches storage or a URL; invalidating the user's
-//                tokens makes the widget fetch a fresh one from the token URL and
-//                carry on.
+//                writes; invalidating the user's tokens makes the widget fetch a
+//                fresh one from the token URL and carry on. In a second browser
+//                context a page using helpr('identify', token) shows that earlier
+//                conversation; after another invalidation the page hears
+//                helpr:token-expired, identifies again and the chat carries on.
+//                The token never reaches storage, a cookie or a URL.
 //   webhooks     an endpoint added in the console (the secret shown once), a test
 //                event delivered to the Go side's receiver and seen in the delivery
 //                log, redelivered, the secret rotated, the endpoint disabled and
@@ -31,6 +32,9 @@ const t = (id) => `[data-testid="${id}"]`;
 const USER = "dana-4821";
 const EARLIER = "My order 1234 arrived broken";
 const AFTER = "Still me after the token was renewed";
+const RENEWED = "Written after the token URL gave a new token";
+// A message the hub stored (a pending one has data-seq 0).
+const STORED = 'li[data-seq]:not([data-seq="0"])';
 
 // What the scenarios learn, in order.
 const seen = { key: "", keyName: "CI reporting", tokens: [] };
@@ -168,12 +172,24 @@ async function scenarioIdentified() {
   if (await f1.locator(sel.prechatSubmit).isVisible()) throw new Error("an identified user is asked the pre-chat form");
   await f1.locator(sel.composer).fill(EARLIER);
   await f1.locator(sel.send).click();
-  await f1.locator(`${sel.messages} li[data-seq]`).getByText(EARLIER).waitFor();
+  await f1.locator(`${sel.messages} ${STORED}`).getByText(EARLIER).waitFor();
   await shot(one.page, "dev-identified-device1.png");
   step("device 1 wrote");
   seen.tokens = JSON.parse(await control("/__tokens"));
   if (seen.tokens.length < 1) throw new Error("the token URL was never called");
   for (const tok of seen.tokens) if (await pageHas(one.page, tok)) throw new Error("the chat token is in the page, its storage or a URL");
+  // Token URL mode: after an invalidation the loader fetches a new token
+  // from the page's endpoint by itself and the chat carries on.
+  await control(`/__invalidate?user=${USER}`);
+  const deadline = Date.now() + TIMEOUT;
+  while (JSON.parse(await control("/__tokens")).length <= seen.tokens.length) {
+    if (Date.now() > deadline) throw new Error("the widget did not fetch a new token from data-token-url");
+    await one.page.waitForTimeout(100);
+  }
+  await f1.locator(sel.composer).fill(RENEWED);
+  await f1.locator(sel.send).click();
+  await f1.locator(`${sel.messages} ${STORED}`).getByText(RENEWED).waitFor();
+  step("device 1 renewed its token from the token URL");
   await checkHostState(one.page);
   checkPageErrors(one.page);
   await one.ctx.close();
@@ -196,7 +212,7 @@ async function scenarioIdentified() {
   await two.page.waitForFunction(() => window.__expired > 0, null, { timeout: TIMEOUT });
   await f2.locator(sel.composer).fill(AFTER);
   await f2.locator(sel.send).click();
-  await f2.locator(`${sel.messages} li[data-seq]`).getByText(AFTER).waitFor();
+  await f2.locator(`${sel.messages} ${STORED}`).getByText(AFTER).waitFor();
   step("token renewed after invalidation");
   await checkHostState(two.page);
   await checkInert(two.page);
@@ -210,6 +226,7 @@ async function scenarioVisitors() {
   const row = page.locator(`${t("customer-row")}[data-external-id="${USER}"]`);
   await row.waitFor();
   await row.getByText("Dana Identified").waitFor();
+  await page.locator(t("visitor-row")).filter({ hasText: "Dana Identified" }).first().waitFor();
   await shot(page, "dev-visitors.png");
   // The conversation is in the inbox, under the user's name.
   await openView(page, "inbox");
