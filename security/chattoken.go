@@ -36,7 +36,7 @@ const (
 	// skew between nodes). exp has no leeway at all.
 	chatTokenSkew = 60 * time.Second
 	// maxChatTokenLen refuses oversized input before any parsing.
-	maxChatTokenLen = 4096
+	maxChatTokenLen = 2048
 )
 
 // Chat token errors. ErrChatTokenExpired is a token that was valid and has

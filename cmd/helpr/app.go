@@ -74,7 +74,16 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), cipher, cl)
+	// Chat tokens are signed with a key derived from the keyring's pii key,
+	// so every node sharing the keyring signs and verifies alike; iss is
+	// the public origin.
+	chat, err := security.NewChatTokens(keyring, ownOrigins(cfg)[0], cfg.now)
+	if err != nil {
+		_ = cl.close()
+		_ = store.Close()
+		return nil, fmt.Errorf("chat tokens: %w", err)
+	}
+	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), cipher, cl, chat)
 	if err != nil {
 		_ = cl.close()
 		_ = store.Close()
@@ -87,7 +96,7 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 // the sealed view, which encrypts PII before it reaches the backend; the raw
 // store is kept for health checks, sweeping and closing. sealer seals the
 // refresh successors kept for the grace window (the keyring's FieldCipher).
-func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, sealer security.SuccessorSealer, cl *cluster) (*app, error) {
+func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, sealer security.SuccessorSealer, cl *cluster, chat *security.ChatTokens) (*app, error) {
 	own := ownOrigins(cfg) // the public origin (validated with the config), then its aliases
 	origin, aliases := own[0], own[1:]
 	secure := origin[:5] == "https"
@@ -138,10 +147,6 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		ConversationLimit: lim.conversations.ws(), ConversationLimiter: sharedConversations,
 		ConnsPerIP: caps.perIP, ConnsPerSubject: caps.perSubject, ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies),
 	}
-	if cfg.wsTweak != nil {
-		cfg.wsTweak(&wcfg)
-	}
-	wsrv := ws.NewServer(wcfg)
 	geo, err := geoip.Open(cfg.GeoIPCityDB, cfg.GeoIPASNDB)
 	if err != nil {
 		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
@@ -152,6 +157,9 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if cfg.NoAuthLimits {
 		register, loginIP, loginAccount, links = nil, nil, nil, linkLimiters{}
 		log.Warn().Msg("login and registration rate limits are OFF (--no-auth-rate-limits): load tests only")
+	}
+	if cfg.Dev {
+		log.Warn().Msg("development mode (--dev): test-mode keys only, and POST /rest/v1/auth/dev-token mints chat tokens without a secret; never in production")
 	}
 	if cfg.LoadTestAgentPasswords {
 		log.Warn().Msg("managers can set agents' passwords (--load-test-agent-passwords): load tests only")
@@ -173,12 +181,18 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Locator: geo, Assignments: hubAssignments{h},
 		KeyMode:  apiKeyMode(cfg.Dev),
 		Webhooks: hooks, WebhookAllowHosts: cfg.WebhookAllowHosts,
-		Chat: h, // REST chat actions (transport/api/chat_actions.go) go through the hub
+		Chat:       h, // REST chat actions (transport/api/chat_actions.go) go through the hub
+		ChatTokens: chat, Dev: cfg.Dev,
 	})
 	if err != nil {
 		_ = geo.Close()
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
+	wcfg.ChatSessions = rest // chat tokens on the socket: the same checks as POST /visitor/sessions
+	if cfg.wsTweak != nil {
+		cfg.wsTweak(&wcfg)
+	}
+	wsrv := ws.NewServer(wcfg)
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
 		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo, hooks: hooks, relay: relay}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)

@@ -41,7 +41,8 @@ type Config struct {
 	// and test harnesses only; agents otherwise join by invitation).
 	LoadTestAgentPasswords bool
 	// Dev is development mode (--dev): the server issues and accepts
-	// test-mode API keys (sk_test_/pk_test_) and refuses live ones.
+	// test-mode API keys (sk_test_/pk_test_) and refuses live ones, and
+	// serves POST /rest/v1/auth/dev-token (chat tokens without a secret).
 	Dev       bool
 	Limits    AbuseLimits // visitor-session and conversation limits (limits.go)
 	PprofAddr string      // serve net/http/pprof here (loopback only); "" = off
@@ -238,7 +239,7 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
 		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
 	fs.BoolVar(&c.Dev, "dev", false,
-		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_); never in production")
+		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_) and serve POST /rest/v1/auth/dev-token (chat tokens without a secret); never in production")
 	abuseLimitFlags(fs, &c.Limits)
 	mailFlags(fs, &c.Mail)
 	webhookFlags(fs, c)

@@ -108,8 +108,10 @@ func (a *API) checkIssuer(ctx context.Context, tok security.ChatToken) error {
 	return nil
 }
 
-// chatTokenFailed counts a refused chat token by reason.
+// chatTokenFailed counts (and logs at debug level, never the token) a
+// refused chat token by reason.
 func (a *API) chatTokenFailed(reason string) {
+	a.log.Debug().Str("reason", reason).Msg("chat token refused")
 	if a.cfg.Metrics != nil {
 		a.cfg.Metrics.ChatTokenFailures.With(reason).Inc()
 	}
