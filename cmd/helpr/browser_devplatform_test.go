@@ -347,6 +347,7 @@ var devPlatformScreenshots = []string{
 	"dev-apikey-revoke-confirm.png", "dev-apikeys-revoked.png", "dev-identified-device1.png",
 	"dev-identified-device2.png", "dev-visitors.png", "dev-webhook-form.png", "dev-webhook-secret.png",
 	"dev-webhook-deliveries.png", "dev-webhook-disabled.png",
+	"dev-390-apikeys.png", "dev-390-webhooks.png", "dev-390-visitors.png", "dev-390-once.png",
 }
 
 // devPlatformConfig lets the hub deliver webhooks to the test's receiver

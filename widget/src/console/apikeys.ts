@@ -6,7 +6,7 @@
 // (oncedialog.ts); the list never has a secret, only its first characters.
 
 import { call } from "./api";
-import { byId, el, formatTime, replace, show } from "./dom";
+import { byId, el, formatTime, label, replace, show } from "./dom";
 import { FormError, confirmClick, errorText, setText } from "./forms";
 import { showOnce } from "./oncedialog";
 import { agentName, isManager } from "./state";
@@ -137,13 +137,13 @@ function keyRow(k: APIKey): HTMLTableRowElement {
   return el(
     "tr",
     { "data-testid": "apikey-row", "data-key-id": k.id, "data-status": k.status, "data-prefix": k.prefix },
-    el("td", {}, el("strong", {}, k.name), el("br"), el("span", { class: "muted small-text" }, "by " + agentName(k.owner_id) + ", " + formatTime(k.created_at))),
-    el("td", { class: "mono nowrap", "data-testid": "apikey-prefix" }, k.prefix + "…"),
-    el("td", { class: "scopes" }, ...k.scopes.map((s) => el("span", { class: "tag mono" }, s))),
-    status,
-    used,
-    el("td", { class: replaced ? "nowrap warn-text" : "nowrap" }, replaced ? "until " + expires : expires),
-    el("td", { class: "nowrap" }, `${k.rpm}/min`),
+    label(el("td", {}, el("strong", {}, k.name), el("br"), el("span", { class: "muted small-text" }, "by " + agentName(k.owner_id) + ", " + formatTime(k.created_at))), "Name"),
+    label(el("td", { class: "mono nowrap", "data-testid": "apikey-prefix" }, k.prefix + "…"), "Key"),
+    label(el("td", { class: "scopes" }, ...k.scopes.map((s) => el("span", { class: "tag mono" }, s))), "Scopes"),
+    label(status, "Status"),
+    label(used, "Last used"),
+    label(el("td", { class: replaced ? "nowrap warn-text" : "nowrap" }, replaced ? "until " + expires : expires), "Expires"),
+    label(el("td", { class: "nowrap" }, `${k.rpm}/min`), "Limit"),
     el("td", {}, el("div", { class: "row-actions" }, ...(active ? keyActions(k) : []))),
   );
 }

@@ -7,7 +7,7 @@
 // redeliver, a page at a time.
 
 import { call, query } from "./api";
-import { byId, el, formatTime, replace, show } from "./dom";
+import { byId, el, formatTime, label, replace, show } from "./dom";
 import { FormError, confirmClick, errorText, setText } from "./forms";
 import { showOnce } from "./oncedialog";
 import { isManager } from "./state";
@@ -285,13 +285,13 @@ function deliveryRow(d: Delivery): HTMLTableRowElement {
   return el(
     "tr",
     { "data-testid": "delivery-row", "data-delivery-id": d.id, "data-status": d.status, "data-event": d.event },
-    el("td", { class: "nowrap" }, formatTime(d.created_at)),
-    el("td", { class: "mono nowrap" }, d.event),
-    el("td", {}, el("span", { class: statusClass[d.status] || "tag" }, d.status)),
-    el("td", {}, String(d.attempts)),
-    el("td", { class: "mono" }, d.last_status_code ? String(d.last_status_code) : "—"),
-    el("td", { class: "nowrap" }, d.last_latency_ms != null ? `${d.last_latency_ms} ms` : "—"),
-    el("td", { class: "detail" }, note),
+    label(el("td", { class: "nowrap" }, formatTime(d.created_at)), "Time"),
+    label(el("td", { class: "mono nowrap" }, d.event), "Event"),
+    label(el("td", {}, el("span", { class: statusClass[d.status] || "tag" }, d.status)), "Status"),
+    label(el("td", {}, String(d.attempts)), "Attempts"),
+    label(el("td", { class: "mono" }, d.last_status_code ? String(d.last_status_code) : "—"), "Answer"),
+    label(el("td", { class: "nowrap" }, d.last_latency_ms != null ? `${d.last_latency_ms} ms` : "—"), "Latency"),
+    label(el("td", { class: "detail" }, note), "Detail"),
     el("td", {}, again),
   );
 }

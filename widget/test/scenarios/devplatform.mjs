@@ -293,9 +293,40 @@ async function scenarioWebhooks() {
   checkPageErrors(page);
 }
 
+// scenarioPhone: at 390 px the new pages fit without sideways scrolling
+// of the page (wide tables scroll inside their box), and the once dialog too.
+async function scenarioPhone() {
+  resetClock();
+  const { page } = await signInAgent(undefined, undefined, "owner-phone");
+  await page.setViewportSize({ width: 390, height: 844 });
+  const noOverflow = async (where) => {
+    const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    if (m.scroll > m.client) throw new Error(`${where}: horizontal overflow, scrollWidth ${m.scroll} > clientWidth ${m.client}`);
+  };
+  await noOverflow("390 px top bar");
+  for (const [view, ready, file] of [
+    ["apikeys", t("apikey-row"), "dev-390-apikeys.png"],
+    ["webhooks", t("webhook-card"), "dev-390-webhooks.png"],
+    ["visitors", t("customer-row"), "dev-390-visitors.png"],
+  ]) {
+    await openView(page, view);
+    await page.locator(ready).first().waitFor();
+    await noOverflow(`390 px ${view}`);
+    await shot(page, file);
+  }
+  await openView(page, "apikeys");
+  await createKey(page, "Phone key", ["team:read"]);
+  await noOverflow("390 px once dialog");
+  await shot(page, "dev-390-once.png");
+  await closeOnce(page);
+  step("390 px pages fit");
+  checkPageErrors(page);
+}
+
 export const scenarios = {
   apikeys: scenarioAPIKeys,
   identified: scenarioIdentified,
   visitors: scenarioVisitors,
   webhooks: scenarioWebhooks,
+  phone: scenarioPhone,
 };
