@@ -23,8 +23,12 @@ import (
 	"time"
 )
 
-// devOwnerEmail is the owner the developer-platform scenarios sign in as.
-const devOwnerEmail = "dev-owner@acme.test"
+// The owner the developer-platform scenarios sign in as, and an agent.
+const (
+	devOwnerEmail    = "dev-owner@acme.test"
+	devAgentEmail    = "dev-agent@acme.test"
+	devAgentPassword = "another long agent password"
+)
 
 // shopPage is a customer's site that identifies its signed-in user to the
 // widget: with data-token-url (the loader POSTs to the site's own /token) or,
@@ -285,6 +289,12 @@ func TestBrowserDevPlatform(t *testing.T) {
 		devPlatformConfig(c)
 	})
 	tn := n.registerTenant("Acme Dev", devOwnerEmail, shopURL)
+	// An agent (not a manager): the API keys and Webhooks pages are hidden.
+	if code := n.call("POST", "/rest/v1/agents", tn.owner.AccessToken, map[string]any{
+		"name": "Abe Agent", "email": devAgentEmail, "role": "agent", "password": devAgentPassword,
+	}, nil); code != http.StatusCreated {
+		t.Fatalf("create agent: status %d", code)
+	}
 	// The shop's own secret key, for its token endpoint.
 	var key struct {
 		ID  string `json:"id"`
@@ -323,6 +333,8 @@ func TestBrowserDevPlatform(t *testing.T) {
 		"HELPR_DEMO_KEY="+tn.widgetKey,
 		"HELPR_AGENT_EMAIL="+devOwnerEmail,
 		"HELPR_AGENT_PASSWORD=correct horse battery",
+		"HELPR_AGENT2_EMAIL="+devAgentEmail,
+		"HELPR_AGENT2_PASSWORD="+devAgentPassword,
 		"HELPR_ARTIFACTS="+artifacts,
 		"HELPR_CHROMIUM="+chromiumPath,
 	)
@@ -348,6 +360,7 @@ var devPlatformScreenshots = []string{
 	"dev-identified-device2.png", "dev-visitors.png", "dev-webhook-form.png", "dev-webhook-secret.png",
 	"dev-webhook-deliveries.png", "dev-webhook-disabled.png",
 	"dev-390-apikeys.png", "dev-390-webhooks.png", "dev-390-visitors.png", "dev-390-once.png",
+	"dev-agent-nav.png",
 }
 
 // devPlatformConfig lets the hub deliver webhooks to the test's receiver

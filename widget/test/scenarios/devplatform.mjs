@@ -20,6 +20,8 @@
 //                log, redelivered, the secret rotated, the endpoint disabled and
 //                re-enabled.
 //   visitors     the identified user is listed under Visitors.
+//   phone        the new pages and the once dialog fit 390 px.
+//   agent        an agent sees neither the API keys nor the Webhooks page.
 //
 // HELPR_HOST_URL is the customer's site (/shop?user=, /shop-identify?user=,
 // /token, the test controls); extra environment: HELPR_HOOK_URL (the webhook
@@ -323,10 +325,30 @@ async function scenarioPhone() {
   checkPageErrors(page);
 }
 
+// scenarioAgent: an agent (not an owner or admin) sees no API keys or
+// Webhooks tab, an address naming those pages opens the inbox, and the
+// Visitors page works.
+async function scenarioAgent() {
+  resetClock();
+  const { page } = await signInAgent(env("HELPR_AGENT2_EMAIL"), env("HELPR_AGENT2_PASSWORD"), "agent");
+  for (const v of ["apikeys", "webhooks", "audit"]) {
+    if (await page.locator(t("nav-" + v)).isVisible()) throw new Error(`an agent sees the ${v} tab`);
+  }
+  await page.goto(hub + "/console#apikeys");
+  await page.locator(sel.inbox).waitFor({ state: "visible" });
+  if (await page.locator("#apikeys-view").isVisible()) throw new Error("an agent opened the API keys page by its address");
+  await openView(page, "visitors");
+  await page.locator(`${t("customer-row")}[data-external-id="${USER}"]`).waitFor();
+  await shot(page, "dev-agent-nav.png");
+  step("agent: no key or webhook pages");
+  checkPageErrors(page);
+}
+
 export const scenarios = {
   apikeys: scenarioAPIKeys,
   identified: scenarioIdentified,
   visitors: scenarioVisitors,
   webhooks: scenarioWebhooks,
   phone: scenarioPhone,
+  agent: scenarioAgent,
 };
