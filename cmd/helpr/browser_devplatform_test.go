@@ -34,7 +34,8 @@ const (
 // widget: with data-token-url (the loader POSTs to the site's own /token) or,
 // when Identify is set, with helpr('identify', token) from the page's own
 // script, which also identifies again on helpr:token-expired (counting them
-// in window.__expired for the test).
+// in window.__expired for the test). With Bogus the page first identifies
+// with a token the hub refuses.
 var shopPage = template.Must(template.New("shop").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Shop of {{.User}}</title></head>
 <body>
@@ -48,7 +49,9 @@ function identify() {
     .then(function (j) { window.helpr("identify", j.token); });
 }
 window.addEventListener("helpr:token-expired", function () { window.__expired++; identify(); });
-identify();
+{{if .Bogus}}window.helpr("identify", "not-a-chat-token"); // refused: the widget asks the page again
+{{else}}identify();
+{{end}}
 </script>
 <script src="{{.Hub}}/widget.js" data-key="{{.Key}}" async></script>
 {{else}}<script src="{{.Hub}}/widget.js" data-key="{{.Key}}" data-token-url="/token?user={{.User}}" async></script>
@@ -110,9 +113,9 @@ func (s *devShop) register(mux *http.ServeMux, hub, widgetKey string) {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_ = shopPage.Execute(w, struct {
-				Hub, Key, User string
-				Identify       bool
-			}{hub, widgetKey, r.URL.Query().Get("user"), identify})
+				Hub, Key, User  string
+				Identify, Bogus bool
+			}{hub, widgetKey, r.URL.Query().Get("user"), identify, r.URL.Query().Has("bogus")})
 		}
 	}
 	mux.HandleFunc("GET /shop", page(false))

@@ -129,15 +129,18 @@ function stateLine(w: Webhook): HTMLElement {
 }
 
 function endpointCard(w: Webhook): HTMLElement {
-  const test = el("button", { type: "button", class: "ghost small", "data-testid": "webhook-test" }, "Send test event");
+  // Every button names its endpoint for screen readers ("Delete https://…").
+  const button = (testid: string, cls: string, text: string): HTMLButtonElement =>
+    el("button", { type: "button", class: cls, "data-testid": testid, "aria-label": `${text} ${w.url}` }, text);
+  const test = button("webhook-test", "ghost small", "Send test event");
   test.addEventListener("click", () => void sendTest(w, test));
-  const log = el("button", { type: "button", class: "ghost small", "data-testid": "webhook-log" }, "Deliveries");
+  const log = button("webhook-log", "ghost small", "Deliveries");
   log.addEventListener("click", () => void openLog(w));
-  const rot = el("button", { type: "button", class: "ghost small", "data-testid": "webhook-rotate" }, "Rotate secret");
+  const rot = button("webhook-rotate", "ghost small", "Rotate secret");
   confirmClick(rot, "Really rotate? (old secret: 24 h more)", () => void rotateSecret(w, rot));
-  const toggle = el("button", { type: "button", class: w.enabled ? "ghost small" : "small", "data-testid": w.enabled ? "webhook-disable" : "webhook-enable" }, w.enabled ? "Disable" : "Re-enable");
+  const toggle = w.enabled ? button("webhook-disable", "ghost small", "Disable") : button("webhook-enable", "small", "Re-enable");
   toggle.addEventListener("click", () => void setEnabled(w, !w.enabled, toggle));
-  const del = el("button", { type: "button", class: "danger small", "data-testid": "webhook-delete" }, "Delete");
+  const del = button("webhook-delete", "danger small", "Delete");
   confirmClick(del, "Really delete?", () => void remove(w, del));
   return el(
     "section",

@@ -198,9 +198,13 @@ async function scenarioIdentified() {
 
   // Device 2: helpr('identify', token), another browser context (no cookie).
   const two = await hostPage("device-2");
-  await two.page.goto(`${shop}/shop-identify?user=${USER}`);
+  // The page first identifies with a token the hub refuses (401): the
+  // widget asks for another (helpr:token-expired) and the page's next
+  // identify opens the user's chat.
+  await two.page.goto(`${shop}/shop-identify?user=${USER}&bogus=1`);
   const f2 = await openWidget(two.page);
   await f2.locator(sel.messages).getByText(EARLIER).waitFor();
+  if ((await two.page.evaluate(() => window.__expired)) !== 1) throw new Error("the refused token did not make the widget ask the page once");
   if (await f2.locator(sel.prechatSubmit).isVisible()) throw new Error("device 2 shows the pre-chat form");
   await shot(two.page, "dev-identified-device2.png");
   step("device 2 shows the earlier conversation");
@@ -211,7 +215,7 @@ async function scenarioIdentified() {
   // dispatches helpr:token-expired, the page (its own script counts them in
   // window.__expired) identifies again and the chat carries on.
   await control(`/__invalidate?user=${USER}`);
-  await two.page.waitForFunction(() => window.__expired > 0, null, { timeout: TIMEOUT });
+  await two.page.waitForFunction(() => window.__expired > 1, null, { timeout: TIMEOUT });
   await f2.locator(sel.composer).fill(AFTER);
   await f2.locator(sel.send).click();
   await f2.locator(`${sel.messages} ${STORED}`).getByText(AFTER).waitFor();
