@@ -95,3 +95,10 @@ func newCountingEnv(t *testing.T, mutate ...func(*Config)) (*env, *countingStore
 	}
 	return newEnv(t, append([]func(*Config){wrap}, mutate...)...), cs
 }
+
+// failingKeyStore fails every key lookup as a store outage.
+type failingKeyStore struct{ *security.SealedStore }
+
+func (failingKeyStore) GetAPIKeyByHash(context.Context, [][]byte) (storage.APIKey, error) {
+	return storage.APIKey{}, storage.ErrUnavailable
+}

@@ -35,7 +35,9 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	if strings.Contains(string(r.body), k.Key) || strings.Contains(string(r.body), k.Key[12:]) {
 		t.Fatal("the key list holds the key text")
 	}
-	var list struct{ APIKeys []listedKey `json:"api_keys"` }
+	var list struct {
+		APIKeys []listedKey `json:"api_keys"`
+	}
 	r.json(t, &list)
 	if len(list.APIKeys) != 1 {
 		t.Fatalf("list %s", r.body)
