@@ -47,6 +47,11 @@ var (
 	ErrChatTokenInvalid = errors.New("security: invalid chat token")
 )
 
+// ErrChatSessionLimited reports that a visitor session was not started
+// from a (valid or not yet checked) chat token because the client IP or
+// the widget reached its visitor-session limit: retry later.
+var ErrChatSessionLimited = errors.New("security: too many visitor sessions, retry later")
+
 // Reasons a chat token is refused: the label of
 // helpr_chat_token_failures_total. The first four are found by Verify, the
 // others by the checks against the store (transport/api).

@@ -47,7 +47,7 @@ func customerUserKey(orgID, externalID string) string {
 
 // CreateCustomerUser seals u and stores it with its index.
 func (s *SealedStore) CreateCustomerUser(ctx context.Context, u storage.CustomerUser) error {
-	sealed, err := s.sealCustomerUser(u)
+	sealed, err := sealCustomerUser(s.c, u)
 	if err != nil {
 		return fmt.Errorf("create customer user: %w", err)
 	}
@@ -57,7 +57,7 @@ func (s *SealedStore) CreateCustomerUser(ctx context.Context, u storage.Customer
 // UpdateCustomerUser seals u under the current keys (its index too) and
 // stores it.
 func (s *SealedStore) UpdateCustomerUser(ctx context.Context, u storage.CustomerUser) error {
-	sealed, err := s.sealCustomerUser(u)
+	sealed, err := sealCustomerUser(s.c, u)
 	if err != nil {
 		return fmt.Errorf("update customer user: %w", err)
 	}
@@ -70,7 +70,7 @@ func (s *SealedStore) GetCustomerUser(ctx context.Context, orgID, id string) (st
 	if err != nil {
 		return storage.CustomerUser{}, err
 	}
-	if u, err = s.openCustomerUser(u); err != nil {
+	if u, err = openCustomerUser(s.c, u); err != nil {
 		return storage.CustomerUser{}, fmt.Errorf("get customer user: %w", err)
 	}
 	return u, nil
@@ -82,7 +82,7 @@ func (s *SealedStore) FindCustomerUser(ctx context.Context, orgID string, indexe
 	if err != nil {
 		return storage.CustomerUser{}, err
 	}
-	if u, err = s.openCustomerUser(u); err != nil {
+	if u, err = openCustomerUser(s.c, u); err != nil {
 		return storage.CustomerUser{}, fmt.Errorf("find customer user: %w", err)
 	}
 	return u, nil
@@ -110,10 +110,16 @@ func (s *SealedStore) GetCustomerUserByVisitor(ctx context.Context, orgID, visit
 	if err != nil {
 		return storage.CustomerUser{}, err
 	}
-	if u, err = s.openCustomerUser(u); err != nil {
+	if u, err = openCustomerUser(s.c, u); err != nil {
 		return storage.CustomerUser{}, fmt.Errorf("customer user of visitor: %w", err)
 	}
 	return u, nil
+}
+
+// ScanCustomerUsers passes through: its users stay sealed (it is for
+// maintenance, see Reencrypt).
+func (s *SealedStore) ScanCustomerUsers(ctx context.Context, afterID string, limit int) ([]storage.CustomerUser, error) {
+	return s.inner.ScanCustomerUsers(ctx, afterID, limit)
 }
 
 // SetCustomerUserVisitor passes through (no PII).
@@ -133,21 +139,22 @@ func (s *SealedStore) ListCustomerUsers(ctx context.Context, orgID string, curso
 		return nil, err
 	}
 	for i, u := range list {
-		if list[i], err = s.openCustomerUser(u); err != nil {
+		if list[i], err = openCustomerUser(s.c, u); err != nil {
 			return nil, fmt.Errorf("list customer users: %w", err)
 		}
 	}
 	return list, nil
 }
 
-// sealCustomerUser returns u with its fields sealed and its index set.
-func (s *SealedStore) sealCustomerUser(u storage.CustomerUser) (storage.CustomerUser, error) {
+// sealCustomerUser returns u with its fields sealed and its index set,
+// under c's current keys.
+func sealCustomerUser(c *FieldCipher, u storage.CustomerUser) (storage.CustomerUser, error) {
 	if u.ID == "" || u.ExternalID == "" {
 		return storage.CustomerUser{}, fmt.Errorf("seal customer user: empty id or external id")
 	}
-	u.ExternalIndex = s.CustomerUserIndex(u.OrgID, u.ExternalID)
+	u.ExternalIndex = c.KeyedHash(customerUserHashPurpose, customerUserKey(u.OrgID, u.ExternalID))
 	for _, f := range customerUserFields(&u) {
-		sealed, err := s.c.Seal(*f.value, u.ID, f.name)
+		sealed, err := c.Seal(*f.value, u.ID, f.name)
 		if err != nil {
 			return storage.CustomerUser{}, err
 		}
@@ -157,9 +164,9 @@ func (s *SealedStore) sealCustomerUser(u storage.CustomerUser) (storage.Customer
 }
 
 // openCustomerUser returns u with its fields opened.
-func (s *SealedStore) openCustomerUser(u storage.CustomerUser) (storage.CustomerUser, error) {
+func openCustomerUser(c *FieldCipher, u storage.CustomerUser) (storage.CustomerUser, error) {
 	for _, f := range customerUserFields(&u) {
-		plain, err := s.c.Open(*f.value, u.ID, f.name)
+		plain, err := c.Open(*f.value, u.ID, f.name)
 		if err != nil {
 			return storage.CustomerUser{}, err
 		}

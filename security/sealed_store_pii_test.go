@@ -57,6 +57,7 @@ var piiMethods = map[string]piiRule{
 	"GetCustomerUser":          {opens: true, reason: "opens the customer user for the token checks and the console"},
 	"FindCustomerUser":         {opens: true, reason: "opens the customer user found by keyed index"},
 	"GetCustomerUserByVisitor": {opens: true, reason: "opens the customer user of a resumed visitor"},
+	"ScanCustomerUsers":        {reason: "maintenance only (Reencrypt): returns the backend's sealed values unopened"},
 	"ListCustomerUsers":        {opens: true, reason: "opens each listed customer user for the console"},
 }
 
@@ -298,6 +299,11 @@ func (r *recordingStore) GetCustomerUserByVisitor(_ context.Context, orgID, visi
 	return r.sealedCU, nil
 }
 
+func (r *recordingStore) ScanCustomerUsers(_ context.Context, afterID string, limit int) ([]storage.CustomerUser, error) {
+	r.record("ScanCustomerUsers", afterID, limit)
+	return []storage.CustomerUser{r.sealedCU}, nil
+}
+
 func (r *recordingStore) ListCustomerUsers(_ context.Context, orgID string, cursor *storage.CustomerUserCursor, limit int) ([]storage.CustomerUser, error) {
 	r.record("ListCustomerUsers", orgID, cursor, limit)
 	return []storage.CustomerUser{r.sealedCU}, nil
@@ -403,7 +409,7 @@ func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealedCU, err := NewSealedStore(nil, c).sealCustomerUser(piiCustomerUser(org))
+	sealedCU, err := sealCustomerUser(c, piiCustomerUser(org))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,11 @@ type CustomerUserStore interface {
 	// customer user linked to visitorID; ErrNotFound if there is none (an
 	// anonymous visitor).
 	GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (CustomerUser, error)
+	// ScanCustomerUsers returns up to limit customer users of every
+	// organisation with ID > afterID, ordered by ID, erased ones included.
+	// It is for maintenance (key re-encryption), never for request
+	// handling. limit <= 0 means 500; backends cap it at 5000.
+	ScanCustomerUsers(ctx context.Context, afterID string, limit int) ([]CustomerUser, error)
 	// ListCustomerUsers returns up to limit (<= 0: 50; capped at
 	// MaxCustomerUserList) of the organisation's non-erased users, newest
 	// first (CreatedAt, then ID, descending), after cursor when it is set.

@@ -140,6 +140,19 @@ func (s *Store) GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID s
 	return list[0].user(), nil
 }
 
+// ScanCustomerUsers returns users of every organisation after afterID, by
+// id. For maintenance only.
+func (s *Store) ScanCustomerUsers(ctx context.Context, afterID string, limit int) ([]storage.CustomerUser, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: afterID}}}}
+	list, err := findAll[customerUserDoc](ctx, s.coll(collCustomerUsers), filter, sorted(clamp(limit, defaultScanLimit, maxScanLimit), asc("_id")))
+	if err != nil {
+		return nil, fmt.Errorf("scan customer users after %q: %w", afterID, err)
+	}
+	return convert(list, customerUserDoc.user), nil
+}
+
 // SetCustomerUserVisitor links a visitor-less user to visitorID; the
 // condition is part of the filter (and the Store's lock stripe queues its
 // own writers, for FerretDB's read-then-write updates).

@@ -98,6 +98,17 @@ func (s *Store) GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID s
 	return u, nil
 }
 
+// ScanCustomerUsers returns users of every organisation after afterID, by
+// id. For maintenance only.
+func (s *Store) ScanCustomerUsers(ctx context.Context, afterID string, limit int) ([]storage.CustomerUser, error) {
+	const q = "SELECT " + customerUserCols + " FROM customer_users WHERE id > ? ORDER BY id LIMIT ?"
+	list, err := queryList(ctx, s.r, scanCustomerUser, q, afterID, clamp(limit, defaultScanLimit, maxScanLimit))
+	if err != nil {
+		return nil, fmt.Errorf("scan customer users after %q: %w", afterID, err)
+	}
+	return list, nil
+}
+
 // SetCustomerUserVisitor links a visitor-less user to visitorID.
 func (s *Store) SetCustomerUserVisitor(ctx context.Context, orgID, id, visitorID string) error {
 	if visitorID == "" {

@@ -16,6 +16,7 @@ var customerUserCases = []testCase{
 	{"CustomerUser/VisitorConcurrentOneWins", testCustomerUserVisitorRace},
 	{"CustomerUser/TokenVersionBumps", testCustomerUserBump},
 	{"CustomerUser/ByVisitor", testCustomerUserByVisitor},
+	{"CustomerUser/ScanAllOrganisations", testCustomerUserScan},
 	{"CustomerUser/ListNewestFirstWithCursor", testCustomerUserList},
 	{"CustomerUser/Tenancy", testCustomerUserTenancy},
 	{"CustomerUser/ErasingTheVisitorErasesTheUser", testCustomerUserErasure},
@@ -229,4 +230,21 @@ func testCustomerUserByVisitor(t *testing.T, s storage.Store) {
 		SubjectID: a.visitor.ID, Pseudonym: "anon_a", At: at(60)}), "erase")
 	_, err = s.GetCustomerUserByVisitor(ctx(t), a.org.ID, a.visitor.ID)
 	wantErr(t, err, storage.ErrNotFound, "after erasure")
+}
+
+func testCustomerUserScan(t *testing.T, s storage.Store) {
+	a, b := newTenant(t, s, "a"), newTenant(t, s, "b")
+	createCustomerUser(t, s, customerUser(a, "u1", 10))
+	createCustomerUser(t, s, customerUser(b, "u2", 11))
+	createCustomerUser(t, s, customerUser(a, "u3", 12))
+	ok(t, s.SetCustomerUserVisitor(ctx(t), a.org.ID, "cus_u3", a.visitor.ID), "link")
+	ok(t, s.EraseSubject(ctx(t), storage.Erasure{OrgID: a.org.ID, Kind: storage.SubjectVisitor,
+		SubjectID: a.visitor.ID, Pseudonym: "anon_a", At: at(60)}), "erase u3's visitor")
+	idOf := func(u storage.CustomerUser) string { return u.ID }
+	page, err := s.ScanCustomerUsers(ctx(t), "", 2)
+	ok(t, err, "scan")
+	sameList(t, ids(page, idOf), []string{"cus_u1", "cus_u2"}, "first page, every organisation")
+	page, err = s.ScanCustomerUsers(ctx(t), "cus_u2", 0)
+	ok(t, err, "scan")
+	sameList(t, ids(page, idOf), []string{"cus_u3"}, "erased users included")
 }

@@ -47,11 +47,41 @@ func (a *API) startChatSession(ctx context.Context, raw string, wg storage.Widge
 // security.ErrChatTokenExpired or ErrChatTokenInvalid for a refused
 // token; any other error means the token could not be checked (retry).
 func (a *API) StartChatSession(ctx context.Context, token string, wg storage.Widget, ip, userAgent string) (string, error) {
+	if err := a.chargeChatSession(ctx, ip, wg); err != nil {
+		return "", err
+	}
 	s, err := a.startChatSession(ctx, token, wg, storage.Visitor{}, ip, truncate(userAgent, maxUALen))
 	if err != nil {
 		return "", err
 	}
 	return s.issued.AccessToken, nil
+}
+
+// chargeChatSession charges a socket's chat session to the visitor-session
+// limits of POST /visitor/sessions (per client IP, per widget), so a
+// token cannot mint sessions faster through the socket than through the
+// endpoint. A refusal is security.ErrChatSessionLimited (the socket closes
+// with "rate limited"), counted like the endpoint's.
+func (a *API) chargeChatSession(ctx context.Context, ip string, wg storage.Widget) error {
+	for _, c := range []struct {
+		l   limiter
+		key string
+	}{{a.visitorIP, httpx.IPLimitKey(ip)}, {a.visitorWG, wg.ID}} {
+		if c.l.l == nil {
+			continue
+		}
+		ok, _, err := a.check(ctx, c.l, c.key)
+		if err != nil {
+			return fmt.Errorf("visitor session limit: %w", err)
+		}
+		if !ok {
+			if a.cfg.Metrics != nil {
+				a.cfg.Metrics.RateLimited.With(c.l.name).Inc()
+			}
+			return security.ErrChatSessionLimited
+		}
+	}
+	return nil
 }
 
 // customerVisitor returns the customer user's one visitor, updated with

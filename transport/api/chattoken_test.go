@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,13 +44,13 @@ func (e *env) tokenOrg(name string) tokenOrg {
 	e.t.Helper()
 	owner, tok := e.seedOrg(name)
 	o := tokenOrg{owner: owner, session: tok, widget: e.seedWidget(owner.OrgID, "https://shop.example")}
-	o.keyID, o.secret = e.createTokenKey(tok)
+	o.keyID, o.secret = e.createChatKey(tok)
 	o.keyOwner = owner
 	return o
 }
 
-// createTokenKey creates a secret key with visitors:read as the agent of token.
-func (e *env) createTokenKey(token string) (id, secret string) {
+// createChatKey creates a secret key with visitors:read as the agent of token.
+func (e *env) createChatKey(token string) (id, secret string) {
 	e.t.Helper()
 	var k apiKeyCreated
 	e.do("POST", "/rest/v1/api-keys", map[string]any{"name": "backend", "scopes": []string{"visitors:read"}},
@@ -234,7 +236,7 @@ func TestChatTokenSixChecksFailSeparately(t *testing.T) {
 		}},
 		{"issuing key's owner deactivated", security.ChatReasonAgent, codeInvalidToken, func(e *env, o, _ tokenOrg) (string, string) {
 			admin, adminTok := e.seedAgent(o.owner.OrgID, storage.RoleAdmin)
-			o.keyID, o.secret = e.createTokenKey(adminTok)
+			o.keyID, o.secret = e.createChatKey(adminTok)
 			tok := e.issueToken(o, "u", nil).Token
 			e.do("POST", "/rest/v1/agents/"+admin.ID+"/deactivate", map[string]any{}, bearer(o.session)).expect(e.t, http.StatusOK, "")
 			return tok, o.widget.PublishableKey
@@ -417,5 +419,93 @@ func TestChatTokenResumeKeepsTheTokenExpiry(t *testing.T) {
 		bearer(anon)).expect(t, http.StatusCreated, "").json(t, &plain)
 	if plain.ExpiresIn != 24*3600 {
 		t.Fatalf("anonymous resume expires_in %d", plain.ExpiresIn)
+	}
+}
+
+// The visitor's data export names its customer user (the customer's user
+// id is personal data too); an anonymous visitor's is null.
+func TestExportIncludesTheCustomerUser(t *testing.T) {
+	e := newEnv(t, withChatTokens(t))
+	o := e.tokenOrg("Acme")
+	out := e.issueToken(o, "user-7", map[string]any{"user": map[string]any{"id": "user-7", "email": "u7@example.com"}})
+	var s visitorSessionResponse
+	e.tokenSession(o.widget.PublishableKey, out.Token).expect(t, http.StatusCreated, "").json(t, &s)
+	var exp visitorExport
+	e.do("GET", "/rest/v1/visitors/"+s.Visitor.ID+"/export", nil, bearer(o.session)).expect(t, http.StatusOK, "").json(t, &exp)
+	if exp.CustomerUser == nil || exp.CustomerUser.ID != out.CustomerUserID || exp.CustomerUser.ExternalID != "user-7" ||
+		exp.CustomerUser.Email != "u7@example.com" {
+		t.Fatalf("export customer user %+v", exp.CustomerUser)
+	}
+	anon, _ := e.seedVisitor(o.widget)
+	var plain visitorExport
+	e.do("GET", "/rest/v1/visitors/"+anon.ID+"/export", nil, bearer(o.session)).expect(t, http.StatusOK, "").json(t, &plain)
+	if plain.CustomerUser != nil {
+		t.Fatalf("anonymous export %+v", plain.CustomerUser)
+	}
+}
+
+// The socket's chat sessions (StartChatSession) count against the same
+// visitor-session limits as POST /visitor/sessions.
+func TestStartChatSessionIsRateLimited(t *testing.T) {
+	e := newEnv(t, withChatTokens(t), func(c *Config) { c.VisitorSessionIPLimit = RateLimit{Limit: 3, Window: time.Minute} })
+	o := e.tokenOrg("Acme")
+	tok := e.issueToken(o, "u", nil).Token
+	ctx := context.Background()
+	for i := range 3 {
+		hlv, err := e.api.StartChatSession(ctx, tok, o.widget, "203.0.113.9", "ua")
+		if err != nil || !strings.HasPrefix(hlv, security.VisitorPrefix) {
+			t.Fatalf("session %d: %q %v", i, hlv, err)
+		}
+	}
+	if _, err := e.api.StartChatSession(ctx, tok, o.widget, "203.0.113.9", "ua"); !errors.Is(err, security.ErrChatSessionLimited) {
+		t.Fatalf("fourth session from one IP: %v", err)
+	}
+	if _, err := e.api.StartChatSession(ctx, tok, o.widget, "198.51.100.7", "ua"); err != nil {
+		t.Fatalf("another IP: %v", err)
+	}
+	if _, err := e.api.StartChatSession(ctx, "eyJ.bad.token", o.widget, "198.51.100.8", "ua"); !errors.Is(err, security.ErrChatTokenInvalid) {
+		t.Fatalf("a bad token: %v", err)
+	}
+}
+
+// Concurrent first uses agree: one customer user per external id, one
+// visitor per customer user (the losers of each race read the winner).
+func TestChatTokenFirstUseRaces(t *testing.T) {
+	e := newEnv(t, withChatTokens(t))
+	o := e.tokenOrg("Acme")
+	const n = 6
+	users, visitors := make([]string, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := e.api.customerUserFor(context.Background(), o.owner.OrgID, chatUserInput{ID: "racer"})
+			if err != nil {
+				t.Errorf("customer user %d: %v", i, err)
+				return
+			}
+			users[i] = u.ID
+		}()
+	}
+	wg.Wait()
+	tok := e.issueToken(o, "racer", nil).Token
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := e.api.startChatSession(context.Background(), tok, o.widget, storage.Visitor{}, "", "")
+			if err != nil {
+				t.Errorf("session %d: %v", i, err)
+				return
+			}
+			visitors[i] = s.visitor.ID
+		}()
+	}
+	wg.Wait()
+	for i := 1; i < n; i++ {
+		if users[i] != users[0] || visitors[i] != visitors[0] {
+			t.Fatalf("users %v, visitors %v: want one of each", users, visitors)
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -113,4 +115,18 @@ func parseCustomerUserCursor(s string) (*storage.CustomerUserCursor, error) {
 		return nil, bad
 	}
 	return &storage.CustomerUserCursor{CreatedAt: time.UnixMilli(ms).UTC(), ID: id}, nil
+}
+
+// exportCustomerUser is the visitor's customer user for its data export,
+// nil when the visitor is anonymous.
+func (a *API) exportCustomerUser(ctx context.Context, v storage.Visitor) (*customerUserView, error) {
+	u, err := a.cfg.Store.GetCustomerUserByVisitor(ctx, v.OrgID, v.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("customer user of visitor: %w", err)
+	}
+	view := viewCustomerUser(u)
+	return &view, nil
 }

@@ -17,7 +17,9 @@ import (
 // validates token for a visitor of widget w and returns the token of a new
 // visitor session that expires no later than the chat token. Its errors
 // wrap security.ErrChatTokenExpired or security.ErrChatTokenInvalid when
-// the token is refused; any other error means it could not be checked.
+// the token is refused, security.ErrChatSessionLimited when the visitor-
+// session limits refuse the client (close "rate limited"); any other
+// error means it could not be checked.
 // Safe for concurrent use.
 type ChatSessions interface {
 	StartChatSession(ctx context.Context, token string, w storage.Widget, ip, userAgent string) (string, error)
@@ -42,6 +44,8 @@ func chatTokenFailure(err error) error {
 		return errTokenExpired
 	case errors.Is(err, security.ErrChatTokenInvalid):
 		return errUnauthorized
+	case errors.Is(err, security.ErrChatSessionLimited):
+		return errRateLimited
 	default:
 		return errUnavailable
 	}
@@ -78,6 +82,8 @@ func (s *Server) admitChatToken(r *http.Request, g *gate) *httpx.Error {
 		return &httpx.Error{Status: http.StatusUnauthorized, Code: "token_expired", Message: "the chat token has expired; fetch a new one"}
 	case errors.Is(err, errUnavailable):
 		return errUnavailableHTTP("could not check the chat token; retry shortly", err)
+	case errors.Is(err, errRateLimited):
+		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "too many visitor sessions; retry later"}
 	case err != nil:
 		return &httpx.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "invalid chat token"}
 	}
@@ -95,6 +101,10 @@ func (s *Server) admitChatToken(r *http.Request, g *gate) *httpx.Error {
 func (c *conn) sendReauthRefusal(ref string, err error) {
 	if errors.Is(err, errUnavailable) {
 		c.sendError(ref, wire.CodeUnavailable, "could not check the token; retry shortly")
+		return
+	}
+	if errors.Is(err, errRateLimited) {
+		c.sendError(ref, wire.CodeRateLimited, "too many visitor sessions; retry later")
 		return
 	}
 	c.sendError(ref, wire.CodeUnauthorized, "invalid or expired token")

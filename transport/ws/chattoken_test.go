@@ -217,6 +217,7 @@ func TestChatTokenRefusals(t *testing.T) {
 		{"expired", security.ChatTokenRefused(security.ChatReasonExpired), wire.CloseTokenExpired},
 		{"stale version", security.ChatTokenRefused(security.ChatReasonTokenVersion), wire.CloseUnauthorized},
 		{"store down", storage.ErrUnavailable, wire.CloseTryAgain},
+		{"visitor-session limit", security.ErrChatSessionLimited, wire.CloseRateLimited},
 	} {
 		e.chat.err = tc.err
 		c, _, err := e.dial(t, "/?key="+e.key, "")
