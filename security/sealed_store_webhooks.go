@@ -208,3 +208,8 @@ func (s *SealedStore) GetWebhookDelivery(ctx context.Context, orgID, id string) 
 func (s *SealedStore) ForgetWebhookVisitor(ctx context.Context, orgID, visitorID string) (int, error) {
 	return s.inner.ForgetWebhookVisitor(ctx, orgID, visitorID)
 }
+
+// DeleteOldWebhookDeliveries passes through: it carries no sealed value.
+func (s *SealedStore) DeleteOldWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	return s.inner.DeleteOldWebhookDeliveries(ctx, before)
+}

@@ -260,10 +260,12 @@ type WebhookStore interface {
 	// MaxWebhookClaim; lease must be positive.
 	ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error)
 	// RecordWebhookAttempt stores the outcome of a claimed attempt, only
-	// if the delivery is not final and its Attempts still equals
-	// a.Attempt, and applies a.Effect to its endpoint in the same write.
-	// ErrConflict if it was claimed again or became final meanwhile
-	// (nothing changes); ErrNotFound if the delivery is not in a.OrgID.
+	// if the delivery is not final, its Attempts still equals a.Attempt
+	// and that claim was not recorded yet (LeaseUntil is set: a record
+	// clears it), and applies a.Effect to its endpoint in the same write.
+	// ErrConflict if it was claimed again, recorded or became final
+	// meanwhile (nothing changes); ErrNotFound if the delivery is not in
+	// a.OrgID.
 	RecordWebhookAttempt(ctx context.Context, a WebhookAttempt) (WebhookAttemptResult, error)
 	// ListWebhookDeliveries returns up to limit deliveries of the
 	// organisation's endpoint, newest first (CreatedAt, then ID,
@@ -278,6 +280,11 @@ type WebhookStore interface {
 	// become dead with LastError "visitor erased" (never sent again). It
 	// returns how many deliveries it changed.
 	ForgetWebhookVisitor(ctx context.Context, orgID, visitorID string) (int, error)
+	// DeleteOldWebhookDeliveries removes final (delivered or dead)
+	// deliveries of every organisation created before `before` (the
+	// delivery log's retention) and returns how many; backends also drop
+	// their expired claim bookkeeping.
+	DeleteOldWebhookDeliveries(ctx context.Context, before time.Time) (int, error)
 }
 
 // WebhookErasedError is the LastError of deliveries ForgetWebhookVisitor

@@ -111,7 +111,7 @@ var indexes = map[string][]index{
 		{"org_created", keys(asc("org_id"), asc("created_at"), asc("ins")), false}, // ListWebhookEndpoints
 	},
 	collWebhookDeliveries: {
-		{"status_due", keys(asc("status"), asc("due_at"), asc("ins")), false},                                     // ClaimWebhookDeliveries
+		{"status_due", keys(asc("status"), asc("due_at"), asc("next_attempt_at"), asc("ins")), false},             // ClaimWebhookDeliveries
 		{"org_endpoint_created", keys(asc("org_id"), asc("endpoint_id"), desc("created_at"), desc("_id")), false}, // ListWebhookDeliveries, DeleteWebhookEndpoint
 		{"org_visitor", keys(asc("org_id"), asc("visitor_id")), false},                                            // ForgetWebhookVisitor
 	},

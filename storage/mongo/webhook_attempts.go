@@ -50,7 +50,7 @@ func (s *Store) recordDelivery(ctx context.Context, a storage.WebhookAttempt) (s
 	}
 	update := bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: bson.D{{Key: "lease_until", Value: ""}}}}
 	filter := bson.D{{Key: "_id", Value: a.DeliveryID}, {Key: "org_id", Value: a.OrgID},
-		{Key: "attempts", Value: a.Attempt}, deliveryOpen()}
+		{Key: "attempts", Value: a.Attempt}, {Key: "lease_until", Value: bson.D{{Key: "$ne", Value: nil}}}, deliveryOpen()}
 	var got deliveryDoc
 	err = translate(s.coll(collWebhookDeliveries).FindOneAndUpdate(ctx, filter, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&got))

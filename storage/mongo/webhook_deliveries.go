@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/helpr-chat/helpr/storage"
@@ -57,9 +58,9 @@ func deliveryOpen() bson.E {
 		string(storage.WebhookPending), string(storage.WebhookFailed)}}}}
 }
 
-// EnqueueWebhookDeliveries inserts the deliveries with one InsertMany;
-// if it fails part-way the ones inserted are deleted again, so the call
-// stores all or (but for a crash in between) none.
+// EnqueueWebhookDeliveries inserts the deliveries with one ordered
+// InsertMany; if it fails part-way the ones it inserted are deleted
+// again, so the call stores all or (but for a crash in between) none.
 func (s *Store) EnqueueWebhookDeliveries(ctx context.Context, ds []storage.WebhookDelivery) error {
 	if len(ds) > storage.MaxWebhookEnqueue {
 		return fmt.Errorf("enqueue webhook deliveries: %d deliveries, at most %d", len(ds), storage.MaxWebhookEnqueue)
@@ -84,14 +85,20 @@ func (s *Store) EnqueueWebhookDeliveries(ctx context.Context, ds []storage.Webho
 	}
 	cctx, ccancel := s.cleanup(ctx)
 	defer ccancel()
-	// Only ours: a taken id belongs to a delivery stored earlier, which the
-	// filter on our ids and the not-yet-attempted state cannot tell apart,
-	// so duplicates are not deleted (ids are random: a clash is a resend).
-	var undo error
-	if !isDuplicate(err) {
-		_, undo = s.coll(collWebhookDeliveries).DeleteMany(cctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	}
+	_, undo := s.coll(collWebhookDeliveries).DeleteMany(cctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: insertedBefore(err, ids)}}}})
 	return fmt.Errorf("enqueue webhook deliveries: %w", errors.Join(translate(err), wrap(undo, "remove partial batch")))
+}
+
+// insertedBefore returns the ids an ordered InsertMany that failed with
+// err stored: those before the first failing document (all of ids when
+// the error names none: nothing of another delivery is at stake, ids
+// being random).
+func insertedBefore(err error, ids bson.A) bson.A {
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && len(bwe.WriteErrors) > 0 {
+		return ids[:min(bwe.WriteErrors[0].Index, len(ids))]
+	}
+	return ids
 }
 
 // ClaimWebhookDeliveries finds the due deliveries, earliest first, and
@@ -110,7 +117,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	due := bson.D{deliveryOpen(), {Key: "due_at", Value: bson.D{{Key: "$lte", Value: now}}}}
-	found, err := findAll[deliveryDoc](ctx, s.coll(collWebhookDeliveries), due, sorted(limit, asc("due_at"), asc("ins")))
+	found, err := findAll[deliveryDoc](ctx, s.coll(collWebhookDeliveries), due, sorted(limit, asc("due_at"), asc("next_attempt_at"), asc("ins")))
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
@@ -235,4 +242,23 @@ func (s *Store) ForgetWebhookVisitor(ctx context.Context, orgID, visitorID strin
 		return int(open.ModifiedCount), fmt.Errorf("forget webhook visitor: %w", translate(err))
 	}
 	return int(open.ModifiedCount + rest.ModifiedCount), nil
+}
+
+// DeleteOldWebhookDeliveries removes final deliveries created before
+// `before`, and the claims whose lease ended before it (uncounted).
+func (s *Store) DeleteOldWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	filter := bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{
+		string(storage.WebhookDelivered), string(storage.WebhookDead)}}}},
+		{Key: "created_at", Value: bson.D{{Key: "$lt", Value: before}}}}
+	res, err := s.coll(collWebhookDeliveries).DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, fmt.Errorf("delete old webhook deliveries: %w", translate(err))
+	}
+	expired := bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}}}
+	if _, err := s.coll(collWebhookClaims).DeleteMany(ctx, expired); err != nil {
+		return int(res.DeletedCount), fmt.Errorf("delete expired webhook claims: %w", translate(err))
+	}
+	return int(res.DeletedCount), nil
 }

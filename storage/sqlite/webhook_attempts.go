@@ -31,13 +31,14 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a storage.WebhookAttem
 	return res, nil
 }
 
-// recordDelivery updates the delivery if the attempt is its latest claim
-// and it is not final; otherwise ErrNotFound or ErrConflict.
+// recordDelivery updates the delivery if the attempt is its latest claim,
+// not recorded yet (the lease is set), and it is not final; otherwise
+// ErrNotFound or ErrConflict.
 func recordDelivery(ctx context.Context, tx *sql.Tx, a storage.WebhookAttempt) (storage.WebhookDelivery, error) {
 	const q = `UPDATE webhook_deliveries SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at),
 		lease_until = NULL, last_status_code = ?, last_latency_ms = ?, last_error = ?,
 		delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
-		WHERE id = ? AND org_id = ? AND attempts = ? AND ` + deliveryOpen + " RETURNING " + deliveryCols
+		WHERE id = ? AND org_id = ? AND attempts = ? AND lease_until IS NOT NULL AND ` + deliveryOpen + " RETURNING " + deliveryCols
 	d, err := scanDelivery(tx.QueryRowContext(ctx, q, a.Status, ms(a.NextAttemptAt), a.StatusCode, a.LatencyMs,
 		a.Error, a.Status, a.At.UnixMilli(), a.DeliveryID, a.OrgID, a.Attempt))
 	if !errors.Is(err, storage.ErrNotFound) {

@@ -180,3 +180,15 @@ func (s *Store) ForgetWebhookVisitor(ctx context.Context, orgID, visitorID strin
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// DeleteOldWebhookDeliveries removes final deliveries created before
+// `before`.
+func (s *Store) DeleteOldWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	const q = "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'dead') AND created_at < ?"
+	res, err := s.w.ExecContext(ctx, q, before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("delete old webhook deliveries: %w", translate(err))
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

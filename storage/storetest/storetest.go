@@ -51,7 +51,7 @@ func cases() []testCase {
 	for _, group := range [][]testCase{
 		orgCases, agentEmailCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
 		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases, auditChainCases,
-		passkeyCases, mfaCases, mailCases, signInIPCases, apiKeyCases, customerUserCases, cursorCases,
+		passkeyCases, mfaCases, mailCases, signInIPCases, apiKeyCases, customerUserCases, cursorCases, webhookCases,
 	} {
 		all = append(all, group...)
 	}

@@ -3,17 +3,25 @@ package webhook
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // endpointCache remembers, per organisation and for a short TTL, which
 // enabled endpoints subscribe to which events (ids and events only, never
 // secrets), so Emit for an organisation without webhooks reads nothing.
 type endpointCache struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]cacheEntry
+	ttl    time.Duration
+	mu     sync.Mutex
+	m      map[string]cacheEntry
+	flight singleflight.Group // one store read per organisation on a miss
+	// epoch grows with every drop: a read begun before a drop is not
+	// cached, and the singleflight key changes.
+	epoch atomic.Uint64
 }
 
 type cacheEntry struct {
@@ -43,9 +51,13 @@ func (c *endpointCache) get(orgID string) ([]cachedEndpoint, bool) {
 	return e.endpoints, true
 }
 
-func (c *endpointCache) put(orgID string, eps []cachedEndpoint) {
+// put caches eps unless an Invalidate came after epoch was read.
+func (c *endpointCache) put(orgID string, eps []cachedEndpoint, epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.epoch.Load() != epoch {
+		return
+	}
 	if len(c.m) >= maxCachedOrgs {
 		clear(c.m)
 	}
@@ -55,7 +67,28 @@ func (c *endpointCache) put(orgID string, eps []cachedEndpoint) {
 func (c *endpointCache) drop(orgID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.epoch.Add(1)
 	delete(c.m, orgID)
+}
+
+// loadEndpoints reads orgID's enabled endpoints into the cache (one read
+// per organisation however many Emits miss at once: singleflight).
+//
+// A read that an Invalidate overtook (the epoch moved) is used by the
+// Emits that started before the Invalidate but not cached.
+func (d *Dispatcher) loadEndpoints(ctx context.Context, orgID string, epoch uint64) ([]cachedEndpoint, error) {
+	list, err := d.cfg.Store.ListWebhookEndpoints(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	eps := make([]cachedEndpoint, 0, len(list))
+	for _, e := range list {
+		if e.Enabled {
+			eps = append(eps, cachedEndpoint{id: e.ID, events: slices.Clone(e.Events)})
+		}
+	}
+	d.cache.put(orgID, eps, epoch)
+	return eps, nil
 }
 
 // subscribers returns the ids of orgID's enabled endpoints subscribed to
@@ -63,17 +96,13 @@ func (c *endpointCache) drop(orgID string) {
 func (d *Dispatcher) subscribers(ctx context.Context, orgID, event string) ([]string, error) {
 	eps, ok := d.cache.get(orgID)
 	if !ok {
-		list, err := d.cfg.Store.ListWebhookEndpoints(ctx, orgID)
+		epoch := d.cache.epoch.Load()
+		key := orgID + "\x00" + strconv.FormatUint(epoch, 10)
+		v, err, _ := d.cache.flight.Do(key, func() (any, error) { return d.loadEndpoints(ctx, orgID, epoch) })
 		if err != nil {
 			return nil, err
 		}
-		eps = make([]cachedEndpoint, 0, len(list))
-		for _, e := range list {
-			if e.Enabled {
-				eps = append(eps, cachedEndpoint{id: e.ID, events: slices.Clone(e.Events)})
-			}
-		}
-		d.cache.put(orgID, eps)
+		eps = v.([]cachedEndpoint)
 	}
 	var ids []string
 	for _, e := range eps {

@@ -41,6 +41,7 @@ const (
 	DefaultCacheTTL         = 5 * time.Second
 	DefaultDisableAfter     = 100
 	DefaultMaxAttempts      = 15
+	DefaultRetention        = 30 * 24 * time.Hour
 )
 
 // Config configures a Dispatcher. Store is required; zero values take the
@@ -76,6 +77,9 @@ type Config struct {
 	// Backoff returns the wait after failed attempt n (1-based); nil is
 	// the default schedule (Backoff).
 	Backoff func(attempt int) time.Duration
+	// Retention is how long finished deliveries stay in the delivery log
+	// (Run deletes older ones hourly).
+	Retention time.Duration
 	// Resolver resolves endpoint host names (tests); nil is the system's.
 	Resolver *net.Resolver
 }
@@ -110,6 +114,9 @@ func (c *Config) defaults() error {
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.Retention <= 0 {
+		c.Retention = DefaultRetention
 	}
 	if c.Backoff == nil {
 		c.Backoff = Backoff

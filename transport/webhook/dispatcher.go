@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -16,6 +15,9 @@ import (
 
 // EventTest is the event of Dispatcher.Test deliveries.
 const EventTest = "webhook.test"
+
+// MaxDataBytes caps the marshalled data of one event.
+const MaxDataBytes = 256 << 10
 
 // ErrErased refuses to redeliver a delivery whose body erasure removed.
 var ErrErased = errors.New("webhook: delivery body erased")
@@ -29,8 +31,6 @@ type Dispatcher struct {
 	guard  *guard
 	cache  *endpointCache
 	wake   chan struct{}
-	mu     sync.Mutex // guards running
-	run    bool
 }
 
 // New returns a Dispatcher for cfg (see Config for the defaults).
@@ -79,6 +79,9 @@ func (d *Dispatcher) Emit(ctx context.Context, orgID, event string, data any) er
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("webhook emit %s: %w", event, err)
+	}
+	if len(raw) > MaxDataBytes {
+		return fmt.Errorf("webhook emit %s: data of %d bytes, at most %d", event, len(raw), MaxDataBytes)
 	}
 	visitor := visitorOf(event, data, raw)
 	now := d.now()

@@ -14,9 +14,9 @@ type Metrics struct {
 	// Attempts is helpr_webhook_attempts_total{outcome}: outcome is
 	// delivered, failed (to be retried), dead, gone (410) or skipped.
 	Attempts *metrics.CounterVec
-	// Latency is helpr_webhook_latency_total{le}: attempts that got an
+	// Latency is helpr_webhook_latency_total{band}: attempts that got an
 	// answer, by latency band (0.1, 0.5, 1, 5, 10 seconds or +Inf: the
-	// smallest band at or above the latency, not cumulative).
+	// smallest bound at or above the latency; bands do not accumulate).
 	Latency *metrics.CounterVec
 	// LatencyMs is helpr_webhook_latency_milliseconds_total, the summed
 	// latency of those attempts (with Latency: the mean).
@@ -30,7 +30,7 @@ func NewMetrics(r *metrics.Registry) *Metrics {
 	return &Metrics{
 		Emitted:   r.Counter("helpr_webhook_deliveries_queued_total", "Webhook deliveries queued.").With(),
 		Attempts:  r.Counter("helpr_webhook_attempts_total", "Webhook delivery attempts, by outcome.", "outcome"),
-		Latency:   r.Counter("helpr_webhook_latency_total", "Answered webhook attempts, by latency band in seconds.", "le"),
+		Latency:   r.Counter("helpr_webhook_latency_total", "Answered webhook attempts, by latency band in seconds.", "band"),
 		LatencyMs: r.Counter("helpr_webhook_latency_milliseconds_total", "Summed latency of answered webhook attempts.").With(),
 		Disabled:  r.Counter("helpr_webhook_endpoints_disabled_total", "Webhook endpoints disabled, by reason.", "reason"),
 	}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -16,13 +17,40 @@ import (
 // retries coming due and deliveries queued on other nodes). Deliveries
 // left pending by a crash or restart are sent once their lease ends.
 // Run returns when ctx ends and every worker stopped; an attempt cut
-// short by ctx is due again at once.
+// short by ctx is due again at once. Run also trims the delivery log
+// (Config.Retention).
 func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range d.cfg.Workers {
 		wg.Go(func() { d.work(ctx) })
 	}
+	wg.Go(func() { d.purge(ctx) })
 	wg.Wait()
+}
+
+// purgeEvery is how often Run trims the delivery log.
+const purgeEvery = time.Hour
+
+// purge deletes finished deliveries older than Config.Retention, at once
+// and then every purgeEvery, until ctx ends (every node does; the
+// deletes are idempotent).
+func (d *Dispatcher) purge(ctx context.Context) {
+	ticker := time.NewTicker(purgeEvery)
+	defer ticker.Stop()
+	for {
+		n, err := d.cfg.Store.DeleteOldWebhookDeliveries(ctx, d.now().Add(-d.cfg.Retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.log.Warn().Err(err).Msg("purge old webhook deliveries")
+		case n > 0:
+			d.log.Info().Int("deliveries", n).Msg("old webhook deliveries purged")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // work is one worker of Run.
@@ -72,9 +100,16 @@ func (d *Dispatcher) deliver(ctx context.Context, del storage.WebhookDelivery) {
 	case err != nil && ctx.Err() != nil:
 		d.record(done, d.retryNow(del))
 		return
-	case err != nil:
-		d.log.Error().Err(err).Str("delivery_id", del.ID).Msg("load webhook endpoint")
+	case errors.Is(err, storage.ErrNotFound):
 		d.record(done, d.skip(del, "endpoint not found"))
+		return
+	case err != nil:
+		// The store failed, not the receiver: try again later without
+		// counting it against the endpoint.
+		d.log.Error().Err(err).Str("delivery_id", del.ID).Msg("load webhook endpoint")
+		a := d.retryNow(del)
+		a.NextAttemptAt, a.Error = a.At.Add(backoffBase), "store unavailable"
+		d.record(done, a)
 		return
 	case del.Body == "":
 		d.record(done, d.skip(del, storage.WebhookErasedError))

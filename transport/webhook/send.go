@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/helpr-chat/helpr/storage"
@@ -49,7 +50,8 @@ func (d *Dispatcher) send(ctx context.Context, e storage.WebhookEndpoint, del st
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set("X-Helpr-Signature", SignatureHeader(secretsAt(e, d.cfg.Now()), d.cfg.Now(), body))
+	now := d.cfg.Now()
+	req.Header.Set("X-Helpr-Signature", SignatureHeader(secretsAt(e, now), now, body))
 	req.Header.Set("X-Helpr-Delivery", del.ID)
 	req.Header.Set("X-Helpr-Event", del.Event)
 	start := time.Now()
@@ -67,7 +69,7 @@ func (d *Dispatcher) send(ctx context.Context, e storage.WebhookEndpoint, del st
 	case r.code >= 300 && r.code < 400:
 		r.err = "redirect not followed"
 	case r.code >= 300:
-		r.err = "HTTP " + http.StatusText(r.code)
+		r.err = "HTTP " + strconv.Itoa(r.code)
 	}
 	return r
 }
