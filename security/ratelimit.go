@@ -20,11 +20,46 @@ const windowShards = 32
 // by min(limit, seconds in window) entries, and keys with nothing left in
 // the window are dropped. SlidingWindow is safe for concurrent use.
 type SlidingWindow struct {
-	limit  int
+	limit int
+	windowCounts
+}
+
+// windowCounts is the per-second counting shared by SlidingWindow (one
+// limit for every key) and QuotaWindow (a limit per call): sharded keys,
+// each with its nonzero per-second counts, and the idle-key sweep.
+type windowCounts struct {
 	secs   int64 // window length in whole seconds
 	now    func() time.Time
 	seed   maphash.Seed
 	shards [windowShards]windowShard
+}
+
+// init readies empty counts over window (rounded up to whole seconds) on
+// the clock now (nil: time.Now).
+func (w *windowCounts) init(window time.Duration, now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	w.secs, w.now, w.seed = int64((window+time.Second-1)/time.Second), now, maphash.MakeSeed()
+	for i := range w.shards {
+		w.shards[i].keys = make(map[string]*secondCounts)
+	}
+}
+
+// lock locks key's shard and returns it, with key's counts (created if
+// absent) rid of the seconds that left the window ending at second sec.
+// The caller unlocks sh.mu.
+func (w *windowCounts) lock(key string, sec int64) (sh *windowShard, c *secondCounts) {
+	sh = &w.shards[maphash.String(w.seed, key)%windowShards]
+	sh.mu.Lock()
+	sh.sweep(sec, w.secs)
+	c = sh.keys[key]
+	if c == nil {
+		c = &secondCounts{}
+		sh.keys[key] = c
+	}
+	c.expire(sec - w.secs)
+	return sh, c
 }
 
 type windowShard struct {
@@ -52,13 +87,8 @@ func NewSlidingWindow(limit int, window time.Duration, now func() time.Time) *Sl
 	if limit < 1 || window < time.Second {
 		panic(fmt.Sprintf("security: NewSlidingWindow(%d, %v): need limit >= 1 and window >= 1s", limit, window))
 	}
-	if now == nil {
-		now = time.Now
-	}
-	w := &SlidingWindow{limit: limit, secs: int64((window + time.Second - 1) / time.Second), now: now, seed: maphash.MakeSeed()}
-	for i := range w.shards {
-		w.shards[i].keys = make(map[string]*secondCounts)
-	}
+	w := &SlidingWindow{limit: limit}
+	w.init(window, now)
 	return w
 }
 
@@ -67,21 +97,12 @@ func NewSlidingWindow(limit int, window time.Duration, now func() time.Time) *Sl
 // counted second leaves the window; the refused event is not counted.
 func (w *SlidingWindow) Allow(key string) (ok bool, retryAfter time.Duration) {
 	now := w.now()
-	sec := now.Unix()
-	sh := &w.shards[maphash.String(w.seed, key)%windowShards]
-	sh.mu.Lock()
+	sh, c := w.lock(key, now.Unix())
 	defer sh.mu.Unlock()
-	sh.sweep(sec, w.secs)
-	c := sh.keys[key]
-	if c == nil {
-		c = &secondCounts{}
-		sh.keys[key] = c
-	}
-	c.expire(sec - w.secs)
 	if c.total >= w.limit {
 		return false, time.Unix(c.q[0].sec+w.secs, 0).Sub(now)
 	}
-	c.add(sec)
+	c.add(now.Unix())
 	return true, 0
 }
 
@@ -106,6 +127,19 @@ func (c *secondCounts) add(sec int64) {
 	c.q = append(c.q, secondCount{sec: sec, n: 1})
 }
 
+// freeAt is the first counted second whose leaving the window brings the
+// total under limit, plus the window: the second at which one more event
+// fits. c must not be empty (total >= 1).
+func (c *secondCounts) freeAt(limit int, secs int64) int64 {
+	need := max(1, c.total-limit+1) // events that must leave
+	for _, e := range c.q {
+		if need -= e.n; need <= 0 {
+			return e.sec + secs
+		}
+	}
+	return c.q[len(c.q)-1].sec + secs // unreachable: need <= total
+}
+
 // sweep drops keys whose newest count has left the window, at most once
 // per window length.
 func (sh *windowShard) sweep(sec, secs int64) {
@@ -121,7 +155,7 @@ func (sh *windowShard) sweep(sec, secs int64) {
 }
 
 // len returns the number of keys held (for tests).
-func (w *SlidingWindow) len() int {
+func (w *windowCounts) len() int {
 	n := 0
 	for i := range w.shards {
 		w.shards[i].mu.Lock()

@@ -152,6 +152,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
 	}
 	register, loginIP, loginAccount := cl.limiters(cfg.now)
+	apiKeyQuota, apiUserQuota := cl.apiQuotas(cfg.now)
 	links := cl.linkLimiters(cfg.now)
 	off := api.RateLimit{Disabled: cfg.NoAuthLimits}
 	if cfg.NoAuthLimits {
@@ -174,6 +175,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		VisitorSessionIPLimit: lim.visitorIP.api(), VisitorSessionIPLimiter: sharedVisitorIP,
 		VisitorSessionWidgetLimit: lim.visitorWidget.api(), VisitorSessionWidgetLimiter: sharedVisitorWidget,
 		AgentCreateLimit: lim.agentCreations.api(), AgentCreateLimiter: cl.agentCreateLimiter(lim, cfg.now),
+		APIKeyLimiter: apiKeyQuota, APIUserLimiter: apiUserQuota, APIUserRPM: cfg.APIUserRPM,
 		Store: store, Sessions: sessions, Hasher: hasher, Logger: log, Now: cfg.now,
 		PublicOrigin: origin, OriginAliases: aliases, SecureCookies: secure,
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,

@@ -62,6 +62,10 @@ type Config struct {
 	// reach although internal (--webhook-allow-hosts, webhooks.go).
 	WebhookAllowHosts []string
 
+	// APIUserRPM is --api-user-rpm: API requests per minute of one secret
+	// key owner across all their keys; 0 means 1200 (limits.go).
+	APIUserRPM int
+
 	// Test seams, not configurable by users: the clock of every TTL and
 	// window, adjustments of WebSocket limits, the HTTP servers' timeouts.
 	now          func() time.Time
@@ -161,6 +165,9 @@ func (c *Config) validate() error {
 	if _, err := c.Limits.resolve(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := validAPIUserRPM(c.APIUserRPM); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.Mail.validate()...)
 	return errors.Join(errs...)
 }
@@ -241,6 +248,7 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.Dev, "dev", false,
 		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_) and serve POST /rest/v1/auth/dev-token (chat tokens without a secret); never in production")
 	abuseLimitFlags(fs, &c.Limits)
+	apiLimitFlags(fs, c)
 	mailFlags(fs, &c.Mail)
 	webhookFlags(fs, c)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/helpr-chat/helpr/security/redislimit"
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
@@ -210,4 +211,61 @@ func (l abuseLimits) warnOff(log zerolog.Logger) {
 			log.Warn().Str("flag", f.flag).Msg("abuse rate limit is OFF: load tests only")
 		}
 	}
+}
+
+// API-key limits (secret keys, transport/api keylimits.go): each key has
+// its own rpm (set per key); --api-user-rpm bounds an owner's keys
+// together. They fail closed: in a cluster, while Redis is unreachable,
+// API-key requests answer 503.
+
+// maxAPIUserRPM bounds --api-user-rpm.
+const maxAPIUserRPM = 1_000_000
+
+var errAPIUserRPM = fmt.Errorf("want N, the requests per minute of one API-key owner across all their keys, from 1 to %d", maxAPIUserRPM)
+
+// rpmFlag is --api-user-rpm: a count from 1 to maxAPIUserRPM ("0", "off"
+// and the like are refused: there is no unlimited setting).
+type rpmFlag struct{ p *int }
+
+func (f rpmFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f rpmFlag) Set(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > maxAPIUserRPM {
+		return errAPIUserRPM
+	}
+	*f.p = n
+	return nil
+}
+
+// apiLimitFlags declares --api-user-rpm on c.
+func apiLimitFlags(fs *flag.FlagSet, c *Config) {
+	c.APIUserRPM = api.DefaultAPIUserRPM
+	fs.Var(rpmFlag{&c.APIUserRPM}, "api-user-rpm",
+		"`N` API requests per minute of one key owner, across all their secret keys (each key also has its own rpm)")
+}
+
+// validAPIUserRPM checks a Config built without flags (0 means the
+// default).
+func validAPIUserRPM(n int) error {
+	if n < 0 || n > maxAPIUserRPM {
+		return fmt.Errorf("--api-user-rpm %d: %w", n, errAPIUserRPM)
+	}
+	return nil
+}
+
+// apiQuotas returns the API-key windows shared through Redis: per key
+// (helpr:rl:apikey) and per owner (helpr:rl:apiuser), on the node's clock.
+// A single node gets nil, nil: the API's in-memory windows.
+func (c *cluster) apiQuotas(now func() time.Time) (perKey, perUser api.QuotaLimiter) {
+	if c == nil {
+		return nil, nil
+	}
+	return redislimit.NewQuota(c.rdb, "helpr:rl:apikey", api.APIQuotaWindow, now),
+		redislimit.NewQuota(c.rdb, "helpr:rl:apiuser", api.APIQuotaWindow, now)
 }

@@ -39,7 +39,8 @@ type restMessage struct {
 
 // A backend's POST /conversations/{id}/messages goes through the hub: the
 // visitor's open WebSocket receives it live, as the caller agent's
-// message; a repeated client_id is answered 200 with the stored message;
+// message; a repeated client_id is answered 200 with the stored message
+// and not delivered again;
 // POST /close reaches the socket too, and a send after it is 409
 // conversation_closed.
 func TestRESTMessageReachesVisitorSocket(t *testing.T) {
@@ -65,6 +66,14 @@ func TestRESTMessageReachesVisitorSocket(t *testing.T) {
 	if code := n.call("POST", path+"/messages", tn.owner.AccessToken, body, &again); code != http.StatusOK ||
 		again.Message.ID != sent.Message.ID {
 		t.Fatalf("repeat: status %d, %+v", code, again.Message)
+	}
+	// The repeat published nothing: the next frame is the next message.
+	var second restMessage
+	if code := n.call("POST", path+"/messages", tn.owner.AccessToken, map[string]any{"text": "second"}, &second); code != http.StatusCreated {
+		t.Fatalf("second send: status %d", code)
+	}
+	if m := nextMessage(ctx, t, vis); m.Seq != 2 || m.Text != "second" || m.ID != second.Message.ID {
+		t.Fatalf("after the repeat the visitor got %+v, want seq 2", m)
 	}
 
 	var closed struct {

@@ -70,7 +70,7 @@ func New(rdb redis.Scripter, prefix string, limit int, window time.Duration, now
 // errs on the strict side.
 func (w *Window) Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error) {
 	now := w.now()
-	res, err := allowScript.Run(ctx, w.rdb, []string{w.redisKey(key)},
+	res, err := allowScript.Run(ctx, w.rdb, []string{redisKey(w.prefix, key)},
 		now.Unix(), w.secs, w.limit, w.secs+keySlack).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("redislimit %s: %w", w.prefix, err)
@@ -86,8 +86,8 @@ func (w *Window) Allow(ctx context.Context, key string) (ok bool, retryAfter tim
 
 var errBadReply = errors.New("unexpected script reply")
 
-// redisKey is prefix:hex(SHA-256(key)).
-func (w *Window) redisKey(key string) string {
+// redisKey is prefix:hex(SHA-256(key)), for Window and Quota alike.
+func redisKey(prefix, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return w.prefix + ":" + hex.EncodeToString(sum[:])
+	return prefix + ":" + hex.EncodeToString(sum[:])
 }

@@ -87,6 +87,17 @@ type Config struct {
 	// this node like the visitor-session limits.
 	AgentCreateLimit   RateLimit
 	AgentCreateLimiter Limiter
+	// APIKeyLimiter and APIUserLimiter count the requests of secret API
+	// keys (keylimits.go): per key id against the key's rpm, and per
+	// owning agent against APIUserRPM across all their keys. Nil means an
+	// in-memory window of a minute (this node only); a cluster passes
+	// *redislimit.Quota windows (prefixes helpr:rl:apikey and
+	// helpr:rl:apiuser). A limiter error refuses the request with 503
+	// unavailable: these limits fail closed. APIUserRPM is the per-owner
+	// limit per minute (zero: 1200).
+	APIKeyLimiter  QuotaLimiter
+	APIUserLimiter QuotaLimiter
+	APIUserRPM     int
 	// Metrics, when set, counts authentication failures by reason
 	// (helpr_auth_failures_total) and rate-limit refusals by limit
 	// (helpr_rate_limited_total). HTTP request counts are the server's job.
@@ -181,6 +192,7 @@ type API struct {
 	visitorIP limiter               // POST /visitor/sessions per client IP (/64)
 	visitorWG limiter               // POST /visitor/sessions per widget
 	agentNew  limiter               // POST /agents per organisation
+	keyLimits keyLimits             // API-key requests per key and per owner (keylimits.go)
 	links     *linkState            // magic links and password reset
 	own       []string              // PublicOrigin, then OriginAliases
 	refused   *httpx.RefusedOrigins // one warning per refused origin
@@ -228,6 +240,11 @@ func New(cfg Config) (*API, error) {
 	a.visitorWG = a.newFallbackLimiter(limitVisitorWidget, cfg.VisitorSessionWidgetLimiter, cfg.VisitorSessionWidgetLimit,
 		RateLimit{Limit: DefaultVisitorSessionWidgetLimit, Window: DefaultVisitorSessionWidgetWindow})
 	a.agentNew = a.newAgentCreateLimiter(cfg.AgentCreateLimiter, cfg.AgentCreateLimit)
+	kl, err := newKeyLimits(cfg, a.now)
+	if err != nil {
+		return nil, err
+	}
+	a.keyLimits = kl
 	a.links = newLinkState(cfg, a.now)
 	return a, nil
 }

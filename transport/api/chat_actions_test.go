@@ -175,6 +175,9 @@ func TestTransferAndClose(t *testing.T) {
 		expect(t, 404, httpx.CodeNotFound)
 	f.e.do("POST", base+"/transfer", map[string]any{"agent_id": f.otherAgent.ID}, bearer(f.ownerTok)).
 		expect(t, 404, httpx.CodeNotFound)
+	huge := `{"agent_id":"` + strings.Repeat("a", 70<<10) + `"}`
+	f.e.do("POST", base+"/transfer", huge, bearer(f.ownerTok)).expect(t, 413, httpx.CodePayloadTooLarge)
+	f.e.do("POST", base+"/close", huge, bearer(f.ownerTok)).expect(t, 413, httpx.CodePayloadTooLarge)
 	f.e.do("POST", base+"/close", `{"reason":"x"}`, bearer(f.agentTok)).expect(t, 400, httpx.CodeValidationFailed)
 	f.e.do("POST", base+"/close", `[]`, bearer(f.agentTok)).expect(t, 400, httpx.CodeValidationFailed)
 

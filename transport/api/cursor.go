@@ -66,7 +66,7 @@ func decodeCursor(kind, s string) (cursorPos, error) {
 	return pos, nil
 }
 
-// queryCursor reads the optional "cursor" parameter of kind (nil when
+// cursor reads the optional "cursor" parameter of kind (nil when
 // absent).
 func (q query) cursor(kind string) (*cursorPos, error) {
 	s, ok := q.one("cursor")
