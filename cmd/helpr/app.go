@@ -46,6 +46,7 @@ type app struct {
 	mailer   *mail.Queue         // outgoing mail: its worker runs while the app serves
 	hooks    *webhook.Dispatcher // webhook deliveries: its workers run while the app serves
 	relay    *webhookRelay       // hub notices to hooks, drained while the app serves
+	unhook   func()              // ends the cluster's webhook cache invalidations
 	geo      *geoip.Reader       // nil without GeoIP databases
 }
 
@@ -138,6 +139,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		return nil, err
 	}
 	relay.d = hooks
+	apiHooks, unhook, err := cl.webhooks(hooks)
+	if err != nil {
+		return nil, err
+	}
 	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
@@ -182,11 +187,12 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
 		KeyMode:  apiKeyMode(cfg.Dev),
-		Webhooks: hooks, WebhookAllowHosts: cfg.WebhookAllowHosts,
+		Webhooks: apiHooks, WebhookAllowHosts: cfg.WebhookAllowHosts,
 		Chat:       h, // REST chat actions (transport/api/chat_actions.go) go through the hub
 		ChatTokens: chat, Dev: cfg.Dev,
 	})
 	if err != nil {
+		unhook()
 		_ = geo.Close()
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
@@ -196,9 +202,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	}
 	wsrv := ws.NewServer(wcfg)
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo, hooks: hooks, relay: relay}
+		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo, hooks: hooks, relay: relay, unhook: unhook}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
+		unhook()
 		_ = geo.Close()
 		return nil, err
 	}
@@ -323,6 +330,7 @@ func (a *app) sweepOnce(ctx context.Context, now time.Time) {
 // databases, after the last activity writes.
 func (a *app) close() error {
 	a.sessions.WaitActivity()
+	a.unhook()
 	return errors.Join(a.cluster.close(), a.store.Close(), a.geo.Close())
 }
 

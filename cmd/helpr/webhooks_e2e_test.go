@@ -235,8 +235,8 @@ func (n *node) awaitDelivery(ctx context.Context, tn tenant, hookID, event strin
 	}
 }
 
-// startChat opens a conversation as the visitor over a real WebSocket.
-func startChat(ctx context.Context, t *testing.T, n *node, tn tenant, visitorToken string) (*client.Conn, wire.Conversation) {
+// startHookChat opens a conversation as the visitor over a real WebSocket.
+func startHookChat(ctx context.Context, t *testing.T, n *node, tn tenant, visitorToken string) (*client.Conn, wire.Conversation) {
 	t.Helper()
 	vis := n.dial(ctx, client.Options{Token: visitorToken, AuthFrame: true, WidgetKey: tn.widgetKey, Origin: tn.origin})
 	if err := vis.Send(ctx, wire.TypeConversationStart, "start", nil); err != nil {
@@ -260,8 +260,9 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	recv := newReceiver(t)
 	n := startNode(t, t.TempDir(), "127.0.0.1:0", fastHooks)
 	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
-	hook := n.createHook(tn, recv.url(), "conversation.created", "message.created")
-	vis, conv := startChat(ctx, t, n, tn, n.visitor(tn, "Vera Visitor"))
+	hook := n.createHook(tn, recv.url(), "conversation.created", "message.created",
+		"conversation.assigned", "conversation.closed")
+	vis, conv := startHookChat(ctx, t, n, tn, n.visitor(tn, "Vera Visitor"))
 	ack := send(ctx, t, vis, conv.ID, "v1", "hello, my order is late")
 
 	created := verifyHit(t, recv.await(ctx, "conversation.created"), hook.Secret, "conversation.created", tn.orgID)
@@ -297,6 +298,24 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	}
 	if count != 1 {
 		t.Errorf("receiver got %d message.created deliveries, want 1", count)
+	}
+	// The owner claims and closes it over a WebSocket.
+	owner := n.dial(ctx, client.Options{Token: tn.owner.AccessToken})
+	for _, typ := range []string{wire.TypeConversationClaim, wire.TypeConversationClose} {
+		if err := owner.Send(ctx, typ, typ, wire.ConversationRef{ConversationID: conv.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := owner.Await(ctx, client.Reply(typ)); err != nil || f.Type != wire.TypeConversation {
+			t.Fatalf("%s: %v %s %s", typ, err, f.Type, f.Data)
+		}
+	}
+	assigned := verifyHit(t, recv.await(ctx, "conversation.assigned"), hook.Secret, "conversation.assigned", tn.orgID)
+	if err := json.Unmarshal(assigned.Data, &c); err != nil || c.AssigneeID == nil || *c.AssigneeID != tn.ownerID {
+		t.Fatalf("conversation.assigned data %s", assigned.Data)
+	}
+	closed := verifyHit(t, recv.await(ctx, "conversation.closed"), hook.Secret, "conversation.closed", tn.orgID)
+	if err := json.Unmarshal(closed.Data, &c); err != nil || c.Status != "closed" || c.ClosedAt == nil {
+		t.Fatalf("conversation.closed data %s", closed.Data)
 	}
 	if strings.Contains(n.logs.String(), hook.Secret) {
 		t.Error("the endpoint secret reached the logs")
@@ -365,7 +384,7 @@ func TestWebhooksErasedVisitorPIINeverSent(t *testing.T) {
 	}, &vs, "Origin", tn.origin); code != http.StatusCreated {
 		t.Fatalf("visitor session: %d", code)
 	}
-	startChat(ctx, t, n, tn, vs.Token)
+	startHookChat(ctx, t, n, tn, vs.Token)
 	for _, ev := range []string{"visitor.created", "conversation.created"} {
 		n.awaitDelivery(ctx, tn, hook.ID, ev, func(d hookDelivery) bool { return d.Attempts >= 1 })
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,11 @@ import (
 
 	"github.com/helpr-chat/helpr/hub"
 	"github.com/helpr-chat/helpr/internal/metrics"
+	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
+	"github.com/helpr-chat/helpr/storage/sqlite"
+	"github.com/helpr-chat/helpr/transport/api"
+	"github.com/helpr-chat/helpr/transport/webhook"
 )
 
 func TestParseAllowHosts(t *testing.T) {
@@ -96,5 +101,72 @@ func TestNoticePayloadShapes(t *testing.T) {
 	}
 	if _, ok := noticePayload(hub.Notice{Kind: "typing"}); ok {
 		t.Error("an unknown notice has a payload")
+	}
+}
+
+// An endpoint change on one node invalidates the endpoint cache of every
+// node at once: the other node's next event reaches the new endpoint.
+func TestWebhookInvalidationsShared(t *testing.T) {
+	ctx := context.Background()
+	raw, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "helpr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	ring, err := security.NewKeyring(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cipher, err := security.NewFieldCipher(ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := security.NewSealedStore(raw, cipher)
+	broker := hub.NewMemoryBroker()
+	node := func() (*webhook.Dispatcher, api.Webhooks) {
+		d, err := webhook.New(webhook.Config{Store: store, CacheTTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, unsub, err := shareInvalidations(d, broker, zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(unsub)
+		return d, w
+	}
+	_, a := node()
+	b, _ := node()
+	const org = "org_1"
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := store.CreateOrgWithOwner(ctx, storage.Organization{ID: org, Name: "Acme", CreatedAt: now},
+		storage.Agent{ID: "agt_1", OrgID: org, Name: "Owner", Email: "owner@acme.test", Role: storage.RoleOwner, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Emit(ctx, org, "visitor.created", map[string]string{"id": "vis_1"}); err != nil {
+		t.Fatal(err) // caches "no endpoint" on b for an hour
+	}
+	ep := storage.WebhookEndpoint{ID: "whk_1", OrgID: org, URL: "https://93.184.216.34/x", CreatedBy: "agt_1", Events: []string{"visitor.created"},
+		Secret: webhook.NewSecret(), Enabled: true, CreatedAt: now, UpdatedAt: now}
+	if err := store.CreateWebhookEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	a.Invalidate(org) // the API on node a after the create
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := b.Emit(ctx, org, "visitor.created", map[string]string{"id": "vis_2"}); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := store.ListWebhookDeliveries(ctx, org, ep.ID, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node b never saw the endpoint created on node a")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

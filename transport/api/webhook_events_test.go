@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -201,4 +202,49 @@ func TestEmitWithoutWebhooksIsANoOp(t *testing.T) {
 	e := newEnv(t)
 	owner, _ := e.seedOrg("Acme")
 	e.startVisitor(e.seedWidget(owner.OrgID)) // no panic, no error
+}
+
+// failingHooks fails every Emit.
+type failingHooks struct{ fakeHooks }
+
+func (f *failingHooks) Emit(context.Context, string, string, any) error {
+	return errors.New("store down")
+}
+
+// A failed emit never fails the request and logs no payload.
+func TestEmitFailureIsLoggedWithoutPII(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withHooks(&failingHooks{}))
+	owner, _ := e.seedOrg("Acme")
+	e.startVisitor(e.seedWidget(owner.OrgID))
+	logs := e.logs.String()
+	if !strings.Contains(logs, "webhook emit failed") || !strings.Contains(logs, EventVisitorCreated) {
+		t.Fatalf("no warning for the failed emit: %s", logs)
+	}
+	for _, pii := range []string{canaryName, canaryEmail, canaryPhone, "Zelda"} {
+		if strings.Contains(logs, pii) {
+			t.Errorf("logs hold %q", pii)
+		}
+	}
+}
+
+// PATCH /visitors/{id} emits visitor.updated with the new fields; a PATCH
+// that sets no field emits nothing.
+func TestEmitVisitorUpdatedOnPatch(t *testing.T) {
+	t.Parallel()
+	f := &fakeHooks{}
+	e := newEnv(t, withHooks(f))
+	owner, tok := e.seedOrg("Acme")
+	v := e.seedVisitorPII(e.seedWidget(owner.OrgID), "Old Name", "old@example.org", "")
+	e.do("PATCH", "/rest/v1/visitors/"+v.ID, map[string]any{"name": canaryName, "email": canaryEmail},
+		bearer(tok)).expect(t, 200, "")
+	var p VisitorPayload
+	raw := wantOne(t, f, EventVisitorUpdated, owner.OrgID, &p)
+	if p.ID != v.ID || p.Name == nil || *p.Name != canaryName || p.Email == nil || *p.Email != canaryEmail {
+		t.Errorf("visitor.updated data %s", raw)
+	}
+	e.do("PATCH", "/rest/v1/visitors/"+v.ID, map[string]any{}, bearer(tok)).expect(t, 200, "")
+	if n := len(f.of(EventVisitorUpdated)); n != 1 {
+		t.Errorf("an empty PATCH emitted visitor.updated (%d emits)", n)
+	}
 }

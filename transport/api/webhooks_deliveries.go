@@ -1,13 +1,9 @@
 package api
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/helpr-chat/helpr/storage"
 	"github.com/helpr-chat/helpr/transport/httpx"
@@ -64,34 +60,22 @@ func (a *API) handleListDeliveries(w http.ResponseWriter, r *http.Request, c *ca
 	return nil
 }
 
-// deliveryCursor is the opaque cursor after d: base64url of
-// "<created_at unix ms>.<id>".
-func deliveryCursor(d storage.WebhookDelivery) string {
-	raw := strconv.FormatInt(d.CreatedAt.UnixMilli(), 10) + "." + d.ID
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
+// cursorDelivery is the cursor kind of the delivery log (cursor.go):
+// (created_at desc, id desc).
+const cursorDelivery = "d"
 
-var errBadDeliveryCursor = invalid("cursor is not a cursor this endpoint returned")
+// deliveryCursor is the opaque cursor after d.
+func deliveryCursor(d storage.WebhookDelivery) string {
+	return encodeCursor(cursorDelivery, d.CreatedAt, d.ID)
+}
 
 // parseDeliveryCursor decodes query "cursor" (absent: nil).
 func parseDeliveryCursor(q query) (*storage.WebhookDeliveryCursor, error) {
-	s, ok := q.one("cursor")
-	if !ok {
-		return nil, nil
+	pos, err := q.cursor(cursorDelivery)
+	if err != nil || pos == nil {
+		return nil, err
 	}
-	if len(s) > 128 {
-		return nil, errBadDeliveryCursor
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, errBadDeliveryCursor
-	}
-	ms, id, ok := strings.Cut(string(raw), ".")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil || n < 0 || !validID(id) {
-		return nil, errBadDeliveryCursor
-	}
-	return &storage.WebhookDeliveryCursor{CreatedAt: time.UnixMilli(n).UTC(), ID: id}, nil
+	return &storage.WebhookDeliveryCursor{CreatedAt: pos.At, ID: pos.ID}, nil
 }
 
 // handleTestWebhook queues a webhook.test delivery to the endpoint (also

@@ -79,6 +79,7 @@ func TestWebhookErasureStopsDeliveries(t *testing.T) {
 	if d, _ := e.store.GetWebhookDelivery(context.Background(), owner.OrgID, created); !strings.Contains(d.Body, canaryName) {
 		t.Fatalf("visitor.created body lacks the name before erasure")
 	}
+	e.clock.Advance(time.Second) // the log is newest first
 	e.do("DELETE", "/rest/v1/visitors/"+vs.Visitor.ID, nil, bearer(tok)).expect(t, 204, "")
 	d, err := e.store.GetWebhookDelivery(context.Background(), owner.OrgID, created)
 	if err != nil || d.Status != storage.WebhookDead || d.Body != "" || strings.Contains(d.Body, canaryName) {

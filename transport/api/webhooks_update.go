@@ -32,14 +32,17 @@ func (a *API) handleUpdateWebhook(w http.ResponseWriter, r *http.Request, c *cal
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	// Validate (the URL check may wait on DNS) before reading the
+	// endpoint, so the read-modify-write below is as short as it can be:
+	// the dispatcher updates the failure count and state concurrently.
+	if err := a.validateWebhookUpdate(&req); err != nil {
+		return err
+	}
 	e, err := a.pathWebhook(r, s, c)
 	if err != nil {
 		return err
 	}
-	changed, err := a.applyWebhookUpdate(&e, req)
-	if err != nil {
-		return err
-	}
+	changed := applyWebhookUpdate(&e, req)
 	// enabled:true also resets the failure count of an enabled endpoint.
 	toggled := req.Enabled != nil && (*req.Enabled != e.Enabled || *req.Enabled && e.ConsecutiveFailures > 0)
 	if toggled {
@@ -66,33 +69,46 @@ func (a *API) handleUpdateWebhook(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// applyWebhookUpdate validates and applies req's url, events and
-// description to e and reports whether any of them changed.
-func (a *API) applyWebhookUpdate(e *storage.WebhookEndpoint, req updateWebhookRequest) (bool, error) {
-	changed := false
+// validateWebhookUpdate checks req's url, events and description, and
+// normalises the description.
+func (a *API) validateWebhookUpdate(req *updateWebhookRequest) error {
 	if req.Description != nil {
 		desc, ve := optionalText("description", *req.Description, maxWebhookDescription)
 		if ve != nil {
-			return false, ve
+			return ve
 		}
-		changed = changed || desc != e.Description
-		e.Description = desc
+		req.Description = &desc
 	}
 	if req.Events != nil {
 		if err := checkWebhookEvents(*req.Events); err != nil {
-			return false, err
+			return err
 		}
+	}
+	if req.URL != nil {
+		if err := a.checkWebhookURL(*req.URL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyWebhookUpdate applies req's (validated) url, events and
+// description to e and reports whether any of them changed.
+func applyWebhookUpdate(e *storage.WebhookEndpoint, req updateWebhookRequest) bool {
+	changed := false
+	if req.Description != nil {
+		changed = changed || *req.Description != e.Description
+		e.Description = *req.Description
+	}
+	if req.Events != nil {
 		changed = changed || !sameStrings(*req.Events, e.Events)
 		e.Events = *req.Events
 	}
 	if req.URL != nil {
-		if err := a.checkWebhookURL(*req.URL); err != nil {
-			return false, err
-		}
 		changed = changed || *req.URL != e.URL
 		e.URL = *req.URL
 	}
-	return changed, nil
+	return changed
 }
 
 // setWebhookEnabled enables (resetting the failure count and the
