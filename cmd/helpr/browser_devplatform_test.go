@@ -265,7 +265,8 @@ func verifyHook(w http.ResponseWriter, r *http.Request) {
 // endpoint mints with a secret key, and a second browser context shows that
 // user's earlier conversation; webhooks are added, tested (the signature
 // verified here), redelivered, rotated, disabled and re-enabled in the
-// console; the user is listed under Visitors.
+// console; the user is listed under Visitors; the new pages fit 390 px; an
+// agent sees neither the API keys nor the Webhooks page.
 func TestBrowserDevPlatform(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
