@@ -36,6 +36,10 @@ func (h *Hub) StartConversation(ctx context.Context, a Actor, widgetID string) (
 		return storage.Conversation{}, fmt.Errorf("create conversation: %w", err)
 	}
 	h.publishConversation(ctx, c)
+	h.notify(ctx, NoticeConversationCreated, c, nil)
+	if c.AssigneeID != "" {
+		h.notify(ctx, NoticeConversationAssigned, c, nil)
+	}
 	return c, nil
 }
 
@@ -46,7 +50,7 @@ func (h *Hub) Claim(ctx context.Context, a Actor, conversationID string) (storag
 	if err := requireAgent(a); err != nil {
 		return storage.Conversation{}, err
 	}
-	return h.update(ctx, a, conversationID, false, func(c storage.Conversation) error {
+	return h.update(ctx, a, conversationID, false, NoticeConversationAssigned, func(c storage.Conversation) error {
 		if c.AssigneeID != "" {
 			return fmt.Errorf("claim %s: %w", conversationID, storage.ErrConflict)
 		}
@@ -71,7 +75,7 @@ func (h *Hub) Transfer(ctx context.Context, a Actor, conversationID, toAgentID s
 	if err != nil {
 		return storage.Conversation{}, fmt.Errorf("get agent %s: %w", toAgentID, err)
 	}
-	return h.update(ctx, a, conversationID, false, func(c storage.Conversation) error {
+	return h.update(ctx, a, conversationID, false, NoticeConversationAssigned, func(c storage.Conversation) error {
 		return h.store.SetAssignee(ctx, a.OrgID, conversationID, c.AssigneeID, toAgentID, h.clock())
 	})
 }
@@ -83,7 +87,7 @@ func (h *Hub) Close(ctx context.Context, a Actor, conversationID string) (storag
 	if err := requireAgent(a); err != nil {
 		return storage.Conversation{}, err
 	}
-	return h.update(ctx, a, conversationID, true, func(storage.Conversation) error {
+	return h.update(ctx, a, conversationID, true, NoticeConversationClosed, func(storage.Conversation) error {
 		return h.store.CloseConversation(ctx, a.OrgID, conversationID, h.clock())
 	})
 }
@@ -107,18 +111,22 @@ func (h *Hub) Reopen(ctx context.Context, a Actor, conversationID string) (stora
 	if err := h.store.ReopenConversation(ctx, a.OrgID, conversationID, a.ID, h.clock()); err != nil {
 		return storage.Conversation{}, fmt.Errorf("reopen %s: %w", conversationID, err)
 	}
+	before := c.AssigneeID
 	if c, err = h.store.GetConversation(ctx, a.OrgID, conversationID); err != nil {
 		return storage.Conversation{}, fmt.Errorf("reload conversation %s: %w", conversationID, err)
 	}
 	h.publishConversation(ctx, c)
+	if c.AssigneeID != before && c.AssigneeID != "" {
+		h.notify(ctx, NoticeConversationAssigned, c, nil)
+	}
 	return c, nil
 }
 
 // update applies change to an open conversation under its room lock,
 // reloads it and publishes its new state to the inbox and the room. A
 // closed conversation is ErrClosed, unless closing: then it is returned
-// unchanged.
-func (h *Hub) update(ctx context.Context, a Actor, conversationID string, closing bool, change func(storage.Conversation) error) (storage.Conversation, error) {
+// unchanged. A change is then reported as notice (none when "").
+func (h *Hub) update(ctx context.Context, a Actor, conversationID string, closing bool, notice string, change func(storage.Conversation) error) (storage.Conversation, error) {
 	r := h.acquire(a.OrgID, conversationID)
 	defer h.release(r)
 	r.sendMu.Lock()
@@ -140,6 +148,7 @@ func (h *Hub) update(ctx context.Context, a Actor, conversationID string, closin
 		return storage.Conversation{}, fmt.Errorf("reload conversation %s: %w", conversationID, err)
 	}
 	h.publishConversation(ctx, c)
+	h.notify(ctx, notice, c, nil)
 	return c, nil
 }
 

@@ -45,6 +45,14 @@ type Options struct {
 	// lost messages, a presence directory failure. nil ignores them. It may
 	// be called concurrently and must not block.
 	OnError func(error)
+	// Notify receives every durable chat change (see Notice): a
+	// conversation created, assigned (claim, transfer, automatic
+	// assignment, reopen by another agent) or closed, and every new
+	// message (never a duplicate client id). It is called synchronously on
+	// the chat path after the store write, possibly concurrently for
+	// different conversations, so it must be cheap and never block. nil
+	// reports nothing.
+	Notify func(ctx context.Context, n Notice)
 }
 
 // Hub routes chat actions to storage and events to subscribers. Create it
@@ -62,6 +70,7 @@ type Hub struct {
 	sweepEvery time.Duration
 	dir        PresenceDirectory
 	onError    func(error)
+	onNotice   func(context.Context, Notice)
 	// maxPending bounds a joining member's buffer (defaultMaxPending;
 	// tests lower it).
 	maxPending int
@@ -85,6 +94,7 @@ func New(store Store, codec Codec, opts Options) *Hub {
 		sweepEvery: opts.SweepInterval,
 		dir:        opts.Presence,
 		onError:    opts.OnError,
+		onNotice:   opts.Notify,
 		maxPending: defaultMaxPending,
 		holeGrace:  defaultHoleGrace,
 		sweeper:    sweeper{kick: make(chan struct{}, 1)},

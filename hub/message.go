@@ -80,6 +80,7 @@ func (h *Hub) append(ctx context.Context, a Actor, c storage.Conversation, clien
 	ev := Event{Type: EventMessage, OrgID: a.OrgID, ConversationID: conversationID, Message: &stored}
 	h.report(h.publish(ctx, ev, stored.Seq, roomChannel(a.OrgID, conversationID)))
 	h.announceActivity(ctx, c, &stored)
+	h.notify(ctx, NoticeMessageCreated, c, &stored)
 	return stored, false, nil
 }
 

@@ -22,7 +22,7 @@ func (h *Hub) Unassign(ctx context.Context, a Actor, conversationID, fromAgentID
 	if fromAgentID == "" {
 		return false, errors.New("unassign: empty agent id")
 	}
-	_, err = h.update(ctx, a, conversationID, false, func(c storage.Conversation) error {
+	_, err = h.update(ctx, a, conversationID, false, "", func(c storage.Conversation) error {
 		if c.AssigneeID != fromAgentID {
 			return fmt.Errorf("unassign %s: %w", conversationID, storage.ErrConflict)
 		}

@@ -51,7 +51,12 @@ func Reencrypt(ctx context.Context, raw storage.Store, c *FieldCipher, afterID s
 	if s, ok := raw.(*SealedStore); ok {
 		raw = s.Inner()
 	}
-	return reencrypt(ctx, raw, c, afterID, batch, progress)
+	p, err := reencrypt(ctx, raw, c, afterID, batch, progress)
+	if err != nil {
+		return p, err
+	}
+	// Then the customer users (chat tokens), all of them each run.
+	return p, reencryptCustomerUsers(ctx, raw, c, batch, &p, progress)
 }
 
 func reencrypt(ctx context.Context, raw rawVisitorStore, c *FieldCipher, afterID string, batch int, progress func(ReencryptProgress)) (ReencryptProgress, error) {
@@ -125,6 +130,8 @@ func reencryptVisitor(ctx context.Context, raw rawVisitorStore, c *FieldCipher, 
 // onCurrentKeys reports whether every sealed field of v is under the
 // current pii version and its email index under the current blind-index
 // version (and absent when there is no email).
+// Customer users are counted and rewritten the same way
+// (reencrypt_customer_users.go).
 func onCurrentKeys(c *FieldCipher, v storage.Visitor) bool {
 	pii := c.mustCurrent(KeyPII).version
 	for _, f := range visitorFields(&v) {
@@ -144,11 +151,17 @@ func onCurrentKeys(c *FieldCipher, v storage.Visitor) bool {
 
 // CountSealedWith counts the stored values that still depend on version of
 // key name, erased visitors included: for pii, the sealed visitor fields
-// under it; for blind-index, the visitor email indexes under it. For
+// under it; for blind-index, the visitor email indexes under it (and the
+// same for customer users: sealed fields, keyed indexes). For
 // pseudonym it is always 0: pseudonyms are one-way and nothing needs the key
 // to read them. `helpr keys retire` refuses while the count is not 0.
 func CountSealedWith(ctx context.Context, raw storage.Store, name string, version uint32) (int, error) {
-	return countSealedWith(ctx, raw, name, version)
+	n, err := countSealedWith(ctx, raw, name, version)
+	if err != nil {
+		return 0, err
+	}
+	m, err := countCustomerUsersWith(ctx, raw, name, version)
+	return n + m, err
 }
 
 func countSealedWith(ctx context.Context, raw rawVisitorStore, name string, version uint32) (int, error) {

@@ -16,7 +16,8 @@ import (
 // store method whose arguments or results contain one of them, however
 // deeply, carries PII.
 var piiTypes = []reflect.Type{reflect.TypeOf(storage.Visitor{}), reflect.TypeOf(storage.OneTime{}),
-	reflect.TypeOf(storage.PendingTOTP{}), reflect.TypeOf(storage.MFAState{}), reflect.TypeOf(storage.Mail{})}
+	reflect.TypeOf(storage.PendingTOTP{}), reflect.TypeOf(storage.MFAState{}), reflect.TypeOf(storage.Mail{}),
+	reflect.TypeOf(storage.CustomerUser{})}
 
 // piiRule says what SealedStore does with one PII-carrying method.
 type piiRule struct {
@@ -36,21 +37,28 @@ type piiRule struct {
 // TestSealedStoreKeepsPIIFromTheBackend then checks that behaviour through
 // a recording backend.
 var piiMethods = map[string]piiRule{
-	"CreateVisitor":           {seals: true, reason: "seals Name, Email and Phone and sets the blind index before the write"},
-	"UpdateVisitor":           {seals: true, reason: "seals Name, Email and Phone under the current key before the write"},
-	"GetVisitor":              {opens: true, reason: "opens the stored visitor for the handlers"},
-	"FindVisitorByEmailIndex": {opens: true, reason: "opens the visitor found by blind index"},
-	"ListVisitors":            {opens: true, reason: "opens each listed visitor for GET /visitors"},
-	"ScanVisitors":            {reason: "maintenance only (ReEncrypt): returns the backend's sealed values unopened"},
-	"PutOneTime":              {seals: true, reason: "seals OneTime.Data (an invitee's email, ceremony state) before the write"},
-	"GetOneTime":              {opens: true, reason: "opens OneTime.Data for the flows"},
-	"ChargeOneTimeAttempt":    {opens: true, reason: "opens OneTime.Data of the charged token"},
-	"ConsumeOneTime":          {opens: true, reason: "opens OneTime.Data of the consumed token"},
-	"ListOneTime":             {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
-	"BeginTOTP":               {seals: true, reason: "seals the pending TOTP secret before the write"},
-	"GetMFA":                  {opens: true, reason: "opens the pending and enabled TOTP secrets for the second-factor check"},
-	"EnqueueMail":             {seals: true, reason: "seals a mail's To, Subject and Text before the write"},
-	"ClaimMail":               {opens: true, reason: "opens To, Subject and Text of each claimed mail for the sender"},
+	"CreateVisitor":            {seals: true, reason: "seals Name, Email and Phone and sets the blind index before the write"},
+	"UpdateVisitor":            {seals: true, reason: "seals Name, Email and Phone under the current key before the write"},
+	"GetVisitor":               {opens: true, reason: "opens the stored visitor for the handlers"},
+	"FindVisitorByEmailIndex":  {opens: true, reason: "opens the visitor found by blind index"},
+	"ListVisitors":             {opens: true, reason: "opens each listed visitor for GET /visitors"},
+	"ScanVisitors":             {reason: "maintenance only (ReEncrypt): returns the backend's sealed values unopened"},
+	"PutOneTime":               {seals: true, reason: "seals OneTime.Data (an invitee's email, ceremony state) before the write"},
+	"GetOneTime":               {opens: true, reason: "opens OneTime.Data for the flows"},
+	"ChargeOneTimeAttempt":     {opens: true, reason: "opens OneTime.Data of the charged token"},
+	"ConsumeOneTime":           {opens: true, reason: "opens OneTime.Data of the consumed token"},
+	"ListOneTime":              {opens: true, reason: "opens OneTime.Data of each listed token (pending invitations)"},
+	"BeginTOTP":                {seals: true, reason: "seals the pending TOTP secret before the write"},
+	"GetMFA":                   {opens: true, reason: "opens the pending and enabled TOTP secrets for the second-factor check"},
+	"EnqueueMail":              {seals: true, reason: "seals a mail's To, Subject and Text before the write"},
+	"ClaimMail":                {opens: true, reason: "opens To, Subject and Text of each claimed mail for the sender"},
+	"CreateCustomerUser":       {seals: true, reason: "seals ExternalID, Name and Email and sets the keyed index before the write"},
+	"UpdateCustomerUser":       {seals: true, reason: "seals ExternalID, Name and Email under the current key before the write"},
+	"GetCustomerUser":          {opens: true, reason: "opens the customer user for the token checks and the console"},
+	"FindCustomerUser":         {opens: true, reason: "opens the customer user found by keyed index"},
+	"GetCustomerUserByVisitor": {opens: true, reason: "opens the customer user of a resumed visitor"},
+	"ScanCustomerUsers":        {reason: "maintenance only (Reencrypt): returns the backend's sealed values unopened"},
+	"ListCustomerUsers":        {opens: true, reason: "opens each listed customer user for the console"},
 }
 
 // mentionsPII reports whether t is or contains a PII type, through
@@ -162,6 +170,7 @@ type recordingStore struct {
 	sealedOT  storage.OneTime
 	sealedMFA storage.MFAState
 	sealedM   storage.Mail
+	sealedCU  storage.CustomerUser
 	calls     map[string][]any
 }
 
@@ -265,6 +274,48 @@ func (r *recordingStore) ClaimMail(_ context.Context, now time.Time, lease time.
 	return []storage.Mail{r.sealedM}, nil
 }
 
+func (r *recordingStore) CreateCustomerUser(_ context.Context, u storage.CustomerUser) error {
+	r.record("CreateCustomerUser", u)
+	return nil
+}
+
+func (r *recordingStore) UpdateCustomerUser(_ context.Context, u storage.CustomerUser) error {
+	r.record("UpdateCustomerUser", u)
+	return nil
+}
+
+func (r *recordingStore) GetCustomerUser(_ context.Context, orgID, id string) (storage.CustomerUser, error) {
+	r.record("GetCustomerUser", orgID, id)
+	return r.sealedCU, nil
+}
+
+func (r *recordingStore) FindCustomerUser(_ context.Context, orgID string, indexes [][]byte) (storage.CustomerUser, error) {
+	r.record("FindCustomerUser", orgID, indexes)
+	return r.sealedCU, nil
+}
+
+func (r *recordingStore) GetCustomerUserByVisitor(_ context.Context, orgID, visitorID string) (storage.CustomerUser, error) {
+	r.record("GetCustomerUserByVisitor", orgID, visitorID)
+	return r.sealedCU, nil
+}
+
+func (r *recordingStore) ScanCustomerUsers(_ context.Context, afterID string, limit int) ([]storage.CustomerUser, error) {
+	r.record("ScanCustomerUsers", afterID, limit)
+	return []storage.CustomerUser{r.sealedCU}, nil
+}
+
+func (r *recordingStore) ListCustomerUsers(_ context.Context, orgID string, cursor *storage.CustomerUserCursor, limit int) ([]storage.CustomerUser, error) {
+	r.record("ListCustomerUsers", orgID, cursor, limit)
+	return []storage.CustomerUser{r.sealedCU}, nil
+}
+
+// piiCustomerUser is a customer user whose external id, name and email
+// hold the sentinel.
+func piiCustomerUser(orgID string) storage.CustomerUser {
+	return storage.CustomerUser{ID: "cus_sentinel", OrgID: orgID, ExternalID: "user-" + sentinel,
+		Name: "Name " + sentinel, Email: sentinel + "@example.test", TokenVersion: 1, CreatedAt: t0}
+}
+
 // piiMail is a queued mail whose To, Subject and Text hold the sentinel.
 func piiMail(orgID string) storage.Mail {
 	return storage.Mail{ID: "mail_sentinel", OrgID: orgID, Kind: "magic_link", To: sentinel + "@example.test",
@@ -297,6 +348,8 @@ func argFor(t reflect.Type, orgID string) reflect.Value {
 		return reflect.ValueOf(piiPendingTOTP(orgID))
 	case t == reflect.TypeOf(storage.Mail{}):
 		return reflect.ValueOf(piiMail(orgID))
+	case t == reflect.TypeOf(storage.CustomerUser{}):
+		return reflect.ValueOf(piiCustomerUser(orgID))
 	case t.Kind() == reflect.String:
 		return reflect.ValueOf(orgID).Convert(t)
 	case t.Kind() == reflect.Int:
@@ -356,8 +409,12 @@ func TestSealedStoreKeepsPIIFromTheBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sealedCU, err := sealCustomerUser(c, piiCustomerUser(org))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := &recordingStore{sealed: sealedV, sealedOT: sealedOT, sealedMFA: sealedMFAState(t, c, org),
-		sealedM: sealedM, calls: map[string][]any{}}
+		sealedM: sealedM, sealedCU: sealedCU, calls: map[string][]any{}}
 	s := reflect.ValueOf(NewSealedStore(rec, c))
 	for name, rule := range piiMethods {
 		t.Run(name, func(t *testing.T) {
@@ -401,6 +458,10 @@ func receivedSealed(arg any) bool {
 		return v.ID == "tok_sentinel" && strings.HasPrefix(v.Data, envelopeFormat+":")
 	case storage.PendingTOTP:
 		return v.ID == "pend_1" && strings.HasPrefix(v.Secret, envelopeFormat+":")
+	case storage.CustomerUser:
+		return v.ID == "cus_sentinel" && strings.HasPrefix(v.ExternalID, envelopeFormat+":") &&
+			strings.HasPrefix(v.Name, envelopeFormat+":") && strings.HasPrefix(v.Email, envelopeFormat+":") &&
+			len(v.ExternalIndex) == blindIndexLen
 	case storage.Mail:
 		return v.ID == "mail_sentinel" && strings.HasPrefix(v.To, envelopeFormat+":") &&
 			strings.HasPrefix(v.Subject, envelopeFormat+":") && strings.HasPrefix(v.Text, envelopeFormat+":")

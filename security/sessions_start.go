@@ -20,6 +20,10 @@ type StartParams struct {
 	// Rehash, for agents, replaces the agent's password hash in the same
 	// write (legacy or weak hash upgraded at sign-in).
 	Rehash *storage.PasswordRehash
+	// NotAfter, for visitors, caps the token's expiry: it expires at the
+	// earlier of NotAfter and now+VisitorTTL (a session started from a chat
+	// token never outlives the token). Zero: no cap. It must lie after now.
+	NotAfter time.Time
 }
 
 // Issued is what Start and Refresh hand to the client. Tokens appear here
@@ -37,10 +41,10 @@ type Issued struct {
 // and a refresh token (RefreshPrefix, 24h or 30 days with RememberMe); a
 // visitor gets one VisitorPrefix token (VisitorTTL) and no refresh token.
 func (s *Sessions) Start(ctx context.Context, p StartParams) (Issued, error) {
-	if err := p.validate(); err != nil {
+	now := s.clock()
+	if err := p.validate(now); err != nil {
 		return Issued{}, err
 	}
-	now := s.clock()
 	iss, start, accessHash := s.newSession(p, now)
 	epoch := s.cache.epoch.Load()
 	if err := s.store.CreateSession(ctx, start); err != nil {
@@ -66,6 +70,9 @@ func (s *Sessions) newSession(p StartParams, now time.Time) (Issued, storage.Ses
 	if p.Kind == storage.SubjectVisitor {
 		iss.AccessToken, accessHash = NewToken(VisitorPrefix)
 		iss.AccessExpiresAt = now.Add(s.ttl.visitor)
+		if !p.NotAfter.IsZero() && p.NotAfter.Before(iss.AccessExpiresAt) {
+			iss.AccessExpiresAt = p.NotAfter.UTC().Truncate(time.Millisecond)
+		}
 	} else {
 		sess.Generation = 1
 		var refreshHash [32]byte
@@ -81,7 +88,10 @@ func (s *Sessions) newSession(p StartParams, now time.Time) (Issued, storage.Ses
 	return iss, start, accessHash
 }
 
-func (p StartParams) validate() error {
+func (p StartParams) validate(now time.Time) error {
+	if !p.NotAfter.IsZero() && (p.Kind != storage.SubjectVisitor || !p.NotAfter.After(now)) {
+		return errors.New("start session: NotAfter is for visitors and must lie in the future")
+	}
 	if p.OrgID == "" || p.SubjectID == "" {
 		return errors.New("start session: OrgID and SubjectID are required")
 	}

@@ -30,6 +30,7 @@ type Store interface {
 	MailStore
 	WebhookStore
 	APIKeyStore
+	CustomerUserStore
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend. No method may be called afterwards.
@@ -349,7 +350,9 @@ type ErasureStore interface {
 	// read marks (MarkAgentRead): they hold nothing but the agent id, which
 	// its messages and assignments keep too. Erasing an erased subject
 	// changes nothing and returns nil. ErrNotFound if the subject is not in
-	// the organisation.
+	// the organisation. Erasing a visitor also erases the customer user
+	// linked to it (CustomerUser.VisitorID): its external id, index, name
+	// and email are cleared and DeletedAt set, so its chat tokens fail.
 	EraseSubject(ctx context.Context, e Erasure) error
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/helpr-chat/helpr/transport/api"
 	"github.com/helpr-chat/helpr/transport/httpx"
 	"github.com/helpr-chat/helpr/transport/mail"
+	"github.com/helpr-chat/helpr/transport/webhook"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
 
@@ -40,10 +41,13 @@ type app struct {
 	hub      *hub.Hub
 	ws       *ws.Server
 	handler  http.Handler
-	metrics  http.Handler  // Prometheus text of this node, for the metrics listener
-	rest     *api.API      // waited for on shutdown (mail requests answered, still being handled)
-	mailer   *mail.Queue   // outgoing mail: its worker runs while the app serves
-	geo      *geoip.Reader // nil without GeoIP databases
+	metrics  http.Handler        // Prometheus text of this node, for the metrics listener
+	rest     *api.API            // waited for on shutdown (mail requests answered, still being handled)
+	mailer   *mail.Queue         // outgoing mail: its worker runs while the app serves
+	hooks    *webhook.Dispatcher // webhook deliveries: its workers run while the app serves
+	relay    *webhookRelay       // hub notices to hooks, drained while the app serves
+	unhook   func()              // ends the cluster's webhook cache invalidations
+	geo      *geoip.Reader       // nil without GeoIP databases
 }
 
 // newApp opens the embedded store under cfg.DataDir and wires every part.
@@ -71,7 +75,16 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), cipher, cl)
+	// Chat tokens are signed with a key derived from the keyring's pii key,
+	// so every node sharing the keyring signs and verifies alike; iss is
+	// the public origin.
+	chat, err := security.NewChatTokens(keyring, ownOrigins(cfg)[0], cfg.now)
+	if err != nil {
+		_ = cl.close()
+		_ = store.Close()
+		return nil, fmt.Errorf("chat tokens: %w", err)
+	}
+	a, err := assemble(cfg, log, store, security.NewSealedStore(store, cipher), cipher, cl, chat)
 	if err != nil {
 		_ = cl.close()
 		_ = store.Close()
@@ -84,7 +97,7 @@ func newApp(ctx context.Context, cfg Config, log zerolog.Logger) (*app, error) {
 // the sealed view, which encrypts PII before it reaches the backend; the raw
 // store is kept for health checks, sweeping and closing. sealer seals the
 // refresh successors kept for the grace window (the keyring's FieldCipher).
-func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, sealer security.SuccessorSealer, cl *cluster) (*app, error) {
+func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security.SealedStore, sealer security.SuccessorSealer, cl *cluster, chat *security.ChatTokens) (*app, error) {
 	own := ownOrigins(cfg) // the public origin (validated with the config), then its aliases
 	origin, aliases := own[0], own[1:]
 	secure := origin[:5] == "https"
@@ -103,7 +116,10 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if err != nil {
 		return nil, fmt.Errorf("password hasher: %w", err)
 	}
-	h := hub.New(store, ws.Codec{}, cl.hubOptions(cfg.now))
+	relay := newWebhookRelay(log, reg)
+	hubOpts := cl.hubOptions(cfg.now)
+	hubOpts.Notify = relay.notify
+	h := hub.New(store, ws.Codec{}, hubOpts)
 	lim, err := cfg.Limits.resolve()
 	if err != nil {
 		return nil, err
@@ -118,6 +134,15 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if err != nil {
 		return nil, err
 	}
+	hooks, err := newDispatcher(cfg, log, store, mailer, reg, origin)
+	if err != nil {
+		return nil, err
+	}
+	relay.d = hooks
+	apiHooks, unhook, err := cl.webhooks(hooks)
+	if err != nil {
+		return nil, err
+	}
 	sharedVisitorIP, sharedVisitorWidget, sharedConversations := cl.abuseLimiters(lim, cfg.now)
 	wcfg := ws.Config{
 		Hub: h, Sessions: sessions, Directory: store,
@@ -127,10 +152,6 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		ConversationLimit: lim.conversations.ws(), ConversationLimiter: sharedConversations,
 		ConnsPerIP: caps.perIP, ConnsPerSubject: caps.perSubject, ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies),
 	}
-	if cfg.wsTweak != nil {
-		cfg.wsTweak(&wcfg)
-	}
-	wsrv := ws.NewServer(wcfg)
 	geo, err := geoip.Open(cfg.GeoIPCityDB, cfg.GeoIPASNDB)
 	if err != nil {
 		return nil, fmt.Errorf("--geoip-city-db / --geoip-asn-db: %w", err)
@@ -142,6 +163,9 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	if cfg.NoAuthLimits {
 		register, loginIP, loginAccount, links = nil, nil, nil, linkLimiters{}
 		log.Warn().Msg("login and registration rate limits are OFF (--no-auth-rate-limits): load tests only")
+	}
+	if cfg.Dev {
+		log.Warn().Msg("development mode (--dev): test-mode keys only, and POST /rest/v1/auth/dev-token mints chat tokens without a secret; never in production")
 	}
 	if cfg.LoadTestAgentPasswords {
 		log.Warn().Msg("managers can set agents' passwords (--load-test-agent-passwords): load tests only")
@@ -162,17 +186,26 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 		ClientIP: httpx.NewClientIPResolver(cfg.TrustedProxies), Metrics: m,
 		Privacy: store, Presence: hubPresence{h}, Mailer: mailer,
 		Locator: geo, Assignments: hubAssignments{h},
-		Chat:    h, // REST chat actions (transport/api/chat_actions.go) go through the hub
-		KeyMode: apiKeyMode(cfg.Dev),
+		Chat:       h, // REST chat actions (transport/api/chat_actions.go) go through the hub
+		ChatTokens: chat, Dev: cfg.Dev,
+		KeyMode:  apiKeyMode(cfg.Dev),
+		Webhooks: apiHooks, WebhookAllowHosts: cfg.WebhookAllowHosts,
 	})
 	if err != nil {
+		unhook()
 		_ = geo.Close()
 		return nil, fmt.Errorf("rest api: %w", err)
 	}
+	wcfg.ChatSessions = rest // chat tokens on the socket: the same checks as POST /visitor/sessions
+	if cfg.wsTweak != nil {
+		cfg.wsTweak(&wcfg)
+	}
+	wsrv := ws.NewServer(wcfg)
 	a := &app{cfg: cfg, log: log, store: raw, sealed: store, cluster: cl, sessions: sessions, hub: h, ws: wsrv,
-		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo}
+		metrics: reg.Handler(), rest: rest, mailer: mailer, geo: geo, hooks: hooks, relay: relay, unhook: unhook}
 	metricsToken, err := loadMetricsToken(cfg.MetricsTokenFile)
 	if err != nil {
+		unhook()
 		_ = geo.Close()
 		return nil, err
 	}
@@ -214,6 +247,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer stopMail()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = a.mailer.Run(mailCtx) }()
+	// Webhooks likewise: the relay stores the notices of chat actions that
+	// finish during the drain (then flushes its buffer), and the
+	// dispatcher sends until then; unsent deliveries stay queued for the
+	// next start (or another node).
+	wg.Add(2)
+	go func() { defer wg.Done(); a.relay.run(mailCtx) }()
+	go func() { defer wg.Done(); a.hooks.Run(mailCtx) }()
 	errc := make(chan error, 1)
 	go func() {
 		if a.cfg.TLSCert != "" {
@@ -290,6 +330,7 @@ func (a *app) sweepOnce(ctx context.Context, now time.Time) {
 // databases, after the last activity writes.
 func (a *app) close() error {
 	a.sessions.WaitActivity()
+	a.unhook()
 	return errors.Join(a.cluster.close(), a.store.Close(), a.geo.Close())
 }
 

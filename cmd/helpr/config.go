@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helpr-chat/helpr/transport/webhook"
 	"github.com/helpr-chat/helpr/transport/ws"
 )
 
@@ -40,7 +41,8 @@ type Config struct {
 	// and test harnesses only; agents otherwise join by invitation).
 	LoadTestAgentPasswords bool
 	// Dev is development mode (--dev): the server issues and accepts
-	// test-mode API keys (sk_test_/pk_test_) and refuses live ones.
+	// test-mode API keys (sk_test_/pk_test_) and refuses live ones, and
+	// serves POST /rest/v1/auth/dev-token (chat tokens without a secret).
 	Dev       bool
 	Limits    AbuseLimits // visitor-session and conversation limits (limits.go)
 	PprofAddr string      // serve net/http/pprof here (loopback only); "" = off
@@ -56,6 +58,9 @@ type Config struct {
 
 	// Mail is where outgoing mail goes (mail.go).
 	Mail MailConfig
+	// WebhookAllowHosts are host names, IPs and CIDRs webhook endpoints may
+	// reach although internal (--webhook-allow-hosts, webhooks.go).
+	WebhookAllowHosts []string
 
 	// APIUserRPM is --api-user-rpm: API requests per minute of one secret
 	// key owner across all their keys; 0 means 1200 (limits.go).
@@ -67,6 +72,8 @@ type Config struct {
 	wsTweak      func(*ws.Config)
 	httpTimeouts httpTimeouts  // zero: the defaults (httpserver.go)
 	clockOffset  time.Duration // HELPR_CLOCK_OFFSET, a fault-testing knob (clockoffset.go)
+	// webhookTweak adjusts the dispatcher's config (tests: backoff, poll).
+	webhookTweak func(*webhook.Config)
 }
 
 // defaults fills the zero fields.
@@ -239,10 +246,11 @@ func serveFlagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.LoadTestAgentPasswords, "load-test-agent-passwords", false,
 		"let owners and admins create agents with a password (POST /agents) — for load tests only; agents otherwise join by invitation")
 	fs.BoolVar(&c.Dev, "dev", false,
-		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_); never in production")
+		"development mode: issue and accept only test-mode API keys (sk_test_, pk_test_) and serve POST /rest/v1/auth/dev-token (chat tokens without a secret); never in production")
 	abuseLimitFlags(fs, &c.Limits)
 	apiLimitFlags(fs, c)
 	mailFlags(fs, &c.Mail)
+	webhookFlags(fs, c)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this loopback `host:port`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.PIDFile, "pid-file", "", "write the server's pid to this `file` once it listens; removed on exit")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's `name` in a cluster")

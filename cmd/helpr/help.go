@@ -19,6 +19,7 @@ var flagGroups = []struct {
 	{"Cluster", []string{"redis-url", "node-id"}},
 	{"Security and limits", []string{"ws-frame-rate", "ws-frame-burst", "visitor-sessions-per-ip", "visitor-sessions-per-widget", "conversations-per-visitor", "agent-creations-per-org", "api-user-rpm", "ws-conns-per-ip", "ws-conns-per-subject", "no-auth-rate-limits", "load-test-agent-passwords", "dev", "geoip-city-db", "geoip-asn-db"}},
 	{"Email", []string{"smtp-url", "mail-from", "smtp-ca-file"}},
+	{"Webhooks", []string{"webhook-allow-hosts"}},
 	{"Logging", []string{"log-format", "log-level"}},
 	{"Operations and testing", []string{"shutdown-timeout", "pid-file", "pprof-addr", "metrics-addr", "metrics-token-file"}},
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/helpr-chat/helpr/transport/wire"
 )
 
-// startChat opens a conversation from a visitor socket and returns its id.
-func startChat(ctx context.Context, t *testing.T, vis *client.Conn) string {
+// startRESTChat opens a conversation from a visitor socket and returns its id.
+func startRESTChat(ctx context.Context, t *testing.T, vis *client.Conn) string {
 	t.Helper()
 	if err := vis.Send(ctx, wire.TypeConversationStart, "start", nil); err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestRESTMessageReachesVisitorSocket(t *testing.T) {
 	tn := n.registerTenant("Acme", "owner@acme.test", "https://shop.acme.test")
 	vis := n.dial(ctx, client.Options{Token: n.visitor(tn, "Vera Visitor"), AuthFrame: true,
 		WidgetKey: tn.widgetKey, Origin: tn.origin})
-	convID := startChat(ctx, t, vis)
+	convID := startRESTChat(ctx, t, vis)
 	path := "/rest/v1/conversations/" + convID
 
 	var sent restMessage

@@ -28,6 +28,17 @@ type Helpr struct {
 	// login_ip, login_account, visitor_session_ip, visitor_session_widget,
 	// conversation_visitor).
 	RateLimited *CounterVec
+
+	// ChatTokensIssued is helpr_chat_tokens_issued_total: chat tokens
+	// issued (POST /auth/token and, with --dev, /auth/dev-token).
+	ChatTokensIssued *Counter
+	// ChatTokenFailures is helpr_chat_token_failures_total{reason}: chat
+	// tokens refused, by reason (malformed, signature, expired, claims,
+	// customer_user, token_version, organization, agent).
+	ChatTokenFailures *CounterVec
+	// ChatTokenInvalidations is helpr_chat_token_invalidations_total:
+	// POST /auth/invalidate-token calls that bumped a token version.
+	ChatTokenInvalidations *Counter
 }
 
 // NewHelpr registers helpr's metrics on r. Calling it twice on one registry
@@ -42,5 +53,9 @@ func NewHelpr(r *Registry) *Helpr {
 		AuthFailures:   r.Counter("helpr_auth_failures_total", "Failed token and credential checks, by reason.", "reason"),
 		HTTPRequests:   r.Counter("helpr_http_requests_total", "HTTP requests served, by route pattern and status code.", "route", "code"),
 		RateLimited:    r.Counter("helpr_rate_limited_total", "Requests and frames refused by a sliding-window rate limit, by limit.", "limit"),
+
+		ChatTokensIssued:       r.Counter("helpr_chat_tokens_issued_total", "Chat tokens issued for customers' users.").With(),
+		ChatTokenFailures:      r.Counter("helpr_chat_token_failures_total", "Chat tokens refused, by reason.", "reason"),
+		ChatTokenInvalidations: r.Counter("helpr_chat_token_invalidations_total", "Customer users whose chat tokens were invalidated.").With(),
 	}
 }

@@ -202,6 +202,9 @@ func TestNewHelpr(t *testing.T) {
 	h.AuthFailures.With("token_expired").Inc()
 	h.HTTPRequests.With("POST /rest/v1/auth/login", "401").Inc()
 	h.RateLimited.With("visitor_session_ip").Inc()
+	h.ChatTokensIssued.Add(2)
+	h.ChatTokenFailures.With("token_version").Inc()
+	h.ChatTokenInvalidations.Inc()
 	if again := NewHelpr(r); again.FramesIn != h.FramesIn {
 		t.Fatal("a second NewHelpr on one registry does not share series")
 	}
@@ -220,6 +223,10 @@ func TestNewHelpr(t *testing.T) {
 		"helpr_auth_failures_total":   {"counter", map[string]string{"reason": "token_expired"}, 1},
 		"helpr_http_requests_total":   {"counter", map[string]string{"route": "POST /rest/v1/auth/login", "code": "401"}, 1},
 		"helpr_rate_limited_total":    {"counter", map[string]string{"limit": "visitor_session_ip"}, 1},
+
+		"helpr_chat_tokens_issued_total":       {"counter", map[string]string{}, 2},
+		"helpr_chat_token_failures_total":      {"counter", map[string]string{"reason": "token_version"}, 1},
+		"helpr_chat_token_invalidations_total": {"counter", map[string]string{}, 1},
 	}
 	for name, w := range want {
 		f := families[name]

@@ -49,6 +49,9 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 		err = s.forgetSignInIPs(ctx, e)
 	}
 	if err == nil {
+		err = s.eraseCustomerUser(ctx, e)
+	}
+	if err == nil {
 		err = s.pseudonymiseAudit(ctx, e)
 	}
 	return wrap(err, "erase %s %s", e.Kind, e.SubjectID)

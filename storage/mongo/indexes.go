@@ -108,6 +108,11 @@ var indexes = map[string][]index{
 	collWebhookClaims: {
 		{"expires", keys(asc("expires_at")), false},
 	},
+	collCustomerUsers: {
+		{"external_index_unique", keys(asc("external_index")), true},                 // sparse: erased users have none; the index hashes the org id in
+		{"org_created", keys(asc("org_id"), desc("created_at"), desc("_id")), false}, // ListCustomerUsers
+		{"org_visitor", keys(asc("org_id"), asc("visitor_id")), false},               // erasure
+	},
 	collAPIKeys: {
 		{"org_key_unique", keys(asc("key_id"), asc("org_id")), true},                 // GetAPIKey and the scoped writes
 		{"org_created", keys(asc("org_id"), desc("created_at"), desc("ins")), false}, // ListAPIKeys
@@ -127,9 +132,11 @@ func keys(k ...bson.E) bson.D { return bson.D(k) }
 
 // sparseIndexes names the indexes that leave out documents lacking their
 // field: audit events written before the hash chain have no link until
-// the backfill (audit_backfill.go) gives them one.
+// the backfill (audit_backfill.go) gives them one; never-rotated widgets
+// and keys lack previous_key and rotated_from, erased customer users
+// external_index.
 var sparseIndexes = map[string]bool{"link_unique": true,
-	"previous_key_unique": true, "rotated_from_unique": true} // never-rotated widgets and keys lack the field
+	"previous_key_unique": true, "rotated_from_unique": true, "external_index_unique": true}
 
 // retiredIndexes lists, per collection, indexes earlier versions created
 // that nothing reads any more; Open drops them. The text index served

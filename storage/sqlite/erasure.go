@@ -43,6 +43,9 @@ func (s *Store) EraseSubject(ctx context.Context, e storage.Erasure) error {
 		if err := erasePasskeys(ctx, tx, e); err != nil {
 			return err
 		}
+		if err := eraseCustomerUser(ctx, tx, e); err != nil {
+			return err
+		}
 		return pseudonymiseAudit(ctx, tx, e)
 	})
 	if err != nil {

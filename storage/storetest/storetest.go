@@ -51,7 +51,7 @@ func cases() []testCase {
 	for _, group := range [][]testCase{
 		orgCases, agentEmailCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
 		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases, auditChainCases,
-		passkeyCases, mfaCases, mailCases, signInIPCases, cursorCases, webhookCases, apiKeyCases,
+		passkeyCases, mfaCases, mailCases, signInIPCases, cursorCases, webhookCases, apiKeyCases, customerUserCases,
 	} {
 		all = append(all, group...)
 	}

@@ -141,6 +141,15 @@ type Config struct {
 	// Assignments returns an offboarded agent's open conversations to the
 	// queue (the hub). Nil: they stay assigned (a warning is logged).
 	Assignments Assignments
+	// Webhooks is the webhook dispatcher: the API emits the visitor and
+	// agent events through it and serves the /webhooks routes with it. Nil:
+	// no events are emitted and the /webhooks routes answer 503.
+	Webhooks Webhooks
+	// WebhookAllowHosts are the host names, IPs and CIDRs an endpoint URL
+	// may name although they are internal (--webhook-allow-hosts): the
+	// save-time check (webhook.CheckURL) and the dispatcher's dialer use
+	// the same list.
+	WebhookAllowHosts []string
 	// Chat performs chat actions for REST callers (POST
 	// /conversations/{id}/messages, /close, /transfer): the hub, so that
 	// they are stored, fanned out live and announced like the WebSocket's.
@@ -151,6 +160,15 @@ type Config struct {
 	// other mode is refused (invalid_api_key): a leaked staging key is
 	// useless in production. New widgets get pk_<mode>_ keys.
 	KeyMode string
+	// ChatTokens issues and verifies the chat tokens of customers' users
+	// (POST /auth/token, the token of POST /visitor/sessions and of the
+	// WebSocket). Nil: the token endpoints answer 503 and tokens are
+	// refused.
+	ChatTokens *security.ChatTokens
+	// Dev serves POST /auth/dev-token (helpr serve --dev), which mints chat
+	// tokens without a secret key; otherwise that route is 404 and dev
+	// tokens are refused.
+	Dev bool
 }
 
 // RateLimit is a sliding-window limit: at most Limit requests per Window.
@@ -306,7 +324,9 @@ func (a *API) routes(r *router) {
 	r.handle("DELETE", "/invitations/{id}", a.authed(a.manager(a.handleRevokeInvitation)))
 	r.handle("POST", "/invitations/accept", a.handleAcceptInvitation)
 	a.sessionRoutes(r)
+	a.webhookRoutes(r)
 	a.apiKeyRoutes(r)
+	a.chatTokenRoutes(r)
 	a.openAPIRoutes(r)
 	r.fallback()
 }

@@ -37,3 +37,24 @@ func TestAPIKeyRequestsCarryRateLimitHeaders(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	e.do("GET", "/rest/v1/conversations", nil, bearer(k.Key)).expect(t, 200, "")
 }
+
+// POST /auth/token and /auth/invalidate-token authenticate with a key pair
+// in the body and are charged to that key like bearer requests.
+func TestChatTokenEndpointsAreRateLimitedPerKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withChatTokens(t))
+	o := e.tokenOrg("Acme")
+	if err := e.store.UpdateAPIKey(t.Context(), o.owner.OrgID, o.keyID, "backend", 2); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{"keyId": o.keyID, "keySecret": o.secret, "user": map[string]any{"id": "u1"}}
+	r := e.do("POST", "/rest/v1/auth/token", body).expect(t, 200, "")
+	if r.header.Get("X-RateLimit-Limit") != "2" || r.header.Get("X-RateLimit-Remaining") != "1" {
+		t.Fatalf("headers %v", r.header)
+	}
+	var out chatTokenResponse
+	r.json(t, &out)
+	inv := map[string]any{"keyId": o.keyID, "keySecret": o.secret, "customerUserId": out.CustomerUserID}
+	e.do("POST", "/rest/v1/auth/invalidate-token", inv).expect(t, 200, "")
+	e.do("POST", "/rest/v1/auth/token", body).expect(t, 429, "rate_limited")
+}

@@ -22,12 +22,14 @@ func (a *API) handleEraseVisitor(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	if !v.Deleted() {
+		a.forgetVisitor(r.Context(), c.OrgID, v.ID)
 		pseudonym, err := a.erase(r, c.OrgID, storage.SubjectVisitor, v.ID)
 		if err != nil {
 			return err
 		}
 		a.audit(r, storage.AuditEvent{OrgID: c.OrgID, ActorKind: storage.SubjectAgent, ActorID: c.SubjectID,
 			Action: "visitor.erased", TargetID: pseudonym})
+		a.emitVisitorErased(r.Context(), v)
 	}
 	noContent(w)
 	return nil

@@ -21,6 +21,9 @@ type visitorExport struct {
 	Messages      []messageView      `json:"messages"`
 	Sessions      []sessionView      `json:"sessions"`
 	AuditEvents   []auditView        `json:"audit_events"`
+	// CustomerUser is the chat-token identity of the visitor (the
+	// customer's own user id, name, email), null for anonymous visitors.
+	CustomerUser *customerUserView `json:"customer_user"`
 }
 
 type sessionView struct {
@@ -102,6 +105,9 @@ func (a *API) exportVisitor(ctx context.Context, v storage.Visitor) (visitorExpo
 	}
 	for _, s := range sessions {
 		out.Sessions = append(out.Sessions, viewSession(s))
+	}
+	if out.CustomerUser, err = a.exportCustomerUser(ctx, v); err != nil {
+		return out, err
 	}
 	out.AuditEvents, err = a.subjectAudit(ctx, v)
 	return out, err

@@ -90,6 +90,8 @@ func (a *API) handleCreateInvitation(w http.ResponseWriter, r *http.Request, c *
 	}
 	a.audit(r, storage.AuditEvent{OrgID: c.OrgID, ActorKind: storage.SubjectAgent, ActorID: c.SubjectID,
 		Action: "invitation.created", TargetID: t.ID, Detail: "role " + string(req.Role), Outcome: storage.AuditSuccess})
+	a.emit(r.Context(), c.OrgID, EventAgentInvited, InvitationPayload{ID: t.ID, Role: req.Role,
+		InvitedBy: c.SubjectID, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC()})
 	httpx.WriteJSON(w, http.StatusCreated, viewInvitation(t, invitationData{Email: email, Role: req.Role}))
 	return nil
 }

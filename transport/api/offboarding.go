@@ -61,6 +61,7 @@ func (a *API) handleDeactivate(w http.ResponseWriter, r *http.Request, c *caller
 			Action: "agent.deactivated", TargetID: target.ID, Outcome: storage.AuditSuccess,
 			Detail: fmt.Sprintf("role=%s,sessions=%d,tokens=%d,conversations=%d",
 				target.Role, sum.sessions, sum.tokens, sum.conversations)})
+		a.emit(r.Context(), c.OrgID, EventAgentDeactivated, WebhookAgent(target))
 	}
 	httpx.WriteJSON(w, http.StatusOK, viewAgent(target))
 	return nil

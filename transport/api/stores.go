@@ -30,7 +30,9 @@ type Store interface {
 	keyedHasher
 	linksStore
 	offboardingStore
+	webhookStore
 	apiKeyStore
+	customerUserStore
 }
 
 // keyedHasher computes keyed hashes (security.FieldCipher.KeyedHash) of
@@ -129,4 +131,18 @@ type apiKeyStore interface {
 	UpdateAPIKey(ctx context.Context, orgID, id, name string, rpm int) error
 	TouchAPIKey(ctx context.Context, orgID, id string, at time.Time, ip string) error
 	KeyedHashes(purpose, value string) [][]byte
+}
+
+// customerUserStore is what chat tokens and the customer users endpoints
+// use (chattoken*.go, customer_users.go): users with their fields opened,
+// found by the customer's own user id through the keyed index.
+type customerUserStore interface {
+	CreateCustomerUser(ctx context.Context, u storage.CustomerUser) error
+	GetCustomerUser(ctx context.Context, orgID, id string) (storage.CustomerUser, error)
+	FindCustomerUserByExternalID(ctx context.Context, orgID, externalID string) (storage.CustomerUser, error)
+	UpdateCustomerUser(ctx context.Context, u storage.CustomerUser) error
+	SetCustomerUserVisitor(ctx context.Context, orgID, id, visitorID string) error
+	GetCustomerUserByVisitor(ctx context.Context, orgID, visitorID string) (storage.CustomerUser, error)
+	BumpCustomerUserTokenVersion(ctx context.Context, orgID, id string) (int64, error)
+	ListCustomerUsers(ctx context.Context, orgID string, cursor *storage.CustomerUserCursor, limit int) ([]storage.CustomerUser, error)
 }

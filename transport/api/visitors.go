@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/storage"
@@ -18,12 +19,17 @@ type visitorSessionRequest struct {
 	Name           string `json:"name"`
 	Email          string `json:"email"`
 	Phone          string `json:"phone"`
+	// Token is a chat token (docs/chat-tokens.md): the session is then the
+	// token's customer user's visitor, on every device.
+	Token string `json:"token"`
 }
 
 type visitorSessionResponse struct {
 	Visitor   visitorRef `json:"visitor"`
 	Token     string     `json:"token"`
 	ExpiresIn int64      `json:"expires_in"`
+	// CustomerUserID is set for a session started with a chat token.
+	CustomerUserID string `json:"customer_user_id,omitempty"`
 }
 
 type visitorRef struct {
@@ -63,11 +69,14 @@ func (a *API) handleVisitorSession(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	v, err := a.visitorFor(r, wg, fields)
+	if req.Token != "" {
+		return a.startTokenVisitorSession(w, r, wg, req.Token, fields)
+	}
+	v, notAfter, err := a.visitorFor(r, wg, fields)
 	if err != nil {
 		return err
 	}
-	return a.startVisitorSession(w, r, v)
+	return a.startVisitorSession(w, r, v, notAfter)
 }
 
 // widgetByKey looks up the widget of a publishable key (404 when unknown).
@@ -132,56 +141,77 @@ func visitorFields(req visitorSessionRequest) (storage.Visitor, error) {
 }
 
 // visitorFor resumes the visitor of a valid visitor token of the same
-// widget (updating the given fields), or creates a new visitor.
-func (a *API) visitorFor(r *http.Request, wg storage.Widget, fields storage.Visitor) (storage.Visitor, error) {
-	v, ok, err := a.resumable(r, wg)
+// widget (updating the given fields), or creates a new visitor. notAfter
+// is non-zero when the resumed visitor is a customer user's (chat
+// tokens): the new session must then end no later than the presented one,
+// which ends with its chat token, so a resume never outlives the token.
+func (a *API) visitorFor(r *http.Request, wg storage.Widget, fields storage.Visitor) (v storage.Visitor, notAfter time.Time, err error) {
+	v, until, ok, err := a.resumable(r, wg)
 	if err != nil {
-		return storage.Visitor{}, err
+		return storage.Visitor{}, time.Time{}, err
 	}
 	now := a.nowMs()
 	if ok {
+		if notAfter, err = a.identifiedUntil(r, v, until); err != nil {
+			return storage.Visitor{}, time.Time{}, err
+		}
 		mergeVisitor(&v, fields)
 		v.LastSeenAt = now
 		if err := a.cfg.Store.UpdateVisitor(r.Context(), v); err != nil {
-			return storage.Visitor{}, fmt.Errorf("update visitor: %w", err)
+			return storage.Visitor{}, time.Time{}, fmt.Errorf("update visitor: %w", err)
 		}
-		return v, nil
+		return v, notAfter, nil
 	}
 	v = fields
 	v.ID, v.OrgID, v.WidgetID = storage.NewID("vis"), wg.OrgID, wg.ID
 	v.CreatedAt, v.LastSeenAt = now, now
 	if err := a.cfg.Store.CreateVisitor(r.Context(), v); err != nil {
-		return storage.Visitor{}, fmt.Errorf("create visitor: %w", err)
+		return storage.Visitor{}, time.Time{}, fmt.Errorf("create visitor: %w", err)
 	}
-	return v, nil
+	a.emit(r.Context(), v.OrgID, EventVisitorCreated, WebhookVisitor(v))
+	return v, time.Time{}, nil
+}
+
+// identifiedUntil returns until when v is a customer user's visitor, else
+// the zero time (an anonymous visitor's resume gets a full session).
+func (a *API) identifiedUntil(r *http.Request, v storage.Visitor, until time.Time) (time.Time, error) {
+	_, err := a.cfg.Store.GetCustomerUserByVisitor(r.Context(), v.OrgID, v.ID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, fmt.Errorf("customer user of visitor: %w", err)
+	}
+	return until, nil
 }
 
 // resumable returns the visitor named by the request's bearer token (else
 // its visitor cookie) when it is a valid visitor token of widget wg and the visitor is not erased. A rejected token is not an error:
 // the caller starts a new visitor.
-func (a *API) resumable(r *http.Request, wg storage.Widget) (storage.Visitor, bool, error) {
+// until is the presented token's expiry.
+func (a *API) resumable(r *http.Request, wg storage.Widget) (v storage.Visitor, until time.Time, ok bool, err error) {
 	tok, ok := visitorToken(r)
 	if !ok {
-		return storage.Visitor{}, false, nil
+		return storage.Visitor{}, time.Time{}, false, nil
 	}
 	p, err := a.cfg.Sessions.Authenticate(r.Context(), tok)
 	if tokenRejected(err) {
-		return storage.Visitor{}, false, nil
+		return storage.Visitor{}, time.Time{}, false, nil
 	}
 	if err != nil {
-		return storage.Visitor{}, false, fmt.Errorf("authenticate visitor: %w", err)
+		return storage.Visitor{}, time.Time{}, false, fmt.Errorf("authenticate visitor: %w", err)
 	}
 	if p.Kind != storage.SubjectVisitor || p.OrgID != wg.OrgID {
-		return storage.Visitor{}, false, nil
+		return storage.Visitor{}, time.Time{}, false, nil
 	}
-	v, err := a.cfg.Store.GetVisitor(r.Context(), p.OrgID, p.SubjectID)
+	v, err = a.cfg.Store.GetVisitor(r.Context(), p.OrgID, p.SubjectID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Visitor{}, false, nil
+		return storage.Visitor{}, time.Time{}, false, nil
 	}
 	if err != nil {
-		return storage.Visitor{}, false, fmt.Errorf("load visitor: %w", err)
+		return storage.Visitor{}, time.Time{}, false, fmt.Errorf("load visitor: %w", err)
 	}
-	return v, v.WidgetID == wg.ID && !v.Deleted(), nil
+	return v, p.ExpiresAt, v.WidgetID == wg.ID && !v.Deleted(), nil
 }
 
 func mergeVisitor(v *storage.Visitor, f storage.Visitor) {
@@ -196,10 +226,10 @@ func mergeVisitor(v *storage.Visitor, f storage.Visitor) {
 	}
 }
 
-func (a *API) startVisitorSession(w http.ResponseWriter, r *http.Request, v storage.Visitor) error {
+func (a *API) startVisitorSession(w http.ResponseWriter, r *http.Request, v storage.Visitor, notAfter time.Time) error {
 	issued, err := a.cfg.Sessions.Start(r.Context(), security.StartParams{OrgID: v.OrgID,
 		Kind: storage.SubjectVisitor, SubjectID: v.ID, IP: a.clientIP(r),
-		UserAgent: truncate(r.UserAgent(), maxUALen)})
+		UserAgent: truncate(r.UserAgent(), maxUALen), NotAfter: notAfter})
 	if err != nil {
 		return fmt.Errorf("start visitor session: %w", err)
 	}

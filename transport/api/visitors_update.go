@@ -101,7 +101,7 @@ func (a *API) handleUpdateVisitor(w http.ResponseWriter, r *http.Request, c *cal
 		}
 		a.audit(r, storage.AuditEvent{OrgID: c.OrgID, ActorKind: storage.SubjectAgent, ActorID: c.SubjectID,
 			Action: "visitor.updated", TargetID: v.ID, Detail: "fields " + strings.Join(changed, ",")})
-		// webhook: coordinator wires a.emitVisitorUpdated(ctx, v) here
+		a.emitVisitorUpdated(r.Context(), v)
 	}
 	httpx.WriteJSON(w, http.StatusOK, viewVisitor(v))
 	return nil

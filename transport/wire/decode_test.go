@@ -124,8 +124,8 @@ func TestDecodeClientErrors(t *testing.T) {
 		{"active not bool", `{"type":"typing","data":{"conversation_id":"c","active":1}}`, CodeValidationFailed, "active must be true or false"},
 		{"typing sender from client", `{"type":"typing","data":{"conversation_id":"c","active":true,"sender_id":"x"}}`, CodeValidationFailed, `unknown field "sender_id"`},
 		{"status bad", `{"type":"presence.set","data":{"status":"offline"}}`, CodeValidationFailed, "status must be"},
-		{"token empty", `{"type":"auth","data":{"token":""}}`, CodeValidationFailed, "token must be 1 to 512"},
-		{"token too long", `{"type":"auth","data":{"token":"` + strings.Repeat("t", 513) + `"}}`, CodeValidationFailed, "token must be 1 to 512"},
+		{"token empty", `{"type":"auth","data":{"token":""}}`, CodeValidationFailed, "token must be 1 to 2048"},
+		{"token too long", `{"type":"auth","data":{"token":"` + strings.Repeat("t", 2049) + `"}}`, CodeValidationFailed, "token must be 1 to 2048"},
 		{"nested value", `{"type":"auth","data":{"token":{"a":"b"}}}`, CodeValidationFailed, "token must be a string"},
 		{"too big", `{"type":"ping","ref":"` + strings.Repeat(" ", MaxFrameBytes) + `"}`, CodeBadFrame, "larger than 32 KiB"},
 	}
@@ -174,7 +174,7 @@ func TestDecodeClientErrorsNeverEchoValues(t *testing.T) {
 	const secret = "SeCrEtVaLuE"
 	frames := []string{
 		`{"type":"` + secret + `"}`,
-		`{"type":"auth","data":{"token":"` + secret + strings.Repeat("x", 600) + `"}}`,
+		`{"type":"auth","data":{"token":"` + secret + strings.Repeat("x", 2100) + `"}}`,
 		`{"type":"message.send","data":{"conversation_id":"` + secret + `\u0001","client_id":"k","text":"x"}}`,
 		`{"type":"message.send","data":{"conversation_id":"c","client_id":"` + secret + `/","text":"x"}}`,
 		`{"type":"message.send","data":{"conversation_id":"c","client_id":"k","text":"` + secret + `\u0000"}}`,

@@ -12,7 +12,7 @@ const (
 	MaxClientIDLen = 64   // client_id: 1..64 of [A-Za-z0-9._:-]
 	MaxRefLen      = 64   // ref: 0..64 printable ASCII
 	MaxTextChars   = 4000 // message text: 1..4000 characters
-	MaxTokenLen    = 512  // auth token: 1..512 bytes
+	MaxTokenLen    = 2048 // auth token: 1..2048 bytes (a chat JWT is ~500)
 )
 
 // Presence statuses a client may set.

@@ -22,6 +22,12 @@ type gate struct {
 	// cookie); otherwise the first frame must be an auth frame.
 	token     [32]byte
 	principal *security.Principal
+	// chatToken is a chat JWT from the upgrade's Authorization header,
+	// until upgrade trades it for a visitor session (admitChatToken).
+	chatToken string
+	// ip and userAgent are the client's, for sessions started from a chat
+	// token.
+	ip, userAgent string
 }
 
 // admit runs every check that must happen before the upgrade, so that a
@@ -35,7 +41,7 @@ type gate struct {
 //     iframe (a key and the server's own Origin) connects, else the access
 //     cookie. A client without Origin is never authenticated by cookie.
 func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
-	g := gate{origin: r.Header.Get("Origin")}
+	g := gate{origin: r.Header.Get("Origin"), ip: s.cfg.ClientIP.ClientIP(r), userAgent: r.UserAgent()}
 	if key := r.URL.Query().Get("key"); key != "" {
 		w, err := s.cfg.Directory.GetWidgetByKey(r.Context(), key)
 		if err == nil && !w.AcceptsKey(key, s.cfg.Now()) { // a rotated-out key past its overlap
@@ -64,6 +70,10 @@ func (s *Server) admit(r *http.Request) (gate, *httpx.Error) {
 	}
 	if !ok {
 		return g, nil // authenticate with the first frame
+	}
+	if security.LooksLikeChatToken(token) {
+		g.chatToken = token // traded for a session by upgrade (admitChatToken)
+		return g, nil
 	}
 	g.token = security.HashToken(token)
 	p, err := s.cfg.Sessions.ValidateHash(r.Context(), g.token)

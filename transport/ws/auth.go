@@ -81,7 +81,13 @@ func (c *conn) readAuthFrame(ctx context.Context) error {
 	if err != nil || f.Auth == nil {
 		return errUnauthorized
 	}
-	hash := security.HashToken(f.Auth.Token)
+	token := f.Auth.Token
+	if security.LooksLikeChatToken(token) {
+		if token, err = c.s.exchangeChatToken(ctx, token, c.gate); err != nil {
+			return err
+		}
+	}
+	hash := security.HashToken(token)
 	p, err := c.s.cfg.Sessions.ValidateHash(ctx, hash)
 	if err != nil {
 		return c.tokenRefused("auth", err)
@@ -94,7 +100,15 @@ func (c *conn) readAuthFrame(ctx context.Context) error {
 // subject (after a refresh), so a long-lived socket outlives its first
 // token without reconnecting.
 func (c *conn) reauth(ctx context.Context, ref string, a *wire.Auth) {
-	hash := security.HashToken(a.Token)
+	token := a.Token
+	if security.LooksLikeChatToken(token) {
+		var err error
+		if token, err = c.s.exchangeChatToken(ctx, token, c.gate); err != nil {
+			c.sendReauthRefusal(ref, err)
+			return
+		}
+	}
+	hash := security.HashToken(token)
 	p, err := c.s.cfg.Sessions.ValidateHash(ctx, hash)
 	if isUnavailable(err) {
 		c.s.outage.warn("reauth", err)

@@ -24,6 +24,11 @@ func (s *Server) Check(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, herr := s.admit(r)
+	if herr == nil && g.chatToken != "" && g.widget == nil {
+		// A chat token needs the widget's key; with one it is checked (and
+		// a session started) only by the upgrade itself.
+		herr = &httpx.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a chat token needs the widget's key (?key=pk_…)"}
+	}
 	if herr != nil {
 		if herr.Code == "forbidden_origin" {
 			herr.Message = s.refusalMessage(g)

@@ -39,6 +39,9 @@ type Config struct {
 	Hub       *hub.Hub
 	Sessions  Sessions
 	Directory Directory
+	// ChatSessions, when set, lets visitors authenticate with a chat token
+	// (chattoken.go); nil refuses chat tokens (unauthorized).
+	ChatSessions ChatSessions
 	// PublicOrigin is the server's own origin ("http://127.0.0.1:8080"):
 	// the only browser origin allowed without a widget key.
 	PublicOrigin string

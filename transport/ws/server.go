@@ -85,6 +85,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) *conn {
 		return nil
 	}
 	gate, herr := s.admit(r)
+	if herr == nil && gate.chatToken != "" {
+		herr = s.admitChatToken(r, &gate)
+	}
 	if herr != nil {
 		s.cfg.Metrics.Rejections.With(herr.Code).Inc()
 		httpx.WriteError(w, herr.Status, herr.Code, herr.Message)

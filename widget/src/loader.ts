@@ -4,7 +4,17 @@
 //
 // It inserts a launcher button and a hidden iframe served from the hub's own
 // origin (HUB/widget/frame?key=pk_…); all chat UI and state live in that
-// iframe. Privacy rules: it never reads or writes the host page's cookies,
+// iframe.
+//
+// Identified users (docs/chat-tokens.md): with data-token-url="/my/endpoint"
+// (same origin as the page) the loader POSTs there with the page's own
+// cookies and hands the answer's `token` (a chat JWT) to the iframe; the page
+// may instead call helpr('identify', token) (a stub queuing calls in
+// helpr.q before this file loads is honoured). When the hub says the token
+// expired, the loader fetches a new one from the token URL, or, without one,
+// dispatches a "helpr:token-expired" event on window and waits for the next
+// identify. The token is kept in memory only: never in storage, a cookie or
+// a URL. Privacy rules: it never reads or writes the host page's cookies,
 // localStorage or sessionStorage, never reads the page's inputs, writes
 // nothing to the console, and talks to the iframe only with postMessage using
 // the hub origin as the explicit target and checking event.origin. Every
@@ -51,8 +61,20 @@ function mount(script: HTMLScriptElement): void {
   if (w.__helprWidget) return;
   w.__helprWidget = true;
 
+  let tokenURL = "";
+  if (script.dataset.tokenUrl) {
+    const u = new URL(script.dataset.tokenUrl, location.href);
+    if (u.origin === location.origin) tokenURL = u.href;
+  }
+  const api = window as unknown as { helpr?: { q?: ArrayLike<unknown[]> } };
+  const queued = Array.from((api.helpr && api.helpr.q) || []);
+  let token = "";
+  for (const a of queued) if (a[0] === "identify" && typeof a[1] === "string") token = a[1];
+
   const frameURL = new URL("/widget/frame", origin);
   frameURL.searchParams.set("key", key);
+  // Only a mode flag: the frame waits for a token instead of the pre-chat form.
+  if (tokenURL || token) frameURL.searchParams.set("auth", "token");
 
   const button = document.createElement("button");
   button.type = "button";
@@ -146,6 +168,26 @@ function mount(script: HTMLScriptElement): void {
     if (v) frame.focus({ preventScroll: true });
     else if (refocus) button.focus();
   };
+  // giveToken hands the frame the page's token: a fresh one from the token
+  // URL, else the last identify's (stale: the page is asked for another).
+  const giveToken = guard((stale: boolean) => {
+    if (tokenURL) {
+      fetch(tokenURL, { method: "POST", credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : null))
+        .then(guard((j: { token?: unknown } | null) => {
+          if (j && typeof j.token === "string") post({ helpr: 1, type: "token", token: j.token });
+        }), () => {});
+    } else if (stale) {
+      token = "";
+      window.dispatchEvent(new Event("helpr:token-expired"));
+    } else if (token) post({ helpr: 1, type: "token", token });
+  });
+  (window as unknown as { helpr: unknown }).helpr = guard((cmd: unknown, t: unknown) => {
+    if (cmd === "identify" && typeof t === "string" && t) {
+      token = t;
+      post({ helpr: 1, type: "token", token });
+    }
+  });
   layout();
   if (small.addEventListener) small.addEventListener("change", guard(layout));
   else small.addListener(guard(layout));
@@ -163,6 +205,10 @@ function mount(script: HTMLScriptElement): void {
         ready = true;
         style(button, { visibility: "visible" });
         post({ helpr: 1, type: open ? "open" : "close" });
+        giveToken(false);
+        break;
+      case "token-expired":
+        giveToken(true);
         break;
       case "close":
         setOpen(false, true);

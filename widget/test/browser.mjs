@@ -8,10 +8,12 @@
 //   HELPR_BROWSER_SUITE=name         the suite: main (default: the chat,
 //                                    offline, console and widget scenarios) or
 //                                    security (scenarios/security.mjs, run by
-//                                    cmd/helpr/browser_security_test.go)
+//                                    cmd/helpr/browser_security_test.go) or
+//                                    devplatform (scenarios/devplatform.mjs,
+//                                    cmd/helpr/browser_devplatform_test.go)
 import { browser, closeContexts, step } from "./lib.mjs";
 
-const suites = { main: ["chat", "offline", "console", "widget"], security: ["security"] };
+const suites = { main: ["chat", "offline", "console", "widget"], security: ["security"], devplatform: ["devplatform"] };
 const suite = process.env.HELPR_BROWSER_SUITE || "main";
 if (!suites[suite]) throw new Error(`HELPR_BROWSER_SUITE: no suite ${suite}`);
 // Imported on demand: each module reads the environment its suite sets.

@@ -31,6 +31,8 @@ const actions = [
   "auth.password_reset_failed", "auth.password_changed", "auth.new_ip", "session.revoked", "session.revoked_others",
   "invitation.created", "invitation.revoked", "invitation.accepted", "agent.created", "agent.role_changed", "agent.deactivated",
   "agent.erased", "auth.logout", "auth.refresh_reused", "widget.created", "widget.updated", "visitor.erased", "visitor.exported",
+  "api_key.created", "api_key.rotated", "api_key.revoked", "api_key.updated", "widget.key_rotated",
+  "webhook.created", "webhook.updated", "webhook.deleted", "webhook.secret_rotated", "webhook.disabled", "webhook.enabled",
 ];
 
 const PAGE = 50;

@@ -63,3 +63,9 @@ export function shortId(id: string): string {
   const i = id.indexOf("_");
   return (i >= 0 ? id.slice(i + 1) : id).slice(0, 6);
 }
+
+/** Names a table cell for the stacked layout of narrow screens (table.stacked shows it). */
+export function label(td: HTMLTableCellElement, name: string): HTMLTableCellElement {
+  td.setAttribute("data-label", name);
+  return td;
+}

@@ -14,6 +14,7 @@
 //                 #conn-banner (role=alert, data-state; "Cannot connect: …"),
 //                 #presence-select (online|away), #notify-button, #menu-button
 //                 (narrow screens), #nav-inbox, #nav-search, #nav-team, #nav-widgets,
+//                 #nav-visitors, #nav-apikeys, #nav-webhooks (managers),
 //                 #nav-security, #nav-audit (managers)
 //   inbox:        #queue-mine, #queue-unassigned, #queue-all, #queue-closed (each
 //                 with .count = what it lists), #inbox-list >
@@ -75,15 +76,39 @@
 //                 #audit-since, #audit-submit, #audit-list >
 //                 tr[data-testid=audit-row][data-action][data-outcome], #audit-more,
 //                 #audit-empty, #audit-error
+//   visitors:     #visitors-view (#visitors): #customer-list >
+//                 tr[data-testid=customer-row][data-customer-id][data-external-id],
+//                 #customer-empty, #customer-more, #customer-error; #visitor-list >
+//                 tr[data-testid=visitor-row][data-visitor-id], #visitor-more
+//   API keys:     #apikeys-view (#apikeys, managers): #apikey-form: #apikey-name,
+//                 #apikey-scope-list input[data-testid=apikey-scope][value=<scope>],
+//                 #apikey-expires, #apikey-rpm, #apikey-submit, #apikey-form-error;
+//                 #apikey-list > tr[data-testid=apikey-row][data-key-id][data-status]
+//                 [data-prefix] (apikey-rotate, apikey-revoke: two clicks),
+//                 #apikey-rotate-form (#apikey-overlap, #apikey-rotate-submit),
+//                 #apikey-status, #apikey-error
+//   webhooks:     #webhooks-view (#webhooks, managers): #webhook-form: #webhook-url,
+//                 #webhook-description, input[data-testid=webhook-event][value],
+//                 #webhook-submit, #webhook-form-error; #webhook-list >
+//                 section[data-testid=webhook-card][data-webhook-id][data-enabled]
+//                 (webhook-state, webhook-disabled-reason, webhook-failures,
+//                 webhook-log, webhook-test, webhook-rotate and webhook-delete: two
+//                 clicks, webhook-disable | webhook-enable); #webhook-deliveries with
+//                 #webhook-delivery-list > tr[data-testid=delivery-row][data-status]
+//                 (delivery-redeliver), #webhook-deliveries-more
+//   once dialog:  #once-dialog (a new key or secret, shown once): #once-secret,
+//                 #once-copy, #once-done (closing forgets it)
 //   widgets:      #widget-list > section[data-widget-id] with pre[data-testid=widget-snippet],
 //                 #widget-form: #widget-name, #widget-origins, #widget-submit,
 //                 #widget-form-error
 
 import { Agent, Conversation, Tokens, call, logout, me, onSession, query, refresh } from "./api";
 import { initAlerts } from "./alerts";
+import { initAPIKeys, showAPIKeys } from "./apikeys";
 import { initAudit, showAudit } from "./audit";
 import { NetState, connect } from "./connection";
 import { connectionChanged, conversationFrame, currentConversation, initConversation, openConversation, resetConversation, resumeConversation, viewing, visibilityChanged } from "./conversation";
+import { initCustomers, showCustomers } from "./customers";
 import { byId, show } from "./dom";
 import { initInbox, resetInbox, setOpeningQueue, setSelected } from "./inbox";
 import { ReceiptData, SeenMessage } from "./inbox_state";
@@ -91,13 +116,18 @@ import { initLayout, setMenu, setPane } from "./layout";
 import { Route, clearRoute, readRoute, setRoute } from "./route";
 import { initSearch } from "./search";
 import { initSecurity, resetSecurity, showSecurity } from "./security";
+import { closeOnce, initOnceDialog } from "./oncedialog";
 import { initSignin, showInvite, showLogin, showMagic } from "./signin";
 import { Frame } from "./socket";
 import { View, conversationsChanged, forgetVisitors, isManager, loadAgents, state, update } from "./state";
 import { initTeam, showTeam } from "./team";
+import { initVisitorList, showVisitorList } from "./visitors";
+import { initWebhooks, showWebhooks } from "./webhooks";
 import { initWidgets, showWidgets } from "./widgets";
 
-const views: View[] = ["inbox", "search", "team", "widgets", "security", "audit"];
+const views: View[] = ["inbox", "search", "team", "widgets", "visitors", "apikeys", "webhooks", "security", "audit"];
+/** The views only owners and admins see. */
+const managerViews: View[] = ["apikeys", "webhooks", "audit"];
 let refreshTimer = 0;
 let signedIn = false;
 let wanted: View = "inbox"; // the view the address asked for, shown once signed in
@@ -116,6 +146,11 @@ function main(): void {
   initWidgets();
   initSecurity();
   initAudit();
+  initCustomers();
+  initVisitorList();
+  initAPIKeys();
+  initWebhooks();
+  initOnceDialog();
   initAlerts(viewing, (id) => select(id));
   window.addEventListener("hashchange", () => void follow(readRoute()));
   void boot();
@@ -151,7 +186,7 @@ async function follow(route: Route): Promise<void> {
     else showInvite(route.token);
     return;
   }
-  if (route.kind !== "view" || (route.view === "audit" && signedIn && !isManager())) return;
+  if (route.kind !== "view" || (managerViews.includes(route.view) && signedIn && !isManager())) return;
   wanted = route.view;
   if (signedIn) showView(route.view);
 }
@@ -187,6 +222,7 @@ function signedOut(message: string, login = true): void {
   resetConversation();
   resetInbox();
   resetSecurity();
+  closeOnce();
   conversationsChanged();
   if (login) showLogin(message);
 }
@@ -198,10 +234,10 @@ async function startApp(agent: Agent): Promise<void> {
   state.me = agent;
   state.inbox.me = agent.id;
   byId("me-name").textContent = agent.name;
-  show(byId("nav-audit"), isManager());
+  for (const v of managerViews) show(byId("nav-" + v), isManager());
   show(byId("login-view"), false);
   show(byId("app-view"), true);
-  showView(wanted === "audit" && !isManager() ? "inbox" : wanted);
+  showView(managerViews.includes(wanted) && !isManager() ? "inbox" : wanted);
   setPane("list");
   try {
     await loadAgents();
@@ -320,6 +356,9 @@ function showView(v: View): void {
   setRoute(v);
   if (v === "team") void showTeam();
   if (v === "widgets") void showWidgets();
+  if (v === "visitors") void Promise.all([showCustomers(), showVisitorList()]);
+  if (v === "apikeys") void showAPIKeys();
+  if (v === "webhooks") void showWebhooks();
   if (v === "security") void showSecurity();
   if (v === "audit") void showAudit();
   if (v === "search") byId("search-input").focus();

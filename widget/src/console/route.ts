@@ -10,7 +10,7 @@ import { View } from "./state";
 /** What the address asks for. */
 export type Route = { kind: "none" } | { kind: "view"; view: View } | { kind: "magic"; token: string } | { kind: "invite"; token: string };
 
-const viewNames: View[] = ["inbox", "search", "team", "widgets", "security", "audit"];
+const viewNames: View[] = ["inbox", "search", "team", "widgets", "visitors", "apikeys", "webhooks", "security", "audit"];
 const TOKEN = /^[A-Za-z0-9_-]{16,512}$/;
 
 /** Reads the address's fragment. */

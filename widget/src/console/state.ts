@@ -8,7 +8,7 @@ import { Change, InboxState } from "./inbox_state";
 import { Socket } from "./socket";
 
 /** A section of the console. */
-export type View = "inbox" | "search" | "team" | "widgets" | "security" | "audit";
+export type View = "inbox" | "search" | "team" | "widgets" | "visitors" | "apikeys" | "webhooks" | "security" | "audit";
 
 /** Where a change came from: only live sources may alert. */
 export type Source = "rest" | "frame" | "message" | "receipt" | "read";

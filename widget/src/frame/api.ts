@@ -59,11 +59,13 @@ export async function me(): Promise<string> {
 
 /**
  * startSession creates the visitor session, or resumes the cookie's visitor
- * (updating the given fields); the server sets the cookie. Returns the
- * visitor id.
+ * (updating the given fields); the server sets the cookie. With token (an
+ * identified user's chat JWT, sent in the body only) the session is the
+ * customer user's visitor's. Returns the visitor id.
  */
-export async function startSession(key: string, f: VisitorFields): Promise<string> {
+export async function startSession(key: string, f: VisitorFields, token?: string): Promise<string> {
   const body: Record<string, string> = { publishable_key: key };
+  if (token) body.token = token;
   for (const k of ["name", "email", "phone"] as const) {
     const v = (f[k] || "").trim();
     if (v) body[k] = v;

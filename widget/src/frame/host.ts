@@ -7,13 +7,13 @@ export class Host {
   /** The embedding page's origin, or "" when the frame runs standalone. */
   readonly origin: string;
 
-  constructor(onMessage: (type: string) => void) {
+  constructor(onMessage: (type: string, data: Record<string, unknown>) => void) {
     this.origin = parentOrigin();
     if (!this.origin) return;
     addEventListener("message", (ev: MessageEvent) => {
       if (ev.source !== parent || ev.origin !== this.origin) return;
       const d = ev.data as { helpr?: number; type?: string } | null;
-      if (d && typeof d === "object" && d.helpr === 1 && typeof d.type === "string") onMessage(d.type);
+      if (d && typeof d === "object" && d.helpr === 1 && typeof d.type === "string") onMessage(d.type, d as Record<string, unknown>);
     });
   }
 

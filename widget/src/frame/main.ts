@@ -8,11 +8,12 @@ import {
 } from "./chat";
 import { missingField, offlineValues, prechatValues, updateCounter } from "./forms";
 import { Host } from "./host";
+import { askToken, initIdentity, startIfIdentified, useToken } from "./identify";
 import { Notifier } from "./notify";
 import { focusView, loadConfig, renderStatus, shapeDefaults, showForm, switchForm } from "./panel";
 import { Poller } from "./poll";
 import { Socket } from "./socket";
-import { key, st, visible } from "./state";
+import { key, st, tokenMode, visible } from "./state";
 import { $, show, text } from "./ui";
 import { closeAction } from "./retry";
 
@@ -20,8 +21,9 @@ import { closeAction } from "./retry";
 const CONFIG_EVERY = 5000;
 
 const input = $<HTMLTextAreaElement>("input");
-const host = new Host((type) => {
+const host = new Host((type, d) => {
   if (type === "open" || type === "close") setOpen(type === "open");
+  if (type === "token" && typeof d.token === "string" && d.token) useToken(d.token);
 });
 st.panelOpen = !host.origin;
 const notifier = new Notifier(host);
@@ -57,6 +59,12 @@ function connect(): void {
       if (action === "forbidden") {
         st.unavailable = true;
         renderStatus();
+        return false;
+      }
+      if (st.identified && action !== "retry") {
+        // The chat token's session expired or was revoked: the page gives a
+        // fresh token, which reopens this socket (identify.ts).
+        askToken();
         return false;
       }
       if (action !== "retry") {
@@ -144,12 +152,12 @@ function wire(): void {
   $("off-text").addEventListener("input", () => updateCounter($<HTMLTextAreaElement>("off-text"), $("off-counter")));
   $("composer").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    send();
+    sendNow();
   });
   input.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
-      send();
+      sendNow();
     }
   });
   input.addEventListener("input", typed);
@@ -176,12 +184,26 @@ function wire(): void {
   });
 }
 
+// sendNow sends the composer's text; an identified user's first message
+// starts their conversation (they fill in no form).
+function sendNow(): void {
+  if (input.value.trim()) startIfIdentified();
+  send();
+}
+
 async function boot(): Promise<void> {
   wire();
   show($("close"), !!host.origin);
   host.post("ready");
   if (!key) {
     renderStatus();
+    return;
+  }
+  if (tokenMode) {
+    // The page identifies its user: wait for the token (identify.ts).
+    await loadConfig();
+    shapeDefaults();
+    if (!host.origin) poller.set(visible());
     return;
   }
   const [, vid] = await Promise.all([loadConfig(), me()]);
@@ -200,7 +222,9 @@ async function boot(): Promise<void> {
   if (!host.origin) poller.set(visible()); // standalone: no loader says open
 }
 
-void boot().catch(() => {
+const booted = boot();
+initIdentity(host, connect, booted);
+void booted.catch(() => {
   st.unavailable = true;
   renderStatus();
 });

@@ -15,8 +15,16 @@ export interface Pending {
   b: Bubble;
 }
 
+const params = new URLSearchParams(location.search);
+
 /** The widget's publishable key, from the frame's URL. */
-export const key = new URLSearchParams(location.search).get("key") || "";
+export const key = params.get("key") || "";
+
+/**
+ * Whether the page identifies its user (data-token-url or identify before
+ * the loader ran): the frame waits for the token instead of the forms.
+ */
+export const tokenMode = params.get("auth") === "token";
 
 /** st is the one state of the frame. */
 export const st = {
@@ -28,6 +36,7 @@ export const st = {
   connected: false, // a socket is up and ready
   unavailable: false, // the hub refused this widget for good
   visitorID: "",
+  identified: false, // the session was started with a chat token (never kept)
   convID: "",
   lastSeq: 0, // highest seq received as a message frame
   wantStart: false,
