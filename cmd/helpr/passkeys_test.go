@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/descope/virtualwebauthn"
+	"github.com/helpr-chat/helpr/internal/webauthntest"
 )
 
 // A hub started the way the README starts one (no --public-url, loopback
@@ -20,7 +21,7 @@ func TestPasskeyOnTheDefaultLoopbackHub(t *testing.T) {
 	tn := n.registerTenant("Keys", "keys@acme.test", console)
 	rp := virtualwebauthn.RelyingParty{ID: "localhost", Name: "helpr", Origin: console}
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(tn.ownerID)})
-	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	cred := webauthntest.NewEC2Credential()
 
 	begin := n.rawCall(t, "POST", "/rest/v1/auth/passkeys/register/begin", tn.owner.AccessToken, nil, 200)
 	opts, err := virtualwebauthn.ParseAttestationOptions(string(begin))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"github.com/helpr-chat/helpr/internal/webauthntest"
 	"github.com/helpr-chat/helpr/storage"
 )
 
@@ -33,7 +34,7 @@ type device struct {
 func newDevice(agent storage.Agent) *device {
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{
 		UserHandle: []byte(agent.ID), BackupEligible: true, BackupState: true})
-	return &device{auth: auth, cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)}
+	return &device{auth: auth, cred: webauthntest.NewEC2Credential()}
 }
 
 // attest answers creation options (the body of register/begin) as a
