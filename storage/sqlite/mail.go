@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/helpr-chat/helpr/storage"
@@ -50,66 +49,17 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	}
 	var out []storage.Mail
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		ids, err := dueMailIDs(ctx, tx, now, limit)
+		const due = "SELECT id FROM mail_queue WHERE " + mailPending + " AND next_at <= ? ORDER BY next_at, rowid LIMIT ?"
+		ids, err := queryIDs(ctx, tx, due, now.UnixMilli(), limit)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		out, err = leaseMail(ctx, tx, ids, now.Add(lease))
+		out, err = leaseInOrder(ctx, tx, "UPDATE mail_queue SET attempts = attempts + 1, next_at = ?", mailCols,
+			ids, now.Add(lease), scanMail, func(m storage.Mail) string { return m.ID })
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim mail: %w", err)
-	}
-	return out, nil
-}
-
-// dueMailIDs returns the ids of up to limit mails due at now, earliest first.
-func dueMailIDs(ctx context.Context, tx *sql.Tx, now time.Time, limit int) ([]string, error) {
-	const q = "SELECT id FROM mail_queue WHERE " + mailPending + " AND next_at <= ? ORDER BY next_at, rowid LIMIT ?"
-	rows, err := tx.QueryContext(ctx, q, now.UnixMilli(), limit)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, translate(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, translate(rows.Err())
-}
-
-// leaseMail raises the attempts of mails ids and moves their next_at to
-// until, returning them in the order of ids.
-func leaseMail(ctx context.Context, tx *sql.Tx, ids []string, until time.Time) ([]storage.Mail, error) {
-	args := []any{until.UnixMilli()}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	q := "UPDATE mail_queue SET attempts = attempts + 1, next_at = ? WHERE id IN (?" +
-		strings.Repeat(", ?", len(ids)-1) + ") RETURNING " + mailCols
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	byID := make(map[string]storage.Mail, len(ids))
-	for rows.Next() {
-		m, err := scanMail(rows)
-		if err != nil {
-			return nil, err
-		}
-		byID[m.ID] = m
-	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
-	}
-	out := make([]storage.Mail, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, byID[id])
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/helpr-chat/helpr/storage"
@@ -74,61 +73,12 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		out, err = leaseDeliveries(ctx, tx, ids, now.Add(lease))
+		out, err = leaseInOrder(ctx, tx, "UPDATE webhook_deliveries SET attempts = attempts + 1, lease_until = ?", deliveryCols,
+			ids, now.Add(lease), scanDelivery, func(d storage.WebhookDelivery) string { return d.ID })
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
-	}
-	return out, nil
-}
-
-// queryIDs runs q in tx and returns the single string column of its rows.
-func queryIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, translate(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, translate(rows.Err())
-}
-
-// leaseDeliveries raises the attempts of deliveries ids and sets their
-// lease, returning them in the order of ids.
-func leaseDeliveries(ctx context.Context, tx *sql.Tx, ids []string, until time.Time) ([]storage.WebhookDelivery, error) {
-	args := []any{until.UnixMilli()}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	q := "UPDATE webhook_deliveries SET attempts = attempts + 1, lease_until = ? WHERE id IN (?" +
-		strings.Repeat(", ?", len(ids)-1) + ") RETURNING " + deliveryCols
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	byID := make(map[string]storage.WebhookDelivery, len(ids))
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		byID[d.ID] = d
-	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
-	}
-	out := make([]storage.WebhookDelivery, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, byID[id])
 	}
 	return out, nil
 }
