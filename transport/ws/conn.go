@@ -54,6 +54,7 @@ type conn struct {
 	doneOnce   sync.Once
 	why        atomic.Pointer[ending]
 	writerDone chan struct{} // closed when the writer has written the ending
+	wtimer     *time.Timer   // the write deadline (writer.go); writer goroutine only
 }
 
 // ending says why and how a connection ends: graceful endings flush the

@@ -2,9 +2,15 @@ package ws
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/coder/websocket"
 )
+
+// errWriteStalled reports a write that did not complete within the write
+// timeout; the connection has then been ended as a slow consumer.
+var errWriteStalled = errors.New("write stalled")
 
 // writeLoop is the connection's only writer of data and close frames. The
 // send queue starts it when frames arrive on an idle connection (or the
@@ -54,14 +60,13 @@ func (c *conn) finish(w *batchWriter) {
 	_ = c.ws.Close(e.code, e.reason)
 }
 
-// flush writes everything queued, several frames per WebSocket message.
+// flush writes everything queued, several frames per WebSocket message:
+// each wake-up of the writer drains up to maxFramesPerWrite frames (about
+// maxBytesPerWrite bytes) into one newline-separated message per write.
 func (c *conn) flush(ctx context.Context, w *batchWriter) error {
 	for !c.queue.empty() {
 		w.frames = c.queue.drain(w.frames[:0], maxFramesPerWrite, maxBytesPerWrite)
-		wctx, cancel := context.WithTimeout(ctx, c.s.cfg.WriteTimeout)
-		err := c.ws.Write(wctx, websocket.MessageText, w.join())
-		cancel()
-		if err != nil {
+		if err := c.write(ctx, w.join()); err != nil {
 			return err
 		}
 		c.s.cfg.Metrics.FramesOut.Add(uint64(len(w.frames)))
@@ -98,4 +103,37 @@ func (w *batchWriter) join() []byte {
 		w.buf = append(w.buf, f...)
 	}
 	return w.buf
+}
+
+// write sends one WebSocket message within the write timeout. ctx is the
+// connection's own long-lived context: no context (and no timer) is made
+// per write. The deadline is the connection's reusable write timer
+// (armWrite), which ends a stalled write as a slow consumer.
+func (c *conn) write(ctx context.Context, p []byte) error {
+	c.armWrite()
+	err := c.ws.Write(ctx, websocket.MessageText, p)
+	if !c.wtimer.Stop() {
+		return errWriteStalled // the timer fired: writeStalled closed the socket
+	}
+	return err
+}
+
+// armWrite starts the write deadline, making the connection's write timer
+// on its first write and resetting it afterwards.
+func (c *conn) armWrite() {
+	if c.wtimer == nil {
+		c.wtimer = time.AfterFunc(c.s.cfg.WriteTimeout, c.writeStalled)
+		return
+	}
+	c.wtimer.Reset(c.s.cfg.WriteTimeout)
+}
+
+// writeStalled runs on the write timer when a write has not completed
+// within the write timeout: the peer stopped reading (its socket buffers
+// are full). The connection ends as a slow consumer (4009, like a full send
+// queue) and the socket is dropped at once, which makes the blocked write
+// return: no close frame can pass a socket the peer does not read.
+func (c *conn) writeStalled() {
+	c.end(ending{closing: closeFor(errSlowConsumer), abort: true})
+	_ = c.ws.CloseNow()
 }
