@@ -24,6 +24,7 @@ type writerRig struct {
 
 	frames   atomic.Int64 // frames received by the peer
 	messages atomic.Int64 // WebSocket messages received by the peer
+	maxMsg   atomic.Int64 // frames in the largest message
 	arrived  chan struct{}
 	paused   chan struct{} // the peer reads only while this is closed or nil
 	served   chan struct{} // the server handler has returned
@@ -116,6 +117,9 @@ func (r *writerRig) count(msg []byte) {
 		r.mu.Unlock()
 	}
 	r.messages.Add(1)
+	if n > r.maxMsg.Load() {
+		r.maxMsg.Store(n) // the peer goroutine is the only writer
+	}
 	r.frames.Add(n)
 	select {
 	case r.arrived <- struct{}{}:
