@@ -141,4 +141,3 @@ func TestWriterCoalesceByteBound(t *testing.T) {
 		t.Errorf("a message held %d frames of %d bytes, over %d bytes", mx, len(frame), maxBytesPerWrite)
 	}
 }
-
