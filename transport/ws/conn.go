@@ -54,7 +54,9 @@ type conn struct {
 	doneOnce   sync.Once
 	why        atomic.Pointer[ending]
 	writerDone chan struct{} // closed when the writer has written the ending
-	wtimer     *time.Timer   // the write deadline (writer.go); writer goroutine only
+	// The writer's own (one writer runs at a time; see sendQueue.park).
+	wtimer      *time.Timer // the write deadline (writer.go)
+	spareFrames [][]byte    // a small drain array kept between runs (keepFrames)
 }
 
 // ending says why and how a connection ends: graceful endings flush the
@@ -78,7 +80,8 @@ func newConn(s *Server, ws *websocket.Conn, g gate) *conn {
 		writerDone: make(chan struct{}),
 	}
 	if ws != nil {
-		c.queue.wake = func() { go c.writeLoop() }
+		run := c.writeLoop // made once: starting a writer then allocates nothing
+		c.queue.wake = func() { go run() }
 	}
 	return c
 }

@@ -23,6 +23,12 @@ type sendQueue struct {
 	wake     func() // starts a writer; nil: never (tests drain by hand)
 }
 
+// keptQueueFrames is the largest backing array (in frames) a drained queue
+// keeps for its next push, so that the common wake-up (one frame queued on
+// an idle connection) allocates nothing; larger ones are released so that an
+// idle connection holds no more than this.
+const keptQueueFrames = 2
+
 func newSendQueue(capBytes int) *sendQueue {
 	return &sendQueue{capBytes: capBytes, writing: true}
 }
@@ -95,9 +101,13 @@ func (q *sendQueue) drain(dst [][]byte, maxFrames, maxBytes int) [][]byte {
 	}
 	dst = append(dst, q.frames[:n]...)
 	clear(q.frames[:n])
-	q.frames = q.frames[n:]
-	if len(q.frames) == 0 {
-		q.frames = nil // let the backing array go once drained
+	switch {
+	case n < len(q.frames):
+		q.frames = q.frames[n:]
+	case cap(q.frames) <= keptQueueFrames:
+		q.frames = q.frames[:0] // a wake-up for a frame or two: reuse the array
+	default:
+		q.frames = nil // let a large backing array go once drained
 	}
 	q.bytes -= size
 	return dst

@@ -19,7 +19,7 @@ var errWriteStalled = errors.New("write stalled")
 // buffers, so an idle connection costs no goroutine. Pings and idle token
 // re-validation are driven by the server's shared sweeper (sweep.go).
 func (c *conn) writeLoop() {
-	w := &batchWriter{}
+	w := &batchWriter{frames: c.spareFrames[:0]}
 	for {
 		if c.queue.isClosed() {
 			c.finish(w)
@@ -27,6 +27,7 @@ func (c *conn) writeLoop() {
 			return
 		}
 		if c.queue.empty() {
+			c.keepFrames(w.frames) // before park: the next writer may start at once
 			if c.queue.park() {
 				return
 			}
@@ -36,6 +37,17 @@ func (c *conn) writeLoop() {
 			c.end(ending{closing: closing{label: "write_failed"}, abort: true})
 		}
 	}
+}
+
+// keepFrames keeps a small drain array for the connection's next writer
+// run, so that the common wake-up (a frame or two) allocates none; a large
+// one is let go, so an idle connection holds at most keptQueueFrames slots.
+func (c *conn) keepFrames(frames [][]byte) {
+	if cap(frames) <= keptQueueFrames {
+		c.spareFrames = frames[:0]
+		return
+	}
+	c.spareFrames = nil
 }
 
 // finish writes the close frame. A graceful ending (server shutdown) first

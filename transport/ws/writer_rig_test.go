@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -130,14 +129,17 @@ func (r *writerRig) count(msg []byte) {
 // resume lets a paused peer read.
 func (r *writerRig) resume() { close(r.paused) }
 
-// waitFrames blocks until the peer has received n frames in all.
+// waitFrames blocks until the peer has received n frames in all; it fails
+// when the peer's connection ends first. (No timer: the benchmarks call it
+// per frame and count its allocations.)
 func (r *writerRig) waitFrames(tb testing.TB, n int64) {
-	deadline := time.After(30 * time.Second)
 	for r.frames.Load() < n {
 		select {
 		case <-r.arrived:
-		case <-deadline:
-			tb.Fatalf("peer got %d frames, want %d", r.frames.Load(), n)
+		case <-r.peerEnd:
+			if r.frames.Load() < n {
+				tb.Fatalf("peer ended (%v) with %d frames, want %d", r.peerError(), r.frames.Load(), n)
+			}
 		}
 	}
 }
