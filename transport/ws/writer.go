@@ -16,7 +16,8 @@ var errWriteStalled = errors.New("write stalled")
 // send queue starts it when frames arrive on an idle connection (or the
 // connection ends); it coalesces queued frames into WebSocket messages
 // (newline-separated) and exits when the queue is empty, releasing its
-// buffers, so an idle connection costs no goroutine. Pings and idle token
+// buffers (but for a drain array of at most keptQueueFrames slots), so an
+// idle connection costs no goroutine. Pings and idle token
 // re-validation are driven by the server's shared sweeper (sweep.go).
 func (c *conn) writeLoop() {
 	w := &batchWriter{frames: c.spareFrames[:0]}

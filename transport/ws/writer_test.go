@@ -141,3 +141,26 @@ func TestWriterCoalesceByteBound(t *testing.T) {
 		t.Errorf("a message held %d frames of %d bytes, over %d bytes", mx, len(frame), maxBytesPerWrite)
 	}
 }
+
+// TestSendQueueWakeUpAllocatesNothing: the common wake-up (one frame pushed
+// to an idle queue, then drained) reuses the queue's and the writer's small
+// arrays; a large backlog's array is let go once drained.
+func TestSendQueueWakeUpAllocatesNothing(t *testing.T) {
+	q := newSendQueue(1 << 20)
+	frame := []byte(`{"type":"message.new"}`)
+	var dst [][]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		q.push(frame)
+		dst = q.drain(dst[:0], maxFramesPerWrite, maxBytesPerWrite)
+	})
+	if allocs != 0 {
+		t.Errorf("a push and drain allocated %v times, want 0", allocs)
+	}
+	for i := 0; i < 10; i++ {
+		q.push(frame)
+	}
+	dst = q.drain(dst[:0], maxFramesPerWrite, maxBytesPerWrite)
+	if len(dst) != 10 || q.frames != nil {
+		t.Errorf("drained %d frames, queue array kept = %v; want 10, none kept", len(dst), q.frames != nil)
+	}
+}
