@@ -41,7 +41,7 @@ func BenchmarkSweepIdleStale(b *testing.B) {
 	for b.Loop() {
 		f.clk.Add(31 * time.Second)
 		f.sweep(conns)
-		f.srv.sweep.waitIdle()
+		f.srv.revalidate.wait()
 	}
 	for _, c := range conns {
 		if c.ended() {

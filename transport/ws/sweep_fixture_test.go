@@ -33,12 +33,14 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// countingStore counts access-grant reads and, while gate is set, blocks
-// them until it is closed: a store that does not answer.
+// countingStore counts access-grant reads; while gate is set it blocks
+// them until the gate is closed (a store that does not answer), and while
+// fail is set it fails them (a store outage).
 type countingStore struct {
 	storage.Store
 	reads atomic.Int64
 	gate  atomic.Pointer[chan struct{}]
+	fail  atomic.Pointer[error]
 }
 
 func (s *countingStore) GetAccessGrant(ctx context.Context, hash []byte) (storage.AccessGrant, error) {
@@ -46,7 +48,17 @@ func (s *countingStore) GetAccessGrant(ctx context.Context, hash []byte) (storag
 	if g := s.gate.Load(); g != nil {
 		<-*g
 	}
+	if err := s.fail.Load(); err != nil {
+		return storage.AccessGrant{}, *err
+	}
 	return s.Store.GetAccessGrant(ctx, hash)
+}
+
+// block makes access-grant reads wait until the returned func is called.
+func (s *countingStore) block() (release func()) {
+	g := make(chan struct{})
+	s.gate.Store(&g)
+	return func() { s.gate.Store(nil); close(g) }
 }
 
 // sweepFixture is a server whose sweeper is driven by hand (its goroutine
@@ -121,6 +133,3 @@ func (f *sweepFixture) sweep(conns []*conn) {
 		f.srv.sweep.visit(c, now)
 	}
 }
-
-// waitIdle is a no-op: re-validation runs on the sweeper's goroutine.
-func (s *sweeper) waitIdle() {}
