@@ -76,6 +76,13 @@ type sweepFixture struct {
 
 func newSweepFixture(tb testing.TB, maxAge time.Duration) *sweepFixture {
 	tb.Helper()
+	return newSweepFixtureTTL(tb, maxAge, 0)
+}
+
+// newSweepFixtureTTL is newSweepFixture with access tokens living ttl
+// (zero: the default hour).
+func newSweepFixtureTTL(tb testing.TB, maxAge, ttl time.Duration) *sweepFixture {
+	tb.Helper()
 	ctx := context.Background()
 	raw, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "helpr.db"))
 	if err != nil {
@@ -89,7 +96,7 @@ func newSweepFixture(tb testing.TB, maxAge time.Duration) *sweepFixture {
 		tb.Fatal(err)
 	}
 	store := &countingStore{Store: raw}
-	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Now: clk.Now, CacheMaxAge: maxAge, TouchInterval: -1})
+	sessions, err := security.NewSessions(security.SessionsConfig{Store: store, Now: clk.Now, CacheMaxAge: maxAge, AccessTTL: ttl, TouchInterval: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}
