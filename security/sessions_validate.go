@@ -32,21 +32,42 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (Principal, e
 // stale cached grant is never served while the store is down, and never
 // turned into a rejection either.
 func (s *Sessions) ValidateHash(ctx context.Context, hash [32]byte) (Principal, error) {
-	if e, ok := s.cache.get(hash); ok {
-		now := s.now()
-		if !now.Before(e.p.ExpiresAt) {
-			return Principal{}, ErrTokenExpired
-		}
-		if s.maxAge == 0 || now.Sub(e.loadedAt) < s.maxAge {
-			s.active.note(e.p, now)
-			return e.p, nil
-		}
+	if p, err := s.ValidateCached(hash); !errors.Is(err, ErrNotCached) {
+		return p, err
 	}
 	p, err := s.validateMiss(ctx, hash)
 	if err == nil {
 		s.active.note(p, s.now())
 	}
 	return p, err
+}
+
+// ErrNotCached is ValidateCached's answer when the cache cannot vouch for
+// a token (not cached, or cached longer ago than CacheMaxAge): only the
+// store can tell, through ValidateHash. It says nothing about the token.
+var ErrNotCached = errors.New("security: token not in the cache, or its grant is stale")
+
+// ValidateCached is ValidateHash without the store: it never does I/O,
+// never blocks on anything but the cache's shard lock, and does not
+// allocate. It returns the cached principal of a grant younger than
+// CacheMaxAge, ErrTokenExpired for a cached grant at or after its expiry,
+// and ErrNotCached when only the store can answer (the caller then calls
+// ValidateHash, off any path that must not wait). A success counts as a use
+// of the session, as ValidateHash's does.
+func (s *Sessions) ValidateCached(hash [32]byte) (Principal, error) {
+	e, ok := s.cache.get(hash)
+	if !ok {
+		return Principal{}, ErrNotCached
+	}
+	now := s.now()
+	if !now.Before(e.p.ExpiresAt) {
+		return Principal{}, ErrTokenExpired
+	}
+	if s.maxAge != 0 && now.Sub(e.loadedAt) >= s.maxAge {
+		return Principal{}, ErrNotCached
+	}
+	s.active.note(e.p, now)
+	return e.p, nil
 }
 
 // validateMiss waits for the shared store lookup of hash. It is apart from

@@ -127,9 +127,9 @@ func (c *conn) reauth(ctx context.Context, ref string, a *wire.Auth) {
 	c.s.rebind(c, p.SessionID)
 	c.tokenMu.Lock()
 	c.tokenHash = hash
-	c.tokenMu.Unlock()
 	c.principal.ExpiresAt = p.ExpiresAt
 	c.principal.SessionID = p.SessionID
+	c.tokenMu.Unlock()
 	c.sendReady(ref)
 }
 

@@ -15,9 +15,12 @@ import (
 
 // Sessions validates tokens and reports revocations. *security.Sessions
 // implements it. ValidateHash is called on every frame and must be fast on a
-// cache hit; OnRevoke listeners must not block.
+// cache hit; ValidateCached (the sweeper's) must do no I/O and answer
+// security.ErrNotCached when only ValidateHash can tell; OnRevoke
+// listeners must not block.
 type Sessions interface {
 	ValidateHash(ctx context.Context, hash [32]byte) (security.Principal, error)
+	ValidateCached(hash [32]byte) (security.Principal, error)
 	OnRevoke(fn func(sessionID string))
 }
 

@@ -28,8 +28,10 @@ type conn struct {
 	sweep sweepState // the server's sweeper only
 	slots slots      // connection caps held; released by untrack
 
-	// Set during authentication, then read-only (except the token hash,
-	// which a re-auth frame replaces; guarded by tokenMu).
+	// Set during authentication, then read-only (except the token hash and
+	// the principal's ExpiresAt and SessionID, which a re-auth frame
+	// replaces on the reader goroutine under tokenMu; others read them
+	// under it).
 	principal security.Principal
 	actor     hub.Actor
 	widgetID  string
@@ -219,9 +221,18 @@ func (c *conn) currentToken() [32]byte {
 	return c.tokenHash
 }
 
+// currentGrant returns the hash of the token the connection runs on and
+// that token's expiry, as authentication (or the last re-auth) found them.
+func (c *conn) currentGrant() ([32]byte, time.Time) {
+	c.tokenMu.RLock()
+	defer c.tokenMu.RUnlock()
+	return c.tokenHash, c.principal.ExpiresAt
+}
+
 // checkToken re-validates the connection's token through the session cache
-// and ends the connection if it no longer authorises (4001/4002/4003), or
-// with 1013 (try again later) if it could not be checked.
+// (the store when the cache cannot vouch for it) and ends the connection if
+// it no longer authorises (4001/4002/4003), or with 1013 (try again later)
+// if it could not be checked. The reader's per-frame check.
 func (c *conn) checkToken(ctx context.Context) bool {
 	if _, err := c.s.cfg.Sessions.ValidateHash(ctx, c.currentToken()); err != nil {
 		c.fail(closeFor(c.tokenRefused("revalidate", err)))

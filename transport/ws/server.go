@@ -22,9 +22,10 @@ import (
 type Server struct {
 	cfg Config
 
-	sweep     *sweeper                 // pings and idle re-validation of every connection
-	convLimit *security.FallbackWindow // conversation.start per visitor; nil: unlimited
-	caps      *connCaps                // open connections per client IP and per subject
+	sweep      *sweeper                 // pings and idle re-validation of every connection
+	revalidate *revalidator             // the sweeper's store reads, off its goroutine
+	convLimit  *security.FallbackWindow // conversation.start per visitor; nil: unlimited
+	caps       *connCaps                // open connections per client IP and per subject
 
 	own     []string              // PublicOrigin, then OriginAliases
 	refused *httpx.RefusedOrigins // one warning per refused origin
@@ -52,6 +53,7 @@ func NewServer(cfg Config) *Server {
 		conns:     make(map[*conn]struct{}),
 		bySession: make(map[string][]*conn),
 	}
+	s.revalidate = newServerRevalidator(s)
 	cfg.Sessions.OnRevoke(s.closeSession)
 	return s
 }

@@ -15,8 +15,9 @@ const sweepShards = 16
 // to shards round-robin; each tick visits one shard, so every connection is
 // visited once per sweep period (a quarter of the shorter of the ping and
 // re-validation intervals): a ping or check is at most that late. The
-// goroutine runs only while connections are registered. Safe for
-// concurrent use.
+// goroutine runs only while connections are registered, and never makes a
+// store call: re-validations that need the store go to a bounded pool.
+// Safe for concurrent use.
 type sweeper struct {
 	ping, revalidate time.Duration
 
@@ -108,15 +109,22 @@ func (s *sweeper) collect(dst []*conn, shard int) []*conn {
 	return dst
 }
 
-// visit re-validates c's token and pings it when they are due.
+// visit re-validates c's token and pings it when they are due. It makes
+// no store call and never waits on one: the check is the cached principal's
+// expiry and the session cache, and a grant only the store can vouch for is
+// handed to the server's re-validation pool (see conn.idleCheck).
 func (s *sweeper) visit(c *conn, now time.Time) {
 	if c.ended() {
 		return
 	}
 	if !now.Before(c.sweep.nextCheck) {
-		c.sweep.nextCheck = now.Add(s.revalidate)
-		if !c.checkToken(c.ctx) {
+		switch c.idleCheck() {
+		case idleClosed:
 			return
+		case idleDeferred:
+			// The pool's queue is full: still due, retried at the next visit.
+		default:
+			c.sweep.nextCheck = now.Add(s.revalidate)
 		}
 	}
 	if !now.Before(c.sweep.nextPing) {
