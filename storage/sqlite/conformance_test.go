@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -22,6 +23,18 @@ func openTemp(t testing.TB) (*Store, string) {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storage.Store {
 		s, _ := openTemp(t)
-		return s
+		return syncedSearch{s}
 	})
+}
+
+// syncedSearch is the Store with SyncSearch before every SearchMessages:
+// the suite expects its own appends searchable at once, which the store
+// promises only after SyncSearch (or within SearchLag).
+type syncedSearch struct{ *Store }
+
+func (s syncedSearch) SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error) {
+	if err := s.SyncSearch(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.SearchMessages(ctx, orgID, query, limit)
 }
