@@ -10,10 +10,10 @@ import (
 )
 
 // openTemp opens a store on a new file under t.TempDir().
-func openTemp(t testing.TB) (*Store, string) {
+func openTemp(t testing.TB, opts ...Option) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "helpr.db")
-	s, err := Open(t.Context(), path)
+	s, err := Open(t.Context(), path, opts...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
