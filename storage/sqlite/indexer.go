@@ -14,17 +14,20 @@ import (
 const (
 	// indexBatch bounds the messages one indexing transaction carries.
 	indexBatch = 1000
-	// indexPause is the least time between the starts of two indexing
-	// rounds, so that under load one round indexes many commits' messages
-	// and the index flush is paid per round, not per commit.
-	indexPause = 100 * time.Millisecond
+	// After a round the indexer waits indexPausePerRow for every message
+	// it indexed, at most indexPause, before the next one: a lone message
+	// is searchable almost at once, and under load the rounds stretch to one
+	// per indexPause, so that one round indexes many commits' messages and
+	// the index flush is paid per round, not per commit.
+	indexPausePerRow = time.Millisecond
+	indexPause       = 100 * time.Millisecond
 	// indexRetry is how long the indexer waits after a failed round.
 	indexRetry = time.Second
 	// SearchLag is the documented bound on how long a committed message
 	// may take to become searchable under normal load: the indexer wakes on
-	// every commit, starts a round at most indexPause after the previous
-	// one, and indexes up to indexBatch messages per transaction until it
-	// has caught up.
+	// every commit, starts a round at most indexPause (100 ms) after the
+	// previous one, and indexes up to indexBatch messages per transaction
+	// until it has caught up.
 	SearchLag = time.Second
 )
 
@@ -60,8 +63,8 @@ func (s *Store) runIndexer() {
 	x := s.ix
 	defer close(x.done)
 	ctx := context.Background()
-	pause := time.NewTimer(0)
-	defer pause.Stop()
+	pause := time.NewTimer(indexPause)
+	pause.Stop()
 	for {
 		select {
 		case <-x.stop:
@@ -69,10 +72,14 @@ func (s *Store) runIndexer() {
 			return
 		case <-x.wake:
 		}
-		wait := x.pause
-		if err := s.SyncSearch(ctx); err != nil {
+		n, err := s.syncSearch(ctx)
+		wait := min(x.pause, time.Duration(n)*indexPausePerRow)
+		if err != nil {
 			wait = indexRetry
 			x.notify() // retry even if no commit comes
+		}
+		if wait <= 0 {
+			continue
 		}
 		pause.Reset(wait)
 		select {
@@ -100,13 +107,21 @@ func (x *indexer) close() {
 // maintenance tool). It is safe to call concurrently with the indexer:
 // each round reads the watermark inside its write transaction.
 func (s *Store) SyncSearch(ctx context.Context) error {
+	_, err := s.syncSearch(ctx)
+	return err
+}
+
+// syncSearch is SyncSearch, reporting how many messages it indexed.
+func (s *Store) syncSearch(ctx context.Context) (int, error) {
+	total := 0
 	for {
 		n, err := s.indexRound(ctx)
+		total += n
 		if err != nil {
-			return fmt.Errorf("index messages for search: %w", err)
+			return total, fmt.Errorf("index messages for search: %w", err)
 		}
 		if n < indexBatch {
-			return nil
+			return total, nil
 		}
 	}
 }
