@@ -36,6 +36,9 @@ func TestListCaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
+	if err := s.SyncSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
 	count := func(n int, err error) int {
 		t.Helper()
 		if err != nil {

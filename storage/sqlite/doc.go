@@ -11,7 +11,8 @@
 // stored lower-cased; a widget's allowed origins are a JSON array. Message
 // text is indexed with FTS5 for SearchMessages, which matches every query
 // word as a token prefix ("ord"* in FTS5 terms, each word quoted, so no
-// query syntax gets through). Each conversation row carries the preview and
+// query syntax gets through), by a background indexer after the append's
+// commit rather than inside it (indexer.go, SearchLag). Each conversation row carries the preview and
 // sender kind of its newest message, written by the same UPDATE that takes
 // the sequence number; agent_reads holds each agent's own read mark of a
 // conversation (primary key (conversation_id, agent_id)). Visitor PII arrives sealed

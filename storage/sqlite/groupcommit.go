@@ -118,8 +118,9 @@ func (s *Store) groupAppend(ctx context.Context, m storage.Message, preview stri
 // each its result. One item's failure does not fail the others: in a batch
 // of several, an item that could fail after taking its seq (a caller-chosen
 // ID, an unknown sender kind) runs inside its own savepoint. Savepoints are
-// not used for the others because each one makes the FTS5 index flush a
-// segment (measured: 15% of the append path's CPU); an unforeseen failure
+// not used for the others because they cost a statement each (the FTS5
+// index, which made each savepoint flush a segment, is now written by the
+// indexer after the commit: indexer.go); an unforeseen failure
 // after the seq was taken in such an item fails the whole batch instead,
 // so nothing half-written is ever committed.
 func (s *Store) commitBatch(batch []*appendReq) {
@@ -149,6 +150,7 @@ func (s *Store) commitBatch(batch []*appendReq) {
 	if err == nil && ok > 0 {
 		s.gc.commits.Add(1)
 		s.gc.appends.Add(ok)
+		s.ix.notify() // index them for search, off the ack path
 	}
 	for i, r := range batch {
 		if err != nil {

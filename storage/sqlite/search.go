@@ -25,6 +25,10 @@ const (
 // every other character only separates words, so no query syntax reaches
 // FTS5. A query without words matches nothing; one with more than 256
 // distinct words is an error.
+//
+// Only indexed messages are found: a committed message becomes searchable
+// within SearchLag under normal load (the indexer runs after the commit,
+// off the ack path), or at once after SyncSearch.
 func (s *Store) SearchMessages(ctx context.Context, orgID, query string, limit int) ([]storage.Message, error) {
 	terms := storage.SearchWords(query)
 	if len(terms) == 0 {

@@ -34,6 +34,9 @@ func seedSearch(t testing.TB, s *Store, texts ...string) {
 			t.Fatal(err)
 		}
 	}
+	if err := s.SyncSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestSearchWordLimit(t *testing.T) {

@@ -28,6 +28,7 @@ type Store struct {
 	r     *sql.DB // read-only connections
 	stmts *appendStmts
 	gc    committer
+	ix    *indexer // search indexing off the ack path; nil if not started
 }
 
 // Option adjusts Open. With no options Open uses the defaults documented on
@@ -37,6 +38,7 @@ type Option func(*options)
 type options struct {
 	readConns   int
 	busyTimeout time.Duration
+	noIndexer   bool // tests: leave the search index behind, as a crash would
 }
 
 func defaultOptions() options {
@@ -68,6 +70,11 @@ func WithBusyTimeout(d time.Duration) Option {
 // pending migrations and returns the store. The directory must exist. A new
 // file is created readable by its owner only. The database runs in WAL mode
 // with synchronous=FULL: a write that returned nil survives a crash.
+//
+// Open starts the search indexer (see SyncSearch and SearchLag), which
+// first catches up an index left behind (by a crash, or a Close that could
+// not finish it) while the store already serves: until it has, searches
+// miss the messages not yet indexed. Close stops it.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -106,7 +113,12 @@ func openPools(ctx context.Context, abs string, o options) (*Store, error) {
 		_ = errors.Join(stmts.close(), w.Close())
 		return nil, err
 	}
-	return &Store{w: w, r: r, stmts: stmts}, nil
+	s := &Store{w: w, r: r, stmts: stmts}
+	if !o.noIndexer {
+		s.ix = newIndexer()
+		go s.runIndexer()
+	}
+	return s, nil
 }
 
 // createPrivate creates an empty database file with mode 0600 if none
@@ -197,7 +209,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both connection pools. No method may be called afterwards.
+// Close stops the search indexer once it has indexed every committed
+// message, then closes both connection pools. No method may be called
+// afterwards.
 func (s *Store) Close() error {
+	s.ix.close()
 	return errors.Join(s.stmts.close(), s.r.Close(), s.w.Close())
 }

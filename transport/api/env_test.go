@@ -112,7 +112,7 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 	}
 	t.Cleanup(func() { _ = raw.Close() })
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-	store, cipher := sealed(t, raw, clk.Now())
+	store, cipher := sealed(t, syncedSearch{raw}, clk.Now())
 	sess, err := security.NewSessions(security.SessionsConfig{Store: store, Now: clk.Now})
 	if err != nil {
 		t.Fatalf("sessions: %v", err)
