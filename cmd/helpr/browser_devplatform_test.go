@@ -318,13 +318,7 @@ func TestBrowserDevPlatform(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	artifacts := os.Getenv("HELPR_BROWSER_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir() // screenshots: set HELPR_BROWSER_ARTIFACTS to keep them
-	}
-	if abs, err := filepath.Abs(artifacts); err == nil {
-		artifacts = abs
-	}
+	artifacts := browserArtifacts(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a deadlock guard only
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(widgetDir, "test", "browser.mjs"))

@@ -57,13 +57,7 @@ func TestBrowserSecurity(t *testing.T) {
 	})
 	tn := n.registerTenant("Acme Security", securityOwnerEmail, hub)
 
-	artifacts := os.Getenv("HELPR_BROWSER_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir() // screenshots: set HELPR_BROWSER_ARTIFACTS to keep them
-	}
-	if abs, err := filepath.Abs(artifacts); err == nil {
-		artifacts = abs
-	}
+	artifacts := browserArtifacts(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute) // a deadlock guard only
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(widgetDir, "test", "browser.mjs"))
@@ -96,4 +90,18 @@ var securityScreenshots = []string{
 	"sec-signin.png", "sec-security.png", "sec-totp-setup.png", "sec-backup-codes.png", "sec-mfa-step.png",
 	"sec-mfa-backup.png", "sec-passkeys.png", "sec-sessions.png", "sec-revoked.png", "sec-team.png",
 	"sec-agent-sessions.png", "sec-audit.png", "sec-magic.png", "sec-invite.png", "sec-forgot.png", "sec-forgot-code.png",
+}
+
+// browserArtifacts is the absolute directory where a browser suite writes
+// its screenshots: HELPR_BROWSER_ARTIFACTS to keep them, else a temporary
+// directory of the test.
+func browserArtifacts(t *testing.T) string {
+	dir := os.Getenv("HELPR_BROWSER_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return dir
 }
