@@ -43,6 +43,7 @@ type config struct {
 	orgEmail      string
 	password      string
 	ackTimeout    time.Duration
+	cpuProfile    string
 	started       time.Time
 	raw           map[string]string // flags as given, for Result.Params
 }
@@ -83,6 +84,7 @@ func parseConfig(scenario string, args []string, stderr io.Writer) (*config, err
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines")
 	fs.StringVar(&c.orgEmail, "org-email", "", "use this existing owner or admin account instead of registering an organisation")
 	fs.StringVar(&c.password, "password", "", "password of --org-email")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the harness itself (the whole run) to this file")
 	fs.DurationVar(&c.ackTimeout, "ack-timeout", 10*time.Second, "how long to wait at the end for acks and deliveries")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

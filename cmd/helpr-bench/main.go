@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -62,7 +63,13 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "helpr-bench: %v\n", err)
 		return 2
 	}
+	stopProfile, err := startCPUProfile(cfg.cpuProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "helpr-bench: %v\n", err)
+		return 1
+	}
 	res, err := runBench(ctx, cfg, stderr, nil)
+	stopProfile()
 	if err != nil {
 		fmt.Fprintf(stderr, "helpr-bench: %v\n", err)
 		return 1
@@ -76,6 +83,22 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles the harness into path until stop ("" : no-op).
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 func exitOn(stderr io.Writer, err error) int {

@@ -24,9 +24,12 @@ const (
 
 // sent is one request awaiting its answer.
 type sent struct {
-	at   time.Time
-	conv string
-	kind sendKind
+	at    time.Time
+	conv  string
+	kind  sendKind
+	n     int64  // the ref's number: resends go out in send order
+	frame []byte // message.send: the encoded frame, resent as is after a drop or pushback
+	tries int    // resends so far (a resent message may be acked as a duplicate)
 }
 
 // peer is one bench connection: a reader goroutine checks every frame it
@@ -35,7 +38,7 @@ type sent struct {
 type peer struct {
 	r       *runner
 	id      int
-	conn    *client.Conn
+	redial  func(ctx context.Context) (*client.Conn, error) // a new connection for the same subject
 	ready   chan wire.Ready
 	kind    string // "visitor" or "agent", from ready
 	subject string
@@ -46,8 +49,13 @@ type peer struct {
 	cancel  context.CancelFunc
 
 	mu      sync.Mutex
+	conn    *client.Conn // replaced on reconnect (under sendMu and mu)
 	waiters map[string]chan client.Frame
 	pending map[string]sent
+	retired map[string]struct{}    // refs acked after a resend: a second ack for them is expected
+	follows map[string]struct{}    // conversations to join again after a reconnect
+	resumes int                    // reconnects so far
+	scope   string                 // the inbox.watch scope to set again after a reconnect ("": none sent)
 	acked   map[string]int64       // conversation → highest acked seq
 	streams map[string]*seqTracker // conversation → what this peer received
 	inbox   map[string]time.Time   // conversation → first state frame seen
@@ -55,12 +63,13 @@ type peer struct {
 }
 
 // newPeer wraps a dialled connection, starts its reader and waits for ready.
-func newPeer(ctx context.Context, r *runner, conn *client.Conn) (*peer, error) {
+func newPeer(ctx context.Context, r *runner, conn *client.Conn, redial func(context.Context) (*client.Conn, error)) (*peer, error) {
 	rctx, cancel := context.WithCancel(context.Background())
 	p := &peer{
-		r: r, id: r.nextPeerID(), conn: conn, ready: make(chan wire.Ready, 1), done: make(chan struct{}), cancel: cancel,
+		r: r, id: r.nextPeerID(), conn: conn, redial: redial, ready: make(chan wire.Ready, 1), done: make(chan struct{}), cancel: cancel,
 		waiters: map[string]chan client.Frame{}, pending: map[string]sent{}, acked: map[string]int64{},
 		streams: map[string]*seqTracker{}, inbox: map[string]time.Time{},
+		retired: map[string]struct{}{}, follows: map[string]struct{}{},
 	}
 	go p.readLoop(rctx)
 	select {
@@ -85,19 +94,39 @@ func (p *peer) err() error {
 func (p *peer) readLoop(ctx context.Context) {
 	defer close(p.done)
 	for {
-		f, err := p.conn.Next(ctx)
-		if err != nil {
-			p.mu.Lock()
-			p.readErr = err
-			p.mu.Unlock()
-			if !p.closing.Load() {
-				p.r.m.add(cErrors, 1)
-				p.r.v.fail("disconnected", fmt.Sprintf("connection %d (%s) lost (close status %d): %v", p.id, p.kind, client.CloseStatus(err), err))
-			}
+		f, err := p.currentConn().Next(ctx)
+		if err == nil {
+			p.handle(f, time.Now())
+			continue
+		}
+		if p.closing.Load() || ctx.Err() != nil {
+			p.setErr(err)
 			return
 		}
-		p.handle(f, time.Now())
+		p.r.dropped(err)
+		if p.kind != "" && p.redial != nil && p.reconnect(ctx) {
+			continue
+		}
+		p.setErr(err)
+		if !p.closing.Load() {
+			p.r.m.add(cErrors, 1)
+			p.r.v.fail("disconnected", fmt.Sprintf("connection %d (%s) lost and not reconnected (close status %d): %v", p.id, p.kind, client.CloseStatus(err), err))
+		}
+		return
 	}
+}
+
+func (p *peer) setErr(err error) {
+	p.mu.Lock()
+	p.readErr = err
+	p.mu.Unlock()
+}
+
+// currentConn is the connection in use.
+func (p *peer) currentConn() *client.Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.conn
 }
 
 // handle checks one frame.
@@ -116,8 +145,8 @@ func (p *peer) handle(f client.Frame, now time.Time) {
 	case wire.TypeAck:
 		p.onAck(f, now)
 	case wire.TypeMessage:
-		var m wire.Message
-		if err := f.Decode(&m); err != nil {
+		m, err := decodeMessage(f.Data)
+		if err != nil {
 			p.r.v.fail("bad_frame", "undecodable message frame")
 			return
 		}
@@ -147,22 +176,28 @@ func (p *peer) answer(f client.Frame) bool {
 }
 
 func (p *peer) onAck(f client.Frame, now time.Time) {
-	var a wire.Ack
-	if err := f.Decode(&a); err != nil {
+	a, err := decodeAck(f.Data)
+	if err != nil {
 		p.r.v.fail("bad_frame", "undecodable ack frame")
 		return
 	}
 	p.mu.Lock()
 	s, ok := p.pending[f.Ref]
 	delete(p.pending, f.Ref)
+	_, late := p.retired[f.Ref]
+	if ok && s.tries > 0 {
+		p.retired[f.Ref] = struct{}{}
+	}
 	if ok && a.Seq > p.acked[a.ConversationID] {
 		p.acked[a.ConversationID] = a.Seq
 	}
 	p.mu.Unlock()
 	switch {
+	case !ok && late:
+		// The answer to a second send of a message already acked.
 	case !ok:
 		p.r.v.fail("unexpected_ack", fmt.Sprintf("connection %d got an ack for unknown ref %q", p.id, f.Ref))
-	case a.Duplicate:
+	case a.Duplicate && s.tries == 0:
 		p.r.v.fail("duplicate_ack", fmt.Sprintf("connection %d: a fresh client_id was acked as duplicate", p.id))
 	default:
 		p.r.m.add(cAcks, 1)
@@ -173,6 +208,9 @@ func (p *peer) onAck(f client.Frame, now time.Time) {
 func (p *peer) onError(f client.Frame) {
 	var e wire.Error
 	_ = f.Decode(&e)
+	if isPushback(e.Code) && p.pushback(f.Ref, e.RetryAfter) {
+		return
+	}
 	p.mu.Lock()
 	_, pend := p.pending[f.Ref]
 	delete(p.pending, f.Ref)
@@ -220,13 +258,20 @@ func (p *peer) onConversation(f client.Frame, now time.Time) {
 	}
 }
 
-// deliver records a message frame in its conversation's stream.
+// deliver records a message frame in its conversation's stream. After a
+// reconnect a seq already held is a replay of the resume (the protocol's
+// at-least-once across reconnects): dropped, as the widget does.
 func (p *peer) deliver(m wire.Message, now time.Time) {
 	p.mu.Lock()
 	st := p.streams[m.ConversationID]
 	if st == nil {
 		st = &seqTracker{}
 		p.streams[m.ConversationID] = st
+	}
+	if p.resumes > 0 && st.holds(m.Seq) {
+		p.mu.Unlock()
+		p.r.m.add(cReplayed, 1)
+		return
 	}
 	st.observe(m.Seq)
 	p.mu.Unlock()
@@ -284,16 +329,16 @@ func (p *peer) send(ctx context.Context, typ, ref string, data any) error {
 	defer cancel()
 	p.sendMu.Lock()
 	defer p.sendMu.Unlock()
-	return p.conn.Send(wctx, typ, ref, data)
+	return p.currentConn().Send(wctx, typ, ref, data)
 }
 
-// sendAsync sends a request whose answer the reader checks (an ack or a
+// sendAsync sends a request whose answer the reader checks (a
 // conversation): it stays pending until then.
 func (p *peer) sendAsync(ctx context.Context, kind sendKind, typ, conv string, data any) error {
 	n := p.refN.Add(1)
 	ref := "s" + strconv.FormatInt(n, 10)
 	p.mu.Lock()
-	p.pending[ref] = sent{at: time.Now(), conv: conv, kind: kind}
+	p.pending[ref] = sent{at: time.Now(), conv: conv, kind: kind, n: n}
 	p.mu.Unlock()
 	if err := p.send(ctx, typ, ref, data); err != nil {
 		p.mu.Lock()
@@ -308,19 +353,39 @@ func (p *peer) sendAsync(ctx context.Context, kind sendKind, typ, conv string, d
 	return nil
 }
 
-// sendMessage posts one message stamped with its send time.
+// errGone is a send on a connection that is closed for good.
+var errGone = errors.New("connection closed")
+
+// sendMessage posts one message stamped with its send time. The frame is
+// encoded by hand and kept while pending: a write that fails because the
+// connection dropped is not an error, the reader reconnects and resends it
+// with the same client_id.
 func (p *peer) sendMessage(ctx context.Context, conv string) error {
-	n := p.refN.Load() + 1
-	now := time.Now()
-	data := wire.MessageSend{
-		ConversationID: conv,
-		ClientID:       "b" + strconv.Itoa(p.id) + "-" + strconv.FormatInt(n, 10) + "-" + strconv.FormatInt(now.UnixNano(), 36),
-		Text:           stampText(now),
-	}
-	if err := p.sendAsync(ctx, pendingMessage, wire.TypeMessageSend, conv, data); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
+	select {
+	case <-p.done:
+		return errGone
+	default:
+	}
+	n := p.refN.Add(1)
+	now := time.Now()
+	ref := "s" + strconv.FormatInt(n, 10)
+	clientID := "b" + strconv.Itoa(p.id) + "-" + strconv.FormatInt(n, 10) + "-" + strconv.FormatInt(now.UnixNano(), 36)
+	frame := appendMessageSend(make([]byte, 0, 160), ref, conv, clientID, stampText(now))
+	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	p.mu.Lock()
+	p.pending[ref] = sent{at: now, conv: conv, kind: pendingMessage, n: n, frame: frame}
+	conn := p.conn
+	p.mu.Unlock()
 	p.r.m.add(cMessages, 1)
+	if err := conn.SendRaw(wctx, frame); err != nil && p.closing.Load() {
+		return err
+	}
 	return nil
 }
 
@@ -352,7 +417,22 @@ func (p *peer) close() {
 	if p.closing.Swap(true) {
 		return
 	}
-	_ = p.conn.CloseNow()
+	_ = p.currentConn().CloseNow()
 	p.cancel()
 	<-p.done
+}
+
+// follow marks conv as joined: a reconnect joins it again.
+func (p *peer) follow(conv string) {
+	p.mu.Lock()
+	p.follows[conv] = struct{}{}
+	p.mu.Unlock()
+}
+
+// watchInbox sends inbox.watch with scope; a reconnect sends it again.
+func (p *peer) watchInbox(ctx context.Context, scope string) error {
+	p.mu.Lock()
+	p.scope = scope
+	p.mu.Unlock()
+	return p.send(ctx, wire.TypeInboxWatch, "", wire.InboxWatch{Scope: scope})
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on Linux).
@@ -60,4 +62,13 @@ func readCPUTicks(pid int) (int64, error) {
 		return 0, fmt.Errorf("parse /proc/%d/stat times", pid)
 	}
 	return ut + st, nil
+}
+
+// selfCPU is the harness process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -19,9 +19,13 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// setupProgressEvery is the least time between two set-up progress lines.
+const setupProgressEvery = 5 * time.Second
+
 // startProgress samples the timeline once per second while the run is
 // measuring and prints a progress line on w (rewritten in place on a
-// terminal, one line per second otherwise; nothing with quiet). The
+// terminal, one line per second otherwise — during set-up at most one
+// every setupProgressEvery; nothing with quiet). The
 // returned stop waits for the sampler to end.
 func startProgress(m *metrics, w io.Writer, quiet, tty bool) (stop func()) {
 	done := make(chan struct{})
@@ -30,6 +34,7 @@ func startProgress(m *metrics, w io.Writer, quiet, tty bool) (stop func()) {
 		defer close(finished)
 		tk := time.NewTicker(time.Second)
 		defer tk.Stop()
+		var lastSetup time.Time
 		for {
 			select {
 			case <-done:
@@ -38,9 +43,13 @@ func startProgress(m *metrics, w io.Writer, quiet, tty bool) (stop func()) {
 				}
 				return
 			case now := <-tk.C:
+				setup := !m.measuring()
 				line := progressLine(m, now)
-				if quiet {
+				if quiet || setup && now.Sub(lastSetup) < setupProgressEvery {
 					continue
+				}
+				if setup {
+					lastSetup = now
 				}
 				if tty {
 					fmt.Fprintf(w, "\r\033[K%s", line)

@@ -17,6 +17,13 @@ type Result struct {
 	Rates   map[string]float64     `json:"rates"`   // e.g. "connects_per_s", "messages_per_s", "deliveries_per_s", "logins_per_s"
 	Latency map[string]Percentiles `json:"latency"` // e.g. "e2e", "ack", "connect", "login", "refresh"
 	Server  *ServerStats           `json:"server,omitempty"`
+	Harness *HarnessStats          `json:"harness,omitempty"` // the harness's own CPU over the measured period
+
+	// SetupSeconds is how long connection set-up took before the measured
+	// period; Drops counts dropped connections by close code and reason
+	// ("no close frame" when the socket ended without one).
+	SetupSeconds float64          `json:"setup_seconds,omitempty"`
+	Drops        map[string]int64 `json:"drops,omitempty"`
 
 	// Timeline holds one sample per second: rates and latency percentiles
 	// over that second (plots of throughput and latency over time).
@@ -44,6 +51,10 @@ type Counts struct {
 	Lost        int64 `json:"lost"`
 	Duplicates  int64 `json:"duplicates"`
 	Reordered   int64 `json:"reordered"`
+	Dropped     int64 `json:"dropped"`     // connections dropped by the server or the network (not loss)
+	Reconnected int64 `json:"reconnected"` // of those, reconnected and resumed
+	Pushback    int64 `json:"pushback"`    // sends answered overloaded or rate_limited and resent
+	Replayed    int64 `json:"replayed"`    // messages received again by a resume, ignored
 }
 
 // Percentiles of one latency distribution, in milliseconds (from an HDR
@@ -63,6 +74,16 @@ type ServerStats struct {
 	RSSBytes     int64   `json:"rss_bytes"`
 	BytesPerConn float64 `json:"bytes_per_conn"` // RSS growth over the run / connections held
 	CPUPercent   float64 `json:"cpu_percent"`    // over the measured period (100 = one core)
+	CPUSeconds   float64 `json:"cpu_seconds"`    // CPU time over the measured period
+	MicrosPerMsg float64 `json:"us_per_msg"`     // CPU µs per acked message (0: none acked)
+}
+
+// HarnessStats are the harness process's own CPU over the measured period
+// (getrusage): on a shared machine what it takes is not the server's.
+type HarnessStats struct {
+	CPUPercent   float64 `json:"cpu_percent"` // 100 = one core
+	CPUSeconds   float64 `json:"cpu_seconds"`
+	MicrosPerMsg float64 `json:"us_per_msg"` // CPU µs per acked message, both deliveries included
 }
 
 // Machine describes where the run happened.

@@ -38,16 +38,21 @@ type runner struct {
 	trackInbox bool        // fanout: agents record the conversations they hear of
 	settledToo func() bool // an extra condition for drain, if any
 
+	dropMu sync.Mutex
+	drops  map[string]int64 // close code and reason → dropped connections
+
 	serverPID int
 	rss0      int64
 	cpu0      int64
+	self0     time.Duration // the harness's own CPU at the measured start
 	stats     *ServerStats
+	harness   *HarnessStats
 }
 
 func newRunner(cfg *config, targets []string, pid int, rx rxHook) *runner {
 	hc := newHTTPClient()
 	r := &runner{cfg: cfg, targets: targets, m: newMetrics(), v: newVerdict(), rx: rx, hc: hc,
-		startedAt: map[string]time.Time{}, serverPID: pid}
+		startedAt: map[string]time.Time{}, serverPID: pid, drops: map[string]int64{}}
 	for _, t := range targets {
 		r.rest = append(r.rest, newREST(t, hc))
 	}
@@ -86,34 +91,36 @@ func (r *runner) started(conv string, at time.Time) {
 }
 
 // dialVisitor creates a visitor session through the bench widget and
-// connects it as the widget does (Origin, ?key=, auth frame).
+// connects it as the widget does (Origin, ?key=, auth frame). After a drop
+// the peer reconnects with the same session token, as the widget does.
 func (r *runner) dialVisitor(ctx context.Context, target int, widgetKey string) (*peer, error) {
 	start := time.Now()
 	tok, err := r.rest[target].visitorSession(ctx, widgetKey)
 	if err != nil {
 		return nil, fmt.Errorf("visitor session: %w", err)
 	}
-	conn, _, err := client.Dial(ctx, r.targets[target], client.Options{Token: tok, AuthFrame: true, Origin: benchOrigin, WidgetKey: widgetKey})
-	if err != nil {
-		return nil, fmt.Errorf("dial visitor: %w", err)
-	}
-	p, err := newPeer(ctx, r, conn)
-	if err != nil {
-		return nil, err
-	}
-	r.m.add(cConnects, 1)
-	r.m.observe(lConnect, time.Since(start))
-	return p, nil
+	opts := client.Options{Token: tok, AuthFrame: true, Origin: benchOrigin, WidgetKey: widgetKey}
+	return r.dialPeer(ctx, start, "dial visitor", r.targets[target], opts)
 }
 
 // dialAgent connects an agent with a bearer token (a server-side client).
+// Every agent connection of one account shares its sign-in's token.
 func (r *runner) dialAgent(ctx context.Context, target int, token string) (*peer, error) {
-	start := time.Now()
-	conn, _, err := client.Dial(ctx, r.targets[target], client.Options{Token: token})
-	if err != nil {
-		return nil, fmt.Errorf("dial agent: %w", err)
+	return r.dialPeer(ctx, time.Now(), "dial agent", r.targets[target], client.Options{Token: token})
+}
+
+// dialPeer connects with opts and waits for ready; the peer redials with
+// the same options after a drop.
+func (r *runner) dialPeer(ctx context.Context, start time.Time, what, base string, opts client.Options) (*peer, error) {
+	redial := func(ctx context.Context) (*client.Conn, error) {
+		conn, _, err := client.Dial(ctx, base, opts)
+		return conn, err
 	}
-	p, err := newPeer(ctx, r, conn)
+	conn, err := redial(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	p, err := newPeer(ctx, r, conn, redial)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +129,10 @@ func (r *runner) dialAgent(ctx context.Context, target int, token string) (*peer
 	return p, nil
 }
 
-// setupConcurrency bounds connection set-up in flight at once.
-const setupConcurrency = 64
+// setupConcurrency bounds connection set-up jobs in flight at once (a
+// rooms job dials its two connections concurrently). On two cores shared
+// with the server more only queues in the server's accept and store paths.
+const setupConcurrency = 32
 
 // parallel runs job(0..n-1), at most setupConcurrency at a time; with ramp
 // > 0 the starts are spread evenly over it. It stops starting jobs when ctx
@@ -279,8 +288,10 @@ func (r *runner) result(scenario string) *Result {
 		Counts: Counts{
 			Connections: r.m.get(cConnects), Errors: r.m.get(cErrors), Sent: r.m.get(cMessages),
 			Acked: r.m.get(cAcks), Delivered: r.m.get(cDeliveries), Lost: lost, Duplicates: dups, Reordered: reord,
+			Dropped: r.m.get(cDropped), Reconnected: r.m.get(cReconnects), Pushback: r.m.get(cPushback), Replayed: r.m.get(cReplayed),
 		},
-		Rates: r.m.rates(), Latency: r.m.latencies(), Server: r.stats, Timeline: r.m.samples(),
+		Drops: r.dropReasons(), SetupSeconds: r.m.setupSeconds(),
+		Rates: r.m.rates(), Latency: r.m.latencies(), Server: r.stats, Harness: r.harness, Timeline: r.m.samples(),
 		Verified: r.v.ok(), Violations: r.v.list(),
 	}
 	if scenario == "fanout" {

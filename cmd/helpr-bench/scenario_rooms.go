@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -63,34 +64,62 @@ func runRooms(ctx context.Context, r *runner, warn io.Writer) error {
 }
 
 // openRoom connects conversation i's visitor (which starts it) and agent
-// (which joins it). In a cluster they use different targets.
+// (which joins it), the two connections dialled concurrently. In a cluster
+// they use different targets. Both follow the conversation: after a
+// reconnect they join it again.
 func (r *runner) openRoom(ctx context.Context, i int, t *tenant) (*room, error) {
 	vt, at := i%len(r.targets), (i+1)%len(r.targets)
-	v, err := r.dialVisitor(ctx, vt, t.WidgetKey)
-	if err != nil {
+	var a *peer
+	var aerr error
+	agentDone := make(chan struct{})
+	go func() {
+		defer close(agentDone)
+		a, aerr = r.dialWatchingAgent(ctx, at, t.Tokens[i%len(t.Tokens)].Access)
+	}()
+	v, conv, verr := r.startConversation(ctx, vt, t.WidgetKey)
+	<-agentDone
+	if err := errors.Join(verr, aerr); err != nil {
 		return nil, err
+	}
+	if _, err := a.request(ctx, wire.TypeConversationJoin, wire.ConversationJoin{ConversationID: conv}); err != nil {
+		return nil, err
+	}
+	v.follow(conv)
+	a.follow(conv)
+	return &room{conv: conv, visitor: v, agent: a}, nil
+}
+
+// startConversation connects a visitor and starts its conversation.
+func (r *runner) startConversation(ctx context.Context, target int, widgetKey string) (*peer, string, error) {
+	v, err := r.dialVisitor(ctx, target, widgetKey)
+	if err != nil {
+		return nil, "", err
 	}
 	f, err := v.request(ctx, wire.TypeConversationStart, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var c wire.Conversation
+	var c struct {
+		ID string `json:"id"`
+	}
 	if err := f.Decode(&c); err != nil || c.ID == "" {
-		return nil, fmt.Errorf("conversation.start: no conversation in the answer")
+		return nil, "", fmt.Errorf("conversation.start: no conversation in the answer")
 	}
-	a, err := r.dialAgent(ctx, at, t.Tokens[i%len(t.Tokens)].Access)
+	return v, c.ID, nil
+}
+
+// dialWatchingAgent connects an agent and sets its inbox scope. Every agent
+// connection would otherwise receive every conversation's activity (the
+// console's inbox): --agent-inbox says how much.
+func (r *runner) dialWatchingAgent(ctx context.Context, target int, token string) (*peer, error) {
+	a, err := r.dialAgent(ctx, target, token)
 	if err != nil {
 		return nil, err
 	}
-	// Every agent connection would otherwise receive every conversation's
-	// activity (the console's inbox): --agent-inbox says how much.
-	if err := a.send(ctx, wire.TypeInboxWatch, "", wire.InboxWatch{Scope: r.cfg.agentInbox}); err != nil {
+	if err := a.watchInbox(ctx, r.cfg.agentInbox); err != nil {
 		return nil, err
 	}
-	if _, err := a.request(ctx, wire.TypeConversationJoin, wire.ConversationJoin{ConversationID: c.ID}); err != nil {
-		return nil, err
-	}
-	return &room{conv: c.ID, visitor: v, agent: a}, nil
+	return a, nil
 }
 
 // sendAll makes both sides of every room send at their share of --rate
@@ -120,16 +149,26 @@ func (r *runner) sendAll(ctx context.Context, rooms []*room) {
 }
 
 // pace calls send at first, then every interval, until ctx ends or send
-// fails. A sender that falls behind does not catch up in a burst.
+// fails. A sender that falls behind does not catch up in a burst. One timer
+// per sender, reset for each send.
 func pace(ctx context.Context, first time.Time, interval time.Duration, send func() bool) {
+	t := time.NewTimer(time.Until(first))
+	defer t.Stop()
 	next := first
-	for sleepUntil(ctx, next) {
-		if !send() {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if ctx.Err() != nil || !send() {
 			return
 		}
 		next = next.Add(interval)
-		if now := time.Now(); next.Before(now) {
+		now := time.Now()
+		if next.Before(now) {
 			next = now
 		}
+		t.Reset(next.Sub(now))
 	}
 }

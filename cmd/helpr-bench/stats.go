@@ -88,9 +88,14 @@ const (
 	cConversations = "conversations"
 	cInboxEvents   = "inbox_events"
 	cStarts        = "starts"
+	cDropped       = "dropped"    // connections that ended without the harness closing them
+	cReconnects    = "reconnects" // dropped connections reconnected and resumed
+	cPushback      = "pushback"   // sends answered overloaded or rate_limited, resent later
+	cReplayed      = "replayed"   // messages received again after a resume, ignored
 )
 
-var counterNames = []string{cConnects, cErrors, cMessages, cAcks, cDeliveries, cLogins, cRefreshes, cConversations, cInboxEvents, cStarts}
+var counterNames = []string{cConnects, cErrors, cMessages, cAcks, cDeliveries, cLogins, cRefreshes, cConversations, cInboxEvents, cStarts,
+	cDropped, cReconnects, cPushback, cReplayed}
 
 // Latency kinds.
 const (
@@ -112,6 +117,7 @@ type metrics struct {
 	hists    map[string]*hist         // fixed at construction
 
 	mu       sync.Mutex
+	created  time.Time // set-up starts here
 	begun    time.Time
 	ended    time.Time
 	last     map[string]int64
@@ -122,7 +128,7 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
-	m := &metrics{counters: map[string]*atomic.Int64{}, hists: map[string]*hist{},
+	m := &metrics{counters: map[string]*atomic.Int64{}, hists: map[string]*hist{}, created: time.Now(),
 		last: map[string]int64{}, startV: map[string]int64{}, endV: map[string]int64{}}
 	for _, n := range counterNames {
 		m.counters[n] = new(atomic.Int64)
@@ -259,4 +265,25 @@ func (m *metrics) finalSample(now time.Time) {
 	if ok {
 		m.sample(now)
 	}
+}
+
+// setupSeconds is how long set-up took (creation to the measured start).
+func (m *metrics) setupSeconds() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.begun.IsZero() {
+		return 0
+	}
+	return m.begun.Sub(m.created).Seconds()
+}
+
+// measured is how many events of counter name the measured period saw.
+func (m *metrics) measured(name string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	end, ok := m.endV[name]
+	if !ok {
+		end = m.counters[name].Load()
+	}
+	return end - m.startV[name]
 }
