@@ -99,6 +99,7 @@ func (r *runner) dialVisitor(ctx context.Context, target int, widgetKey string) 
 	if err != nil {
 		return nil, fmt.Errorf("visitor session: %w", err)
 	}
+	r.m.observe(lSession, time.Since(start))
 	opts := client.Options{Token: tok, AuthFrame: true, Origin: benchOrigin, WidgetKey: widgetKey}
 	return r.dialPeer(ctx, start, "dial visitor", r.targets[target], opts)
 }
@@ -129,9 +130,9 @@ func (r *runner) dialPeer(ctx context.Context, start time.Time, what, base strin
 	return p, nil
 }
 
-// setupConcurrency bounds connection set-up jobs in flight at once (a
-// rooms job dials its two connections concurrently). On two cores shared
-// with the server more only queues in the server's accept and store paths.
+// setupConcurrency bounds connection set-up jobs in flight at once. On two
+// cores shared with the server more only queues in the server's accept and
+// store paths.
 const setupConcurrency = 32
 
 // parallel runs job(0..n-1), at most setupConcurrency at a time; with ramp

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -36,18 +35,7 @@ func runRooms(ctx context.Context, r *runner, warn io.Writer) error {
 	if perConn > defaultFrameRate {
 		fmt.Fprintf(warn, "helpr-bench: %.1f messages/s per connection is over helpr's default --ws-frame-rate %d: start the server with a higher one\n", perConn, defaultFrameRate)
 	}
-	rooms := make([]*room, cfg.conversations)
-	r.parallel(ctx, cfg.conversations, cfg.ramp, "setup", func(ctx context.Context, i int) error {
-		rm, err := r.openRoom(ctx, i, t)
-		rooms[i] = rm
-		return err
-	})
-	live := make([]*room, 0, len(rooms))
-	for _, rm := range rooms {
-		if rm != nil {
-			live = append(live, rm)
-		}
-	}
+	live := r.openRooms(ctx, t)
 	r.beginMeasure()
 	r.sendAll(ctx, live)
 	r.endMeasure(r.openPeers())
@@ -63,30 +51,59 @@ func runRooms(ctx context.Context, r *runner, warn io.Writer) error {
 	return nil
 }
 
-// openRoom connects conversation i's visitor (which starts it) and agent
-// (which joins it), the two connections dialled concurrently. In a cluster
-// they use different targets. Both follow the conversation: after a
-// reconnect they join it again.
-func (r *runner) openRoom(ctx context.Context, i int, t *tenant) (*room, error) {
-	vt, at := i%len(r.targets), (i+1)%len(r.targets)
-	var a *peer
-	var aerr error
-	agentDone := make(chan struct{})
-	go func() {
-		defer close(agentDone)
-		a, aerr = r.dialWatchingAgent(ctx, at, t.Tokens[i%len(t.Tokens)].Access)
-	}()
-	v, conv, verr := r.startConversation(ctx, vt, t.WidgetKey)
-	<-agentDone
-	if err := errors.Join(verr, aerr); err != nil {
+// openRooms sets up every conversation in two phases: first each visitor
+// connects and starts its conversation, then each agent connects and joins
+// one. A conversation start reaches every agent connection of the
+// organisation whatever its inbox scope, so starting them all before any
+// agent is online saves the server (and the harness) conversations ×
+// agents frames. In a cluster the visitor and the agent of a conversation
+// use different targets. Both follow the conversation: after a reconnect
+// they join it again. It returns the rooms that opened.
+func (r *runner) openRooms(ctx context.Context, t *tenant) []*room {
+	n := r.cfg.conversations
+	rooms := make([]*room, n)
+	r.parallel(ctx, n, r.cfg.ramp, "setup", func(ctx context.Context, i int) error {
+		v, conv, err := r.startConversation(ctx, i%len(r.targets), t.WidgetKey)
+		if err == nil {
+			rooms[i] = &room{conv: conv, visitor: v}
+		}
+		return err
+	})
+	r.parallel(ctx, n, r.cfg.ramp, "setup", func(ctx context.Context, i int) error {
+		if rooms[i] == nil {
+			return nil
+		}
+		a, err := r.joinAgent(ctx, (i+1)%len(r.targets), t.Tokens[i%len(t.Tokens)].Access, rooms[i].conv)
+		if err != nil {
+			rooms[i] = nil
+			return err
+		}
+		rooms[i].agent = a
+		rooms[i].visitor.follow(rooms[i].conv)
+		return nil
+	})
+	live := make([]*room, 0, n)
+	for _, rm := range rooms {
+		if rm != nil {
+			live = append(live, rm)
+		}
+	}
+	return live
+}
+
+// joinAgent connects an agent, sets its inbox scope and joins conv.
+func (r *runner) joinAgent(ctx context.Context, target int, token, conv string) (*peer, error) {
+	a, err := r.dialWatchingAgent(ctx, target, token)
+	if err != nil {
 		return nil, err
 	}
+	joinAt := time.Now()
 	if _, err := a.request(ctx, wire.TypeConversationJoin, wire.ConversationJoin{ConversationID: conv}); err != nil {
 		return nil, err
 	}
-	v.follow(conv)
+	r.m.observe(lJoin, time.Since(joinAt))
 	a.follow(conv)
-	return &room{conv: conv, visitor: v, agent: a}, nil
+	return a, nil
 }
 
 // startConversation connects a visitor and starts its conversation.
@@ -95,10 +112,12 @@ func (r *runner) startConversation(ctx context.Context, target int, widgetKey st
 	if err != nil {
 		return nil, "", err
 	}
+	startAt := time.Now()
 	f, err := v.request(ctx, wire.TypeConversationStart, nil)
 	if err != nil {
 		return nil, "", err
 	}
+	r.m.observe(lStart, time.Since(startAt))
 	var c struct {
 		ID string `json:"id"`
 	}

@@ -105,9 +105,13 @@ const (
 	lLogin   = "login"
 	lRefresh = "refresh"
 	lInbox   = "inbox"
+	// Set-up steps of a room: where set-up time goes.
+	lSession = "setup_session" // POST /visitor/sessions
+	lStart   = "setup_start"   // conversation.start answered
+	lJoin    = "setup_join"    // an agent's conversation.join answered
 )
 
-var latencyNames = []string{lConnect, lE2E, lAck, lLogin, lRefresh, lInbox}
+var latencyNames = []string{lConnect, lE2E, lAck, lLogin, lRefresh, lInbox, lSession, lStart, lJoin}
 
 // metrics holds a run's counters, histograms and per-second timeline.
 // Counters and histograms are safe for concurrent use; sample is called by
