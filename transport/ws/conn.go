@@ -93,7 +93,9 @@ func newConn(s *Server, ws *websocket.Conn, g gate) *conn {
 // no context of the connection's own is needed.
 func (c *conn) serve(ctx context.Context) {
 	c.ctx = ctx
-	if !c.open(ctx) {
+	var opened bool
+	onSpareStack(func() { opened = c.open(ctx) }) // off the reader's stack, like the upgrade
+	if !opened {
 		return
 	}
 	defer c.detach()

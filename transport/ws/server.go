@@ -62,11 +62,12 @@ func NewServer(cfg Config) *Server {
 // upgrades and serves the connection until it ends.
 //
 // The handler goroutine is the connection's reader for its whole life, so
-// its stack is most of an idle connection's cost: the upgrade runs in its
-// own call (upgrade), whose frame is gone by the time the reader parks,
-// letting the runtime shrink the stack to its minimum.
+// its stack is most of an idle connection's cost: the upgrade (and the
+// authentication, see serve) runs on a spare goroutine (onSpareStack), so
+// that its deep calls never grow the reader's stack.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := s.upgrade(w, r)
+	var c *conn
+	onSpareStack(func() { c = s.upgrade(w, r) })
 	if c == nil {
 		return
 	}
