@@ -45,12 +45,16 @@ const (
 	// frame may or may not have taken effect. Retry it with backoff (a
 	// message.send with the same client_id is stored at most once).
 	CodeUnavailable ErrorCode = "unavailable"
+	// CodeOverloaded: the node could not take the message.send now (its
+	// store is behind); the message was not stored. Resend the same
+	// client_id after RetryAfterMS milliseconds.
+	CodeOverloaded ErrorCode = "overloaded"
 )
 
 var errorCodes = []ErrorCode{
 	CodeBadFrame, CodeUnknownType, CodeValidationFailed, CodeUnauthorized,
 	CodeForbidden, CodeNotFound, CodeConflict, CodeConversationClosed,
-	CodeRateLimited, CodeInternal, CodeUnavailable,
+	CodeRateLimited, CodeInternal, CodeUnavailable, CodeOverloaded,
 }
 
 // ErrorCodes returns every defined error code, in table order.

@@ -30,8 +30,8 @@ func TestCodeOf(t *testing.T) {
 
 func TestErrorCodesKnown(t *testing.T) {
 	codes := ErrorCodes()
-	if len(codes) != 11 {
-		t.Fatalf("%d error codes, want 11", len(codes))
+	if len(codes) != 12 {
+		t.Fatalf("%d error codes, want 12", len(codes))
 	}
 	seen := map[ErrorCode]bool{}
 	for _, c := range codes {

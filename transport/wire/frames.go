@@ -188,4 +188,7 @@ type Error struct {
 	// before the refused frame can succeed: sent with rate_limited when a
 	// per-visitor limit (conversation.start) refused it.
 	RetryAfter int `json:"retry_after,omitempty"`
+	// RetryAfterMS, when set, is how many milliseconds to wait before
+	// resending: sent with overloaded.
+	RetryAfterMS int `json:"retry_after_ms,omitempty"`
 }

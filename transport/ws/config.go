@@ -66,6 +66,23 @@ type Config struct {
 	PongTimeout        time.Duration // default 10s
 	RevalidateInterval time.Duration // idle token re-check; default 10s
 
+	// SendWindow is how many frames a connection may have read but not yet
+	// handled (a message.send is handled when it is acked or refused):
+	// the reader keeps reading, so pings and pongs are answered, while at
+	// most this many are pending, and stops reading until one is handled
+	// when the window is full (backpressure). Frames are handled one at a
+	// time in the order read. Default 8.
+	SendWindow int
+	// MaxAppends caps the message.send frames being stored at once on this
+	// node; a send beyond it is answered overloaded (not stored). Zero
+	// means DefaultMaxAppends; NoCap turns it off.
+	MaxAppends int
+	// AppendWaitBudget is how long a message.send may wait behind its
+	// connection's earlier frames before its append starts; one that
+	// waited longer is answered overloaded (not stored). By Now. Default
+	// 5s.
+	AppendWaitBudget time.Duration
+
 	// ConversationLimit caps conversation.start per visitor (zero: 10 per
 	// hour); a refused start gets a rate_limited error frame with
 	// retry_after.
@@ -102,6 +119,9 @@ const (
 	DefaultPingInterval       = 20 * time.Second
 	DefaultPongTimeout        = 10 * time.Second
 	DefaultRevalidateInterval = 10 * time.Second
+	DefaultSendWindow         = 8
+	DefaultMaxAppends         = 1024
+	DefaultAppendWaitBudget   = 5 * time.Second
 )
 
 // Limits on consecutive misbehaviour before a connection is closed.
@@ -123,6 +143,13 @@ func (c *Config) applyDefaults() {
 	setDur(&c.PingInterval, DefaultPingInterval)
 	setDur(&c.PongTimeout, DefaultPongTimeout)
 	setDur(&c.RevalidateInterval, DefaultRevalidateInterval)
+	setDur(&c.AppendWaitBudget, DefaultAppendWaitBudget)
+	if c.SendWindow <= 0 {
+		c.SendWindow = DefaultSendWindow
+	}
+	if c.MaxAppends == 0 {
+		c.MaxAppends = DefaultMaxAppends
+	}
 	if c.FrameRate <= 0 {
 		c.FrameRate = DefaultFrameRate
 	}

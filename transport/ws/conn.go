@@ -39,7 +39,7 @@ type conn struct {
 	tokenMu   sync.RWMutex
 	tokenHash [32]byte
 
-	// Reader goroutine only.
+	// Handler goroutine only (one runs at a time, see pushback.go).
 	bucket      *security.TokenBucket
 	memberships map[string]*hub.Membership // made on first join
 	badFrames   int
@@ -47,7 +47,15 @@ type conn struct {
 	cleanups    []func() // run by detach: inbox subscription, presence
 	activity    func()   // cancels the activity watch (agents); reader goroutine only
 
-	// busy is held by the reader while it handles a frame; draining, once
+	// Frames read and not yet handled (pushback.go); handlers counts the
+	// handler goroutine, waited for before detach. readSince is when the
+	// reader last entered Read (monoNow), zero while it holds a frame.
+	inq       frameQueue
+	handlers  sync.WaitGroup
+	readSince atomic.Int64
+	readAt    time.Time // handler only: when the frame in hand was read
+
+	// busy is held by the handler while it handles a frame; draining, once
 	// set by drain, makes the reader take no further frame.
 	busy     sync.Mutex
 	draining atomic.Bool
@@ -81,6 +89,7 @@ func newConn(s *Server, ws *websocket.Conn, g gate) *conn {
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
+	c.inq.space = make(chan struct{}, 1)
 	if ws != nil {
 		run := c.writeLoop // made once: starting a writer then allocates nothing
 		c.queue.wake = func() { go run() }
@@ -103,6 +112,7 @@ func (c *conn) serve(ctx context.Context) {
 	c.readLoop(ctx)
 	c.end(ending{closing: closing{websocket.StatusNormalClosure, "", "client_closed"}})
 	<-c.writerDone
+	c.handlers.Wait() // the handler owns memberships and cleanups until then
 }
 
 // open authenticates the connection, lets its writer run and registers it
@@ -125,7 +135,9 @@ func (c *conn) open(ctx context.Context) bool {
 
 func (c *conn) readLoop(ctx context.Context) {
 	for {
+		c.readerWaiting()
 		typ, data, err := c.ws.Read(ctx)
+		c.readerHolding()
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
 				c.s.cfg.Metrics.Rejections.With("frame_too_big").Inc()
@@ -139,13 +151,14 @@ func (c *conn) readLoop(ctx context.Context) {
 			c.fail(closeFor(errInvalidUTF8)) // RFC 6455 §8.1: 1007
 			continue
 		}
-		c.handle(ctx, typ, data) // drops the frame once ended or draining
+		c.enqueue(inbound{typ: typ, data: data, at: c.s.cfg.Now()}) // handled in order; blocks on a full window
 	}
 }
 
 // handle runs one frame through the middleware and its handler, unless the
 // connection is ending or draining: then the frame is dropped unprocessed
-// (the reader goes on reading until the writer has closed the socket).
+// (the reader goes on reading until the writer has closed the socket). The
+// handler goroutine calls it (pushback.go).
 func (c *conn) handle(ctx context.Context, typ websocket.MessageType, data []byte) {
 	c.busy.Lock()
 	defer c.busy.Unlock()
@@ -158,7 +171,8 @@ func (c *conn) handle(ctx context.Context, typ websocket.MessageType, data []byt
 // drain is a graceful shutdown: the connection takes no new frame, the one
 // being handled (a message.send waiting for the store, say) finishes and
 // queues its reply, then the writer flushes everything queued and closes
-// with code. It blocks until that frame is done.
+// with code. It blocks until that frame is done. Frames read behind it are
+// dropped unanswered, like frames not yet read.
 func (c *conn) drain(code websocket.StatusCode, reason string) {
 	c.draining.Store(true) // before waiting: the reader must not take the next frame first
 	c.busy.Lock()          // waits for the frame in hand, if any

@@ -63,7 +63,10 @@ func (c *conn) dispatch(ctx context.Context, f wire.ClientFrame) {
 	case f.Auth != nil:
 		c.reauth(ctx, f.Ref, f.Auth)
 	case f.MessageSend != nil:
-		c.sendMessage(ctx, f.Ref, f.MessageSend)
+		if done, ok := c.admitSend(f.Ref); ok {
+			c.sendMessage(ctx, f.Ref, f.MessageSend)
+			done()
+		}
 	case f.Typing != nil:
 		c.reply(f.Ref, c.s.cfg.Hub.Typing(ctx, c.actor, f.Typing.ConversationID, f.Typing.Active))
 	case f.Read != nil:

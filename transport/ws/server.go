@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 
@@ -30,6 +31,11 @@ type Server struct {
 	own     []string              // PublicOrigin, then OriginAliases
 	refused *httpx.RefusedOrigins // one warning per refused origin
 	outage  *outageLog            // store outages, at most one warning a minute
+
+	appends       appendGate   // message.send appends running (pushback.go)
+	backpressured atomic.Int64 // times a reader waited on a full window
+	overloads     atomic.Int64 // sends answered overloaded
+	pingsExcused  atomic.Int64 // pongs missed while the reader was not reading
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -53,6 +59,7 @@ func NewServer(cfg Config) *Server {
 		conns:     make(map[*conn]struct{}),
 		bySession: make(map[string][]*conn),
 	}
+	s.appends.max = cfg.MaxAppends
 	s.revalidate = newServerRevalidator(s)
 	cfg.Sessions.OnRevoke(s.closeSession)
 	return s

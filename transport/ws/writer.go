@@ -88,11 +88,21 @@ func (c *conn) flush(ctx context.Context, w *batchWriter) error {
 	return nil
 }
 
-// ping checks that the client still answers; a silent client is closed.
+// ping checks that the client still answers. A pong can only be taken off
+// the socket while the reader waits in Read, so a missed pong counts only
+// when the reader waited there for the whole pong timeout and no frame came
+// in (pongExcused): a server too busy to read never drops a live client.
+// A client silent while the server was listening is dropped without a
+// close handshake, which it would not answer either.
 func (c *conn) ping(ctx context.Context) {
+	start := monoNow()
 	pctx, cancel := context.WithTimeout(ctx, c.s.cfg.PongTimeout)
 	defer cancel()
-	if err := c.ws.Ping(pctx); err != nil && ctx.Err() == nil {
+	if err := c.ws.Ping(pctx); err != nil && ctx.Err() == nil && !c.ended() {
+		if c.pongExcused(start) {
+			c.s.pingsExcused.Add(1)
+			return
+		}
 		c.end(ending{closing: closing{label: "ping_timeout"}, abort: true})
 	}
 }
