@@ -315,7 +315,22 @@ func TestSlowStoreDropsNoConnection(t *testing.T) {
 			p.sendMessage(fmt.Sprintf("m%d", i))
 		}
 	}
-	waitFor(t, "pongs missed while not reading", func() bool { return e.srv.pingsExcused.Load() >= 4 })
+	dropped := func() bool {
+		for _, p := range peers {
+			if len(p.closed) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "pongs to be missed", func() bool { return e.srv.pongsMissed.Load() >= 4 || dropped() })
+	for i, p := range peers {
+		select {
+		case err := <-p.closed:
+			t.Fatalf("peer %d dropped while the store was slow: %v (close code %d)", i, err, websocket.CloseStatus(err))
+		default:
+		}
+	}
 	e.store.slow.Store(false)
 	close(e.store.release)
 	for _, p := range peers {

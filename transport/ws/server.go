@@ -35,7 +35,8 @@ type Server struct {
 	appends       appendGate   // message.send appends running (pushback.go)
 	backpressured atomic.Int64 // times a reader waited on a full window
 	overloads     atomic.Int64 // sends answered overloaded
-	pingsExcused  atomic.Int64 // pongs missed while the reader was not reading
+	pongsMissed   atomic.Int64 // pings that got no pong in time
+	pingsExcused  atomic.Int64 // of them, while the reader was not reading
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}

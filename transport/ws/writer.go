@@ -99,6 +99,7 @@ func (c *conn) ping(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, c.s.cfg.PongTimeout)
 	defer cancel()
 	if err := c.ws.Ping(pctx); err != nil && ctx.Err() == nil && !c.ended() {
+		c.s.pongsMissed.Add(1)
 		if c.pongExcused(start) {
 			c.s.pingsExcused.Add(1)
 			return
