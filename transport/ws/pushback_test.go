@@ -158,6 +158,20 @@ func (e *outageEnv) storedTexts(conv string) []string {
 
 const testWindow = 3
 
+// onlyConn returns the server's one open connection.
+func (e *outageEnv) onlyConn() *conn {
+	e.t.Helper()
+	e.srv.mu.Lock()
+	defer e.srv.mu.Unlock()
+	if len(e.srv.conns) != 1 {
+		e.t.Fatalf("%d connections, want 1", len(e.srv.conns))
+	}
+	for c := range e.srv.conns {
+		return c
+	}
+	return nil
+}
+
 // The finding: the reader handled every frame itself, so while a send
 // waited on a slow store nothing was read, not even the pongs of the
 // server's own pings, and the connection was dropped as ping_timeout (no
@@ -175,6 +189,10 @@ func TestWindowKeepsReadingThenPushesBack(t *testing.T) {
 	if err := p.ws.Ping(deadline(t)); err != nil { // read after the window's frames
 		t.Fatalf("ping with %d sends pending: %v", testWindow, err)
 	}
+	if n := e.onlyConn().pending(); n != testWindow {
+		t.Fatalf("%d frames pending after the ping, want %d", n, testWindow)
+	}
+	waitFor(t, "the first send to reach the store", func() bool { return e.store.appending.Load() >= 1 })
 	if n := e.store.appending.Load(); n != 1 {
 		t.Fatalf("%d appends in the store, want 1 (a connection's sends are stored one by one)", n)
 	}
