@@ -25,7 +25,7 @@ func (c *conn) handleFrame(ctx context.Context, typ websocket.MessageType, data 
 			c.fail(closeFor(errRateLimited))
 			return
 		}
-		c.sendError("", wire.CodeRateLimited, "too many frames; slow down")
+		c.sendError(refOf(typ, data), wire.CodeRateLimited, "too many frames; slow down")
 		return
 	}
 	c.limited = 0
@@ -109,4 +109,14 @@ func (c *conn) reply(ref string, err error) {
 		c.s.outage.warn("frame", err)
 	}
 	c.sendError(ref, code, message)
+}
+
+// refOf is the ref of a frame refused before decoding (rate limited), so
+// that the client can tell which frame to resend; "" when it has none.
+func refOf(typ websocket.MessageType, data []byte) string {
+	if typ != websocket.MessageText {
+		return ""
+	}
+	f, _ := wire.DecodeClient(data)
+	return f.Ref
 }

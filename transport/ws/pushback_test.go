@@ -366,7 +366,8 @@ func TestSlowStoreDropsNoConnection(t *testing.T) {
 	}
 }
 
-// Flooding is answered with rate_limited error frames, not a close.
+// Flooding is answered with rate_limited error frames echoing each refused
+// frame's ref (so a client knows what to resend), not a close.
 func TestFloodIsAnsweredRateLimitedNotClosed(t *testing.T) {
 	e := newOutageEnv(t, func(c *Config) { c.FrameBurst = 2; c.FrameRate = 0.001 })
 	p := e.dialPeer() // conversation.start spends one of the burst's two
@@ -374,9 +375,10 @@ func TestFloodIsAnsweredRateLimitedNotClosed(t *testing.T) {
 		p.send(wire.TypePing, fmt.Sprintf("p%d", i), nil)
 	}
 	p.await(wire.TypePong, "p0")
-	for range 4 {
-		if werr := decodeError(t, p.answers(1)[0]); werr.Code != string(wire.CodeRateLimited) {
-			t.Fatalf("flood answered %+v, want rate_limited", werr)
+	for i := 1; i < 5; i++ {
+		got := p.answers(1)[0]
+		if werr := decodeError(t, got); werr.Code != string(wire.CodeRateLimited) || got.Ref != fmt.Sprintf("p%d", i) {
+			t.Fatalf("flood frame p%d answered %q %+v, want rate_limited echoing its ref", i, got.Ref, werr)
 		}
 	}
 	if err := p.ws.Ping(deadline(t)); err != nil {
