@@ -95,15 +95,11 @@ func (h *Hub) WatchActivity(a Actor, sub Subscriber, scope ActivityScope) (cance
 }
 
 // announceActivity tells the agents watching conversation c, on every
-// node, that it has a new message: its state with the new LastSeq,
-// UpdatedAt and preview, as AppendMessage stored them. Status, assignee and
-// read sequences are c's as loaded under the room lock just before the
-// append. The message is already durable, so a failure is only reported.
-func (h *Hub) announceActivity(ctx context.Context, c storage.Conversation, m *storage.Message) {
-	c.LastSeq = m.Seq
-	c.UpdatedAt = m.CreatedAt
-	c.Preview = storage.PreviewOf(m.Text)
-	c.LastSenderKind = m.SenderKind
+// node, that it has a new message: c is its state as the append stored it
+// (new LastSeq, UpdatedAt and preview; the status, assignee and read
+// sequences of that moment). The message is already durable, so a failure
+// is only reported.
+func (h *Hub) announceActivity(ctx context.Context, c storage.Conversation) {
 	ev := Event{Type: EventConversation, OrgID: c.OrgID, ConversationID: c.ID, Conversation: &c}
 	h.report(h.publish(ctx, ev, 0, activityChannel(c.OrgID), assigneeActivityChannel(c.OrgID, c.AssigneeID)))
 }

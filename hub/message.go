@@ -25,13 +25,16 @@ const (
 // Messages of one conversation are published in sequence order. Text must
 // be valid UTF-8, not blank, at most MaxTextLength characters; clientID
 // non-empty and at most MaxClientIDLength characters (else ErrInvalid). A
-// closed conversation is ErrClosed. The room lock below is this node's
-// only: what makes a close on another node exclude the send is the store,
-// whose append refuses a conversation closed at the moment of the write
-// (storage.ErrConversationClosed, returned as ErrClosed). So the hub does
-// not check the status it read itself: a repeat of a message stored
-// before the close is answered as a duplicate, not ErrClosed, and a
-// sender whose ack was lost learns that the message was stored.
+// conversation the actor may not act on (another visitor's, another
+// organisation's, none) is storage.ErrNotFound, a closed one ErrClosed.
+// Send reads nothing before the write: the store's AppendMessageChecked
+// makes the participant and status checks part of the append, so one
+// round trip decides and stores. The room lock below is this node's only:
+// what makes a close on another node exclude the send is the store, whose
+// append refuses a conversation closed at the moment of the write
+// (storage.ErrConversationClosed, returned as ErrClosed). A repeat of a
+// message stored before the close is answered as a duplicate, not
+// ErrClosed, so a sender whose ack was lost learns that it was stored.
 func (h *Hub) Send(ctx context.Context, a Actor, conversationID, clientID, text string) (msg storage.Message, duplicate bool, err error) {
 	if !a.valid() {
 		return storage.Message{}, false, ErrForbidden
@@ -43,19 +46,15 @@ func (h *Hub) Send(ctx context.Context, a Actor, conversationID, clientID, text 
 	defer h.release(r)
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()
-	c, err := h.authorize(ctx, a, conversationID)
-	if err != nil {
-		return storage.Message{}, false, err
-	}
-	return h.append(ctx, a, c, clientID, text) // the store refuses a closed conversation
+	return h.append(ctx, a, conversationID, clientID, text)
 }
 
-// append stores the message in conversation c and, when new, publishes it
-// to the room and the conversation's new state (last_seq, preview) to the
-// organisation's inbox. The room's sendMu is held.
-func (h *Hub) append(ctx context.Context, a Actor, c storage.Conversation, clientID, text string) (storage.Message, bool, error) {
-	conversationID := c.ID
-	stored, created, err := h.store.AppendMessage(ctx, storage.Message{
+// append stores the message in the conversation if the actor may send to
+// it and, when new, publishes it to the room and the conversation's new
+// state (last_seq, preview) to the organisation's inbox. The room's sendMu
+// is held.
+func (h *Hub) append(ctx context.Context, a Actor, conversationID, clientID, text string) (storage.Message, bool, error) {
+	res, err := h.store.AppendMessageChecked(ctx, storage.Message{
 		ID:             storage.NewID("msg"),
 		OrgID:          a.OrgID,
 		ConversationID: conversationID,
@@ -65,13 +64,16 @@ func (h *Hub) append(ctx context.Context, a Actor, c storage.Conversation, clien
 		Text:           text,
 		CreatedAt:      h.clock(),
 	})
-	if errors.Is(err, storage.ErrConversationClosed) { // closed since authorize read it, maybe on another node
+	switch {
+	case errors.Is(err, storage.ErrConversationClosed): // maybe closed on another node
 		return storage.Message{}, false, fmt.Errorf("send to %s: %w: %w", conversationID, ErrClosed, err)
-	}
-	if err != nil {
+	case errors.Is(err, storage.ErrNotFound): // none, or not the actor's: existence is not revealed
+		return storage.Message{}, false, fmt.Errorf("send to %s: %w", conversationID, err)
+	case err != nil:
 		return storage.Message{}, false, fmt.Errorf("append message to %s: %w", conversationID, err)
 	}
-	if !created {
+	stored := res.Message
+	if !res.Created {
 		if stored.SenderKind != a.senderKind() || stored.SenderID != a.ID {
 			return storage.Message{}, false, fmt.Errorf("client id of another sender in %s: %w", conversationID, storage.ErrConflict)
 		}
@@ -79,8 +81,8 @@ func (h *Hub) append(ctx context.Context, a Actor, c storage.Conversation, clien
 	}
 	ev := Event{Type: EventMessage, OrgID: a.OrgID, ConversationID: conversationID, Message: &stored}
 	h.report(h.publish(ctx, ev, stored.Seq, roomChannel(a.OrgID, conversationID)))
-	h.announceActivity(ctx, c, &stored)
-	h.notify(ctx, NoticeMessageCreated, c, &stored)
+	h.announceActivity(ctx, res.Conversation)
+	h.notify(ctx, NoticeMessageCreated, res.Conversation, &stored)
 	return stored, false, nil
 }
 

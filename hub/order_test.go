@@ -44,7 +44,7 @@ func TestConcurrentSendersOnThreeNodesDeliverInOrderOnce(t *testing.T) {
 	}
 }
 
-// pausingStore blocks the first AppendMessage after it stored, before the
+// pausingStore blocks the first AppendMessageChecked after it stored, before the
 // hub publishes, until release is closed.
 type pausingStore struct {
 	Store
@@ -53,13 +53,13 @@ type pausingStore struct {
 	release chan struct{}
 }
 
-func (s *pausingStore) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
-	stored, created, err := s.Store.AppendMessage(ctx, m)
+func (s *pausingStore) AppendMessageChecked(ctx context.Context, m storage.Message) (storage.Appended, error) {
+	res, err := s.Store.AppendMessageChecked(ctx, m)
 	s.once.Do(func() {
 		close(s.stored)
 		<-s.release
 	})
-	return stored, created, err
+	return res, err
 }
 
 func TestLaterSeqFromOneNodeWaitsForTheEarlierFromAnother(t *testing.T) {

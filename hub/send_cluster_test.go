@@ -19,9 +19,9 @@ type beforeAppend struct {
 	hook func()
 }
 
-func (s *beforeAppend) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
+func (s *beforeAppend) AppendMessageChecked(ctx context.Context, m storage.Message) (storage.Appended, error) {
 	s.once.Do(s.hook)
-	return s.Store.AppendMessage(ctx, m)
+	return s.Store.AppendMessageChecked(ctx, m)
 }
 
 // TestSendRefusedWhenClosedOnAnotherNodeAfterItsCheck lands a close on

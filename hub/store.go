@@ -22,7 +22,7 @@ type Store interface {
 	MarkRead(ctx context.Context, orgID, id string, side storage.SenderKind, seq int64) (int64, error)
 	MarkAgentRead(ctx context.Context, orgID, conversationID, agentID string, seq int64) (int64, error)
 	ReopenConversation(ctx context.Context, orgID, id, assigneeID string, at time.Time) error
-	AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error)
+	AppendMessageChecked(ctx context.Context, m storage.Message) (storage.Appended, error)
 	ListMessages(ctx context.Context, orgID, conversationID string, afterSeq int64, limit int) ([]storage.Message, error)
 }
 

@@ -14,6 +14,12 @@ func (s *SealedStore) AppendMessage(ctx context.Context, m storage.Message) (sto
 	return s.inner.AppendMessage(ctx, m)
 }
 
+// AppendMessageChecked passes through: messages and conversations carry no
+// visitor PII.
+func (s *SealedStore) AppendMessageChecked(ctx context.Context, m storage.Message) (storage.Appended, error) {
+	return s.inner.AppendMessageChecked(ctx, m)
+}
+
 // ListMessages passes through: it carries no visitor PII.
 func (s *SealedStore) ListMessages(ctx context.Context, orgID, conversationID string, afterSeq int64, limit int) ([]storage.Message, error) {
 	return s.inner.ListMessages(ctx, orgID, conversationID, afterSeq, limit)

@@ -232,6 +232,25 @@ type MessageStore interface {
 	// close still returns it with created == false, so a sender whose ack
 	// was lost learns it was stored.
 	AppendMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
+	// AppendMessageChecked is AppendMessage for a sender that must be a
+	// participant, checked in the write itself rather than by a read
+	// before it: m is stored (same sequence, LastSeq, Preview,
+	// LastSenderKind and UpdatedAt semantics) only if the conversation
+	// (m.ConversationID, m.OrgID) exists, is open and m's sender takes
+	// part in it. A visitor (SenderKind SenderVisitor) takes part only in
+	// the conversation whose VisitorID is m.SenderID; any other sender
+	// kind (an agent of the organisation) in every conversation of
+	// m.OrgID. A missing conversation, one of another organisation and
+	// another visitor's are all ErrNotFound, so existence is never
+	// revealed; a closed one is ErrConversationClosed. A duplicate (same
+	// ConversationID and ClientID, sent by a participant) returns the
+	// stored message with Created == false and changes nothing, even once
+	// the conversation is closed; whether the duplicate's sender is m's is
+	// left to the caller. Appended.Conversation is the conversation as
+	// stored after the append (LastSeq == the message's Seq, its Preview,
+	// ...), or, for a duplicate, as currently stored. Backends document
+	// what the call costs; it is never more than AppendMessage.
+	AppendMessageChecked(ctx context.Context, m Message) (Appended, error)
 	// ListMessages returns up to limit messages with Seq > afterSeq in
 	// ascending Seq order. limit <= 0 means 100; backends cap it at 500.
 	ListMessages(ctx context.Context, orgID, conversationID string, afterSeq int64, limit int) ([]Message, error)

@@ -189,6 +189,20 @@ type Message struct {
 	CreatedAt      time.Time
 }
 
+// Appended is the result of MessageStore.AppendMessageChecked: the stored
+// message, whether this call created it (false for a duplicate client id),
+// and the conversation as stored after the append.
+type Appended struct {
+	// Message is the stored message: the new one, or for a duplicate the
+	// one stored first under its client id.
+	Message Message
+	// Created is false when Message was stored by an earlier call.
+	Created bool
+	// Conversation is the conversation as stored after the append (for a
+	// duplicate: as currently stored).
+	Conversation Conversation
+}
+
 // Session is one sign-in: a token family. Its access and refresh tokens are
 // stored only as SHA-256 hashes. Generation counts refresh rotations; the
 // current refresh token has Generation == Session.Generation.

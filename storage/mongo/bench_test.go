@@ -46,6 +46,22 @@ func BenchmarkAppendMessage(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendMessageChecked measures one AppendMessageChecked at a
+// time: three round trips, as BenchmarkAppendMessage (the conversation
+// read, which the participant and status checks use; the insert; the hint
+// update, a FindOneAndUpdate returning the conversation). The hub's send
+// made four before (its GetConversation, then AppendMessage's three).
+func BenchmarkAppendMessageChecked(b *testing.B) {
+	s := benchStore(b)
+	var i int64
+	for b.Loop() {
+		i++
+		if _, err := s.AppendMessageChecked(b.Context(), benchMessage(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkAppendMessageParallel measures appends from many goroutines to
 // one conversation: the unique index arbitrates and losers retry.
 func BenchmarkAppendMessageParallel(b *testing.B) {
@@ -112,6 +128,23 @@ func BenchmarkSearchHit(b *testing.B) {
 	for b.Loop() {
 		if list, err := s.SearchMessages(b.Context(), "org_2", "ord ordinary", 0); err != nil || len(list) != defaultSearchLimit {
 			b.Fatalf("%d messages, err %v", len(list), err)
+		}
+	}
+}
+
+// BenchmarkGetThenAppend is the hub's send path before
+// AppendMessageChecked: GetConversation (its authorisation), then
+// AppendMessage.
+func BenchmarkGetThenAppend(b *testing.B) {
+	s := benchStore(b)
+	var i int64
+	for b.Loop() {
+		i++
+		if _, err := s.GetConversation(b.Context(), "org_1", "cnv_1"); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := s.AppendMessage(b.Context(), benchMessage(i)); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

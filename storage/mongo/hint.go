@@ -33,18 +33,35 @@ func (s *Store) newestMessage(ctx context.Context, conversationID string) (messa
 // appends of several nodes finish out of order; then nothing changes and
 // the newer message stays described. Setting the same m twice is harmless.
 func (s *Store) raiseHint(ctx context.Context, m storage.Message) error {
-	filter := bson.D{{Key: "_id", Value: m.ConversationID},
-		{Key: "last_seq", Value: bson.D{{Key: "$lte", Value: m.Seq}}}}
-	update := bson.D{{Key: "$set", Value: bson.D{{Key: "last_seq", Value: m.Seq},
-		{Key: "preview", Value: storage.PreviewOf(m.Text)}, {Key: "last_sender_kind", Value: string(m.SenderKind)}}}}
-	if !m.CreatedAt.IsZero() {
-		update = append(update, bson.E{Key: "$max", Value: bson.D{{Key: "updated_at", Value: m.CreatedAt}}})
-	}
+	filter, update := hintUpdate(m)
 	err := updateOne(ctx, s.coll(collConversations), filter, update)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil // a newer message is described already
 	}
 	return err
+}
+
+// raiseHintReturning is raiseHint returning the conversation as updated,
+// in the same single round trip (FindOneAndUpdate, ReturnDocument After).
+// storage.ErrNotFound when nothing changed: a newer message is described.
+func (s *Store) raiseHintReturning(ctx context.Context, m storage.Message) (conversationDoc, error) {
+	filter, update := hintUpdate(m)
+	opts := options.FindOneAndUpdate().SetReturnDocument(options.After)
+	var d conversationDoc
+	err := s.coll(collConversations).FindOneAndUpdate(ctx, filter, update, opts).Decode(&d)
+	return d, translate(err)
+}
+
+// hintUpdate is the filter and update of raiseHint for message m.
+func hintUpdate(m storage.Message) (filter, update bson.D) {
+	filter = bson.D{{Key: "_id", Value: m.ConversationID},
+		{Key: "last_seq", Value: bson.D{{Key: "$lte", Value: m.Seq}}}}
+	update = bson.D{{Key: "$set", Value: bson.D{{Key: "last_seq", Value: m.Seq},
+		{Key: "preview", Value: storage.PreviewOf(m.Text)}, {Key: "last_sender_kind", Value: string(m.SenderKind)}}}}
+	if !m.CreatedAt.IsZero() {
+		update = append(update, bson.E{Key: "$max", Value: bson.D{{Key: "updated_at", Value: m.CreatedAt}}})
+	}
+	return filter, update
 }
 
 // repairHint returns d describing the newest stored message, raising the

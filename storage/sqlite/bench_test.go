@@ -70,8 +70,81 @@ func BenchmarkAppendMessageParallel64Indexed(b *testing.B) {
 	})
 }
 
+// BenchmarkAppendMessageChecked measures AppendMessageChecked, the hub's
+// send path (participant and status checks in the bump, the conversation
+// returned), one at a time and from 64 goroutines over 64 conversations as
+// BenchmarkAppendMessageParallel64. Compare with BenchmarkAppendMessage*
+// (no checks) and BenchmarkGetThenAppend (the send path before: a
+// conversation read, then the append).
+func BenchmarkAppendMessageChecked(b *testing.B) {
+	b.Run("Serial", func(b *testing.B) {
+		benchAppendSerial(b, benchStore(b), appendChecked)
+	})
+	b.Run("Parallel64", func(b *testing.B) {
+		benchAppendParallel64(b, appendChecked)
+	})
+}
+
+// BenchmarkGetThenAppend is the send path before AppendMessageChecked: a
+// GetConversation (the hub's authorisation), then AppendMessage.
+func BenchmarkGetThenAppend(b *testing.B) {
+	b.Run("Serial", func(b *testing.B) {
+		benchAppendSerial(b, benchStore(b), getThenAppend)
+	})
+	b.Run("Parallel64", func(b *testing.B) {
+		benchAppendParallel64(b, getThenAppend)
+	})
+}
+
+// appendChecked is AppendMessageChecked as a benchmark's append.
+func appendChecked(b *testing.B, s *Store, m storage.Message) error {
+	_, err := s.AppendMessageChecked(b.Context(), m)
+	return err
+}
+
+// getThenAppend reads the conversation, then appends.
+func getThenAppend(b *testing.B, s *Store, m storage.Message) error {
+	if _, err := s.GetConversation(b.Context(), m.OrgID, m.ConversationID); err != nil {
+		return err
+	}
+	_, _, err := s.AppendMessage(b.Context(), m)
+	return err
+}
+
+// plainAppend is AppendMessage as a benchmark's append.
+func plainAppend(b *testing.B, s *Store, m storage.Message) error {
+	_, _, err := s.AppendMessage(b.Context(), m)
+	return err
+}
+
+// benchAppendSerial appends to cnv_1 one message at a time with fn.
+func benchAppendSerial(b *testing.B, s *Store, fn func(*testing.B, *Store, storage.Message) error) {
+	var i int64
+	for b.Loop() {
+		i++
+		if err := fn(b, s, benchMessage(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchAppendParallel64 appends with fn as BenchmarkAppendMessageParallel64.
+func benchAppendParallel64(b *testing.B, fn func(*testing.B, *Store, storage.Message) error) {
+	s := benchStore(b)
+	seedConversations(b, s, 64)
+	benchAppendParallelWith(b, s, max(1, 64/runtime.GOMAXPROCS(0)), func(i int64) string {
+		return fmt.Sprint("cnv_p", i%64)
+	}, fn)
+}
+
 // benchAppendParallel runs the appends, then each of after, all timed.
 func benchAppendParallel(b *testing.B, s *Store, parallelism int, conv func(int64) string, after ...func()) {
+	benchAppendParallelWith(b, s, parallelism, conv, plainAppend, after...)
+}
+
+// benchAppendParallelWith is benchAppendParallel appending with fn.
+func benchAppendParallelWith(b *testing.B, s *Store, parallelism int, conv func(int64) string,
+	fn func(*testing.B, *Store, storage.Message) error, after ...func()) {
 	var n atomic.Int64
 	b.SetParallelism(parallelism)
 	b.RunParallel(func(pb *testing.PB) {
@@ -79,7 +152,7 @@ func benchAppendParallel(b *testing.B, s *Store, parallelism int, conv func(int6
 			i := n.Add(1)
 			m := benchMessage(i)
 			m.ConversationID = conv(i)
-			if _, _, err := s.AppendMessage(b.Context(), m); err != nil {
+			if err := fn(b, s, m); err != nil {
 				b.Error(err)
 				return
 			}

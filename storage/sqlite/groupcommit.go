@@ -38,12 +38,14 @@ type appendReq struct {
 	msg     storage.Message
 	preview string            // storage.PreviewOf(msg.Text), computed by the caller
 	risky   bool              // may fail after taking a seq: needs a savepoint
+	checked bool              // AppendMessageChecked: participant checks, conversation returned
 	done    chan appendResult // capacity 1: the result, or a turn to lead
 }
 
 type appendResult struct {
 	stored  storage.Message
 	created bool
+	conv    storage.Conversation // checked requests: the conversation after the append
 	err     error
 	lead    bool // not a result: the receiver must commit the next batch
 }
@@ -98,8 +100,8 @@ func (s *Store) AppendCommits() (commits, appends int64) {
 // transaction holding it has committed (or failed). The wait ignores ctx:
 // the commit is bounded, and a leaving caller could strand its turn to lead.
 // ctx is checked when the batch reaches m.
-func (s *Store) groupAppend(ctx context.Context, m storage.Message, preview string, risky bool) appendResult {
-	r := &appendReq{ctx: ctx, msg: m, preview: preview, risky: risky, done: make(chan appendResult, 1)}
+func (s *Store) groupAppend(ctx context.Context, m storage.Message, preview string, risky, checked bool) appendResult {
+	r := &appendReq{ctx: ctx, msg: m, preview: preview, risky: risky, checked: checked, done: make(chan appendResult, 1)}
 	lead := s.gc.enqueue(r)
 	for {
 		if lead {
@@ -168,17 +170,17 @@ func appendItem(ctx context.Context, tx *sql.Tx, st *appendStmts, r *appendReq, 
 		return appendResult{err: err}, nil
 	}
 	if !savepoint {
-		stored, created, partial, err := appendMessage(ctx, tx, st, r.msg, r.preview)
+		res, partial := appendMessage(ctx, tx, st, r)
 		if partial {
-			return appendResult{}, err
+			return appendResult{}, res.err
 		}
-		return appendResult{stored: stored, created: created, err: err}, nil
+		return res, nil
 	}
 	if _, err := tx.StmtContext(ctx, st.savepoint).ExecContext(ctx); err != nil {
 		return appendResult{}, fmt.Errorf("savepoint: %w", err)
 	}
-	stored, created, _, err := appendMessage(ctx, tx, st, r.msg, r.preview)
-	if err != nil {
+	res, _ := appendMessage(ctx, tx, st, r)
+	if res.err != nil {
 		if _, rerr := tx.StmtContext(ctx, st.rollbackTo).ExecContext(ctx); rerr != nil {
 			return appendResult{}, fmt.Errorf("rollback to savepoint: %w", rerr)
 		}
@@ -186,5 +188,5 @@ func appendItem(ctx context.Context, tx *sql.Tx, st *appendStmts, r *appendReq, 
 	if _, rerr := tx.StmtContext(ctx, st.release).ExecContext(ctx); rerr != nil {
 		return appendResult{}, fmt.Errorf("release savepoint: %w", rerr)
 	}
-	return appendResult{stored: stored, created: created, err: err}, nil
+	return res, nil
 }

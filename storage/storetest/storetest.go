@@ -52,6 +52,7 @@ func cases() []testCase {
 		orgCases, agentEmailCases, visitorCases, conversationCases, messageCases, sessionCases, tenancyCases, auditCases,
 		erasureCases, widgetCases, previewCases, readCases, searchCases, metaCases, oneTimeCases, auditChainCases,
 		passkeyCases, mfaCases, mailCases, signInIPCases, cursorCases, webhookCases, apiKeyCases, customerUserCases,
+		appendCheckedCases,
 	} {
 		all = append(all, group...)
 	}

@@ -91,15 +91,31 @@ func (f *flakyStore) GetWidgetByKey(ctx context.Context, key string) (storage.Wi
 }
 
 func (f *flakyStore) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
-	if f.slow.Load() {
-		f.appending.Add(1)
-		select {
-		case <-f.release:
-		case <-ctx.Done():
-			return storage.Message{}, false, ctx.Err()
-		}
+	if err := f.stall(ctx); err != nil {
+		return storage.Message{}, false, err
 	}
 	return f.pick().AppendMessage(ctx, m)
+}
+
+func (f *flakyStore) AppendMessageChecked(ctx context.Context, m storage.Message) (storage.Appended, error) {
+	if err := f.stall(ctx); err != nil {
+		return storage.Appended{}, err
+	}
+	return f.pick().AppendMessageChecked(ctx, m)
+}
+
+// stall holds an append while the store is slow, until released.
+func (f *flakyStore) stall(ctx context.Context) error {
+	if !f.slow.Load() {
+		return nil
+	}
+	f.appending.Add(1)
+	select {
+	case <-f.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // outageEnv is a real server on a flakyStore, with sessions on an injected
