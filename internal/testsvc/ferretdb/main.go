@@ -14,7 +14,8 @@
 // With -postgres URL (an administrative connection URL, such as
 // postgres://postgres@127.0.0.1:5432/postgres) it creates a fresh database
 // helpr_test_<time>_<random> on that server, serves FerretDB from it and
-// drops it when it stops; with -fallback a PostgreSQL that cannot be reached
+// drops it when it stops (the database commits asynchronously, as mongod
+// acknowledges w:1 writes before its journal is flushed); with -fallback a PostgreSQL that cannot be reached
 // or cannot create the database is logged and SQLite used instead. SQLite
 // keeps its data in -dir; with -remove the launcher deletes -dir when it
 // stops.

@@ -57,6 +57,12 @@ func postgresBackend(ctx context.Context, logger *slog.Logger, adminURL string) 
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return nil, fmt.Errorf("create database %s: %w", name, err)
 	}
+	// Like mongod's default write concern (w:1, journal flushed in the
+	// background), a commit returns before its WAL reaches the disk; the
+	// URL's own synchronous_commit parameter, if any, still wins.
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+name+" SET synchronous_commit = off"); err != nil {
+		return nil, fmt.Errorf("configure database %s: %w", name, err)
+	}
 	serveURL, err := databaseURL(adminURL, name)
 	if err != nil {
 		return nil, err
