@@ -27,9 +27,6 @@ const (
 	// pgStaleAge is the age after which an unused helpr_test_ database is
 	// taken for the leftover of a killed launcher and dropped.
 	pgStaleAge = 24 * time.Hour
-	// pgPoolMaxConns caps FerretDB's pool (its default, 50, lets two test
-	// binaries exhaust a default max_connections of 100).
-	pgPoolMaxConns = "10"
 	// pgDatabasePrefix starts the name of every database a launcher
 	// creates.
 	pgDatabasePrefix = "helpr_test_"
@@ -40,7 +37,7 @@ const (
 func postgresBackend(ctx context.Context, logger *slog.Logger, adminURL string) (*backend, error) {
 	ctx, cancel := context.WithTimeout(ctx, pgSetupTimeout)
 	defer cancel()
-	cfg, err := pgx.ParseConfig(adminURL)
+	cfg, err := pgx.ParseConfig(withoutPoolParams(adminURL))
 	if err != nil {
 		return nil, fmt.Errorf("parse -postgres: %w", err)
 	}
@@ -97,20 +94,34 @@ func databaseCreated(name string) (time.Time, bool) {
 	return time.Unix(n, 0), true
 }
 
-// databaseURL is adminURL pointing at database name, with FerretDB's pool
-// capped unless adminURL sets pool_max_conns itself.
+// databaseURL is adminURL pointing at database name. Its pool_ parameters
+// pass on to FerretDB's pool; FerretDB's default of 50 connections is left
+// alone: with 20, a single helpr node under load starved waiting for one.
 func databaseURL(adminURL, name string) (string, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", fmt.Errorf("-postgres must be a postgres:// URL (got %q)", adminURL)
 	}
 	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// withoutPoolParams drops the pool_ parameters (FerretDB's pool settings,
+// which a single connection would send to the server as unknown settings)
+// from a postgres:// URL; any other string is returned as it is.
+func withoutPoolParams(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return rawURL
+	}
 	q := u.Query()
-	if !q.Has("pool_max_conns") {
-		q.Set("pool_max_conns", pgPoolMaxConns)
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
 	}
 	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return u.String()
 }
 
 // sweepStale drops helpr_test_ databases older than pgStaleAge that nobody
