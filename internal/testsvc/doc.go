@@ -6,6 +6,8 @@
 // binary, which records the mail it accepts.
 //
 // HELPR_TEST_REDIS_URL and HELPR_TEST_MONGO_URI point the tests at existing
-// servers instead. When a service cannot be started, tests fail loudly when
+// servers instead. FerretDB serves from a fresh database on a local
+// PostgreSQL when one is usable and from SQLite otherwise;
+// HELPR_TEST_POSTGRES_URL chooses (see MongoURI). When a service cannot be started, tests fail loudly when
 // the CI environment variable is set and skip with the reason otherwise.
 package testsvc

@@ -34,7 +34,10 @@ var ferret struct {
 // MongoURI returns HELPR_TEST_MONGO_URI when it is set (a real mongod, say),
 // or else the URI of a FerretDB launcher process shared by the test binary:
 // built once into the Go build cache, started once on a free 127.0.0.1
-// port, stopped when the test binary exits. When the launcher cannot be
+// port, stopped when the test binary exits. The launcher serves from a
+// fresh database on a local PostgreSQL when one is usable and from SQLite
+// otherwise (HELPR_TEST_POSTGRES_URL chooses: see postgresEnv); the first
+// test to call MongoURI logs which. When the launcher cannot be
 // built it fails the test if the CI environment variable is set and skips
 // it otherwise; a launcher that builds but does not start fails the test.
 func MongoURI(t testing.TB) string {
@@ -48,7 +51,10 @@ func MongoURI(t testing.TB) string {
 			ferret.err, ferret.missing = err, true
 			return
 		}
-		ferret.l, ferret.err = startLauncher(bin)
+		ferret.l, ferret.err = startLauncher(bin, backendArgs(os.Getenv(postgresEnv))...)
+		if ferret.err == nil {
+			t.Logf("testsvc: FerretDB on %s at %s", ferret.l.backend, ferret.l.uri)
+		}
 	})
 	switch {
 	case ferret.err == nil:

@@ -26,7 +26,7 @@ const (
 )
 
 // launcherSourceFiles are the files whose content keys the cached binary.
-var launcherSourceFiles = []string{"go.mod", "go.sum", "main.go"}
+var launcherSourceFiles = []string{"go.mod", "go.sum", "main.go", "postgres.go"}
 
 // buildLauncher returns the path of the launcher binary for the current
 // sources and Go version, building it into the cache when it is not
@@ -133,17 +133,19 @@ func launcherCacheDir(goBin string) string {
 
 // launcher is a started launcher process.
 type launcher struct {
-	uri   string
-	dir   string      // its data directory, removed when it stops
-	stdin *os.File    // closing it stops the launcher
-	proc  *os.Process // never waited for unless the caller does
+	uri     string
+	backend string      // what the launcher serves from, as it said
+	dir     string      // its data directory, removed when it stops
+	stdin   *os.File    // closing it stops the launcher
+	proc    *os.Process // never waited for unless the caller does
 }
 
-// startLauncher starts bin on a fresh data directory and returns it with
-// the URI it printed. Its log goes to a file in the data directory, quoted
+// startLauncher starts bin on a fresh data directory, with the backend
+// arguments args (see backendArgs), and returns it with the URI and
+// backend it printed. Its log goes to a file in the data directory, quoted
 // when it fails to start. No goroutine is left behind: every stream is a
 // file.
-func startLauncher(bin string) (*launcher, error) {
+func startLauncher(bin string, args ...string) (*launcher, error) {
 	dir, err := os.MkdirTemp("", "helpr-ferretdb-")
 	if err != nil {
 		return nil, err
@@ -165,7 +167,7 @@ func startLauncher(bin string) (*launcher, error) {
 		return nil, err
 	}
 	defer outR.Close()
-	cmd := exec.Command(bin, "-dir", dir, "-remove")
+	cmd := exec.Command(bin, append([]string{"-dir", dir, "-remove"}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, logFile
 	err = cmd.Start()
 	outW.Close()
@@ -173,7 +175,7 @@ func startLauncher(bin string) (*launcher, error) {
 		inW.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	uri, err := readURI(outR)
+	uri, backend, err := readURI(outR)
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
@@ -182,19 +184,32 @@ func startLauncher(bin string) (*launcher, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("launcher printed no URI: %w; its log:\n%s", err, log)
 	}
-	return &launcher{uri: uri, dir: dir, stdin: inW, proc: cmd.Process}, nil
+	return &launcher{uri: uri, backend: backend, dir: dir, stdin: inW, proc: cmd.Process}, nil
 }
 
-// readURI reads the launcher's first output line, a mongodb:// URI.
-func readURI(out *os.File) (string, error) {
+// readURI reads the launcher's two output lines: a mongodb:// URI, then
+// the backend it serves from ("backend postgresql …" or "backend sqlite …").
+func readURI(out *os.File) (uri, backend string, err error) {
 	_ = out.SetReadDeadline(time.Now().Add(launcherStartTimeout))
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		return "", err
+	r := bufio.NewReader(out)
+	if uri, err = readLine(r); err != nil {
+		return "", "", err
 	}
-	uri := strings.TrimSpace(line)
 	if !strings.HasPrefix(uri, "mongodb://") {
-		return "", fmt.Errorf("unexpected first line %q", uri)
+		return "", "", fmt.Errorf("unexpected first line %q", uri)
 	}
-	return uri, nil
+	if backend, err = readLine(r); err != nil {
+		return "", "", err
+	}
+	backend, ok := strings.CutPrefix(backend, "backend ")
+	if !ok {
+		return "", "", fmt.Errorf("unexpected second line %q", backend)
+	}
+	return uri, backend, nil
+}
+
+// readLine reads one line without its line break.
+func readLine(r *bufio.Reader) (string, error) {
+	line, err := r.ReadString('\n')
+	return strings.TrimSpace(line), err
 }

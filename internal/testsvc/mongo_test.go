@@ -3,7 +3,10 @@ package testsvc
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -73,10 +76,12 @@ func TestLauncherStopsWhenStdinCloses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build launcher: %v", err)
 	}
-	l, err := startLauncher(bin)
+	args := backendArgs(os.Getenv(postgresEnv))
+	l, err := startLauncher(bin, args...)
 	if err != nil {
 		t.Fatalf("start launcher: %v", err)
 	}
+	t.Logf("launcher on %s", l.backend)
 	if err := connect(t, l.uri).Ping(t.Context(), nil); err != nil {
 		t.Fatalf("ping %s: %v", l.uri, err)
 	}
@@ -99,5 +104,85 @@ func TestLauncherStopsWhenStdinCloses(t *testing.T) {
 	}
 	if _, err := os.Stat(l.dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("data directory %s after exit: %v, want it removed", l.dir, err)
+	}
+	checkPostgresDropped(t, l.backend, args)
+}
+
+// checkPostgresDropped checks with psql, when the launcher served from
+// PostgreSQL and psql is installed, that its database is gone.
+func checkPostgresDropped(t *testing.T, backend string, args []string) {
+	t.Helper()
+	fields := strings.Fields(backend) // postgresql database NAME on HOST:PORT
+	if len(fields) < 3 || fields[0] != "postgresql" {
+		return
+	}
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Logf("psql not installed: not checking that database %s was dropped", fields[2])
+		return
+	}
+	query := fmt.Sprintf("SELECT count(*) FROM pg_database WHERE datname = '%s'", fields[2])
+	out, err := exec.CommandContext(t.Context(), psql, "-X", "-Atc", query, args[1]).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	if n := strings.TrimSpace(string(out)); n != "0" {
+		t.Errorf("database %s: count %s after the launcher exited, want it dropped", fields[2], n)
+	}
+}
+
+// TestLauncherFallsBackToSQLite points the launcher at a loopback port
+// nobody listens on: with -fallback it serves from SQLite, without it it
+// fails to start.
+func TestLauncherFallsBackToSQLite(t *testing.T) {
+	if os.Getenv("HELPR_TEST_MONGO_URI") != "" {
+		t.Skip("HELPR_TEST_MONGO_URI is set: the launcher is not used")
+	}
+	MongoURI(t)
+	bin, err := buildLauncher()
+	if err != nil {
+		t.Fatalf("build launcher: %v", err)
+	}
+	dead := "postgres://postgres@" + closedLoopbackAddr(t) + "/postgres?sslmode=disable"
+	l, err := startLauncher(bin, "-postgres", dead, "-fallback")
+	if err != nil {
+		t.Fatalf("start launcher with -fallback: %v", err)
+	}
+	t.Cleanup(func() { _ = l.stdin.Close(); _, _ = l.proc.Wait() })
+	if !strings.HasPrefix(l.backend, "sqlite ") {
+		t.Errorf("backend = %q, want sqlite", l.backend)
+	}
+	if err := connect(t, l.uri).Ping(t.Context(), nil); err != nil {
+		t.Errorf("ping %s: %v", l.uri, err)
+	}
+	if l, err := startLauncher(bin, "-postgres", dead); err == nil {
+		_ = l.stdin.Close()
+		_, _ = l.proc.Wait()
+		t.Errorf("launcher without -fallback started on %s, want an error", l.backend)
+	}
+}
+
+// closedLoopbackAddr returns a loopback address that was free a moment ago.
+func closedLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+func TestBackendArgs(t *testing.T) {
+	for env, want := range map[string]string{
+		"":                                "-postgres " + postgresProbeURL + " -fallback",
+		"sqlite":                          "",
+		" OFF ":                           "",
+		"postgres://u:p@127.0.0.1:6543/x": "-postgres postgres://u:p@127.0.0.1:6543/x",
+	} {
+		if got := strings.Join(backendArgs(env), " "); got != want {
+			t.Errorf("backendArgs(%q) = %q, want %q", env, got, want)
+		}
 	}
 }

@@ -1,14 +1,24 @@
 // Command ferretdb runs an embedded FerretDB v1 (a MongoDB wire-protocol
-// server over SQLite) for helpr's tests. It lives in its own module so that
+// server) for helpr's tests, over PostgreSQL when -postgres names a usable
+// server and over SQLite otherwise. It lives in its own module so that
 // FerretDB's dependencies stay out of helpr's go.mod; internal/testsvc
 // builds and starts it.
 //
-// It listens on -addr (a free loopback port by default), keeps its data in
-// -dir, prints the MongoDB URI as the first and only line of its standard
-// output, and runs until SIGTERM or SIGINT arrives or its standard input
+// It listens on -addr (a free loopback port by default) and prints two lines
+// on its standard output: the MongoDB URI, then the backend it chose
+// ("backend postgresql database helpr_test_… on HOST:PORT" or "backend sqlite
+// dir DIR"). It runs until SIGTERM or SIGINT arrives or its standard input
 // closes — so a test binary that dies, closing the pipe, never leaves it
-// behind. With -remove it deletes -dir when it stops. Logs (warnings and
-// errors only) go to standard error.
+// behind. Logs (warnings and errors only) go to standard error.
+//
+// With -postgres URL (an administrative connection URL, such as
+// postgres://postgres@127.0.0.1:5432/postgres) it creates a fresh database
+// helpr_test_<time>_<random> on that server, serves FerretDB from it and
+// drops it when it stops (the database commits asynchronously, as mongod
+// acknowledges w:1 writes before its journal is flushed); with -fallback a PostgreSQL that cannot be reached
+// or cannot create the database is logged and SQLite used instead. SQLite
+// keeps its data in -dir; with -remove the launcher deletes -dir when it
+// stops.
 package main
 
 import (
@@ -27,55 +37,103 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+// options are the launcher's command-line settings.
+type options struct {
+	dir      string // SQLite data directory
+	addr     string // TCP listen address
+	remove   bool   // remove dir when stopping
+	postgres string // administrative PostgreSQL URL; "" means SQLite
+	fallback bool   // use SQLite when the PostgreSQL is not usable
+}
+
 func main() {
-	dir := flag.String("dir", "", "directory holding the SQLite data (required; created if missing)")
-	addr := flag.String("addr", "127.0.0.1:0", "TCP listen address")
-	remove := flag.Bool("remove", false, "remove -dir when stopping")
+	var o options
+	flag.StringVar(&o.dir, "dir", "", "directory holding the SQLite data (required; created if missing)")
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:0", "TCP listen address")
+	flag.BoolVar(&o.remove, "remove", false, "remove -dir when stopping")
+	flag.StringVar(&o.postgres, "postgres", "", "administrative PostgreSQL URL: serve from a fresh database there, dropped at stop")
+	flag.BoolVar(&o.fallback, "fallback", false, "use SQLite when the -postgres server is not usable")
 	flag.Parse()
-	if err := run(*dir, *addr, *remove); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb launcher:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, addr string, remove bool) error {
-	if dir == "" {
+func run(o options) error {
+	if o.dir == "" {
 		return errors.New("-dir is required")
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := filepath.Abs(o.dir)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return err
 	}
-	if remove {
+	if o.remove {
 		defer os.RemoveAll(abs)
 	}
+	o.dir = abs
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go func() { // stdin closing means the parent is gone
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		stop()
 	}()
-	return serve(ctx, abs, addr)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := chooseBackend(ctx, logger, o)
+	if err != nil {
+		return err
+	}
+	defer b.close(logger)
+	return serve(ctx, logger, o.addr, b)
 }
 
-func serve(ctx context.Context, dir, addr string) error {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: addr},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir) + "/"}).String(),
-	})
+// backend is the storage FerretDB serves from.
+type backend struct {
+	config ferretdb.Config // Handler and its URL filled in
+	about  string          // the second output line
+	close  func(*slog.Logger)
+}
+
+// chooseBackend prepares PostgreSQL when o asks for it and it is usable,
+// and SQLite otherwise (or when PostgreSQL fails and o.fallback is set).
+func chooseBackend(ctx context.Context, logger *slog.Logger, o options) (*backend, error) {
+	if o.postgres != "" {
+		b, err := postgresBackend(ctx, logger, o.postgres)
+		if err == nil || !o.fallback {
+			return b, err
+		}
+		logger.Warn("PostgreSQL not usable; using SQLite", "error", err)
+	}
+	return sqliteBackend(o.dir), nil
+}
+
+// sqliteBackend serves from SQLite files in dir.
+func sqliteBackend(dir string) *backend {
+	return &backend{
+		config: ferretdb.Config{
+			Handler:   "sqlite",
+			SQLiteURL: (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir) + "/"}).String(),
+		},
+		about: "backend sqlite dir " + dir,
+		close: func(*slog.Logger) {},
+	}
+}
+
+func serve(ctx context.Context, logger *slog.Logger, addr string, b *backend) error {
+	cfg := b.config
+	cfg.Listener = ferretdb.ListenerConfig{TCP: addr}
+	cfg.Logger = logger
+	f, err := ferretdb.New(&cfg)
 	if err != nil {
 		return err
 	}
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
 	// MongoDBURI waits until the listener is ready.
-	if _, err := fmt.Println(f.MongoDBURI()); err != nil {
+	if _, err := fmt.Printf("%s\n%s\n", f.MongoDBURI(), b.about); err != nil {
 		return err
 	}
 	return <-done
