@@ -160,5 +160,6 @@ func (s *Store) RotateWidgetKey(ctx context.Context, orgID, id, newKey string, p
 // updates report instead of code 11000).
 func uniqueViolation(err error) bool {
 	return err != nil && !errors.Is(err, storage.ErrConflict) &&
-		(isDuplicate(err) || strings.Contains(err.Error(), "UNIQUE constraint failed"))
+		(isDuplicate(err) || strings.Contains(err.Error(), "UNIQUE constraint failed") ||
+			strings.Contains(err.Error(), "(SQLSTATE 23505)"))
 }

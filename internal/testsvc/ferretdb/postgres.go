@@ -94,15 +94,27 @@ func databaseCreated(name string) (time.Time, bool) {
 	return time.Unix(n, 0), true
 }
 
+// defaultPoolMaxConns caps FerretDB's pool per launcher when the URL names
+// no pool_max_conns: several test binaries run at once (go test -p) against
+// one PostgreSQL whose default max_connections is 100, so FerretDB's own
+// default of 50 per launcher could exhaust it. A load run against a single
+// launcher should pass pool_max_conns=50 in the URL: with 20 a single helpr
+// node under load starved waiting for a connection.
+const defaultPoolMaxConns = "20"
+
 // databaseURL is adminURL pointing at database name. Its pool_ parameters
-// pass on to FerretDB's pool; FerretDB's default of 50 connections is left
-// alone: with 20, a single helpr node under load starved waiting for one.
+// pass on to FerretDB's pool (pool_max_conns defaults to defaultPoolMaxConns).
 func databaseURL(adminURL, name string) (string, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", fmt.Errorf("-postgres must be a postgres:// URL (got %q)", adminURL)
 	}
 	u.Path = "/" + name
+	q := u.Query()
+	if q.Get("pool_max_conns") == "" {
+		q.Set("pool_max_conns", defaultPoolMaxConns)
+	}
+	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
 
