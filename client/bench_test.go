@@ -2,7 +2,10 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+
+	"github.com/helpr-chat/helpr/transport/wire"
 )
 
 // Representative server frames: a chat message and an ack, as the load
@@ -25,6 +28,32 @@ func BenchmarkNext(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := c.Next(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecode compares the envelope decode alone: encoding/json into
+// wire.Envelope (what Next did) against the one-pass scan.
+func BenchmarkDecode(b *testing.B) {
+	for _, bc := range []struct{ name, frame string }{{"message", benchMessageFrame}, {"ack", benchAckFrame}} {
+		in := []byte(bc.frame)
+		b.Run(bc.name+"/encoding_json", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var env wire.Envelope
+				if err := json.Unmarshal(in, &env); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bc.name+"/scan", func(b *testing.B) {
+			var d decoder
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.decode(in); err != nil {
 					b.Fatal(err)
 				}
 			}
