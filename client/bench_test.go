@@ -32,6 +32,16 @@ func BenchmarkNext(b *testing.B) {
 				}
 			}
 		})
+		b.Run(bc.name+"/raw", func(b *testing.B) {
+			c := serveFrames(b, true, bc.msg)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.NextRaw(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
