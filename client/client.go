@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,9 +45,17 @@ func (f Frame) Decode(v any) error { return json.Unmarshal(f.Data, v) }
 // Conn is one client connection. Send and Next may be used from different
 // goroutines, but each only from one at a time.
 type Conn struct {
-	ws      *websocket.Conn
-	pending [][]byte
+	ws *websocket.Conn
+	// The reader's state: buf holds the last message read, rest its
+	// frames not yet returned (while more is true), dec the frame decoder.
+	buf  []byte
+	rest []byte
+	more bool
+	dec  decoder
 }
+
+// maxKeptBuffer is the largest read buffer kept between messages.
+const maxKeptBuffer = 64 << 10
 
 // Dial connects to the helpr server at baseURL ("http://host:port").
 func Dial(ctx context.Context, baseURL string, o Options) (*Conn, *http.Response, error) {
@@ -121,20 +130,57 @@ func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
 
 // Next returns the next server frame, splitting coalesced messages.
 func (c *Conn) Next(ctx context.Context) (Frame, error) {
-	for len(c.pending) == 0 {
-		_, b, err := c.ws.Read(ctx)
-		if err != nil {
-			return Frame{}, err
+	f, err := c.NextRaw(ctx)
+	if err != nil {
+		return Frame{}, err
+	}
+	return f.Frame(), nil
+}
+
+// NextRaw is Next without the copy: the frame's Data aliases the read
+// buffer and is valid only until the next call to NextRaw or Next. It
+// decodes the envelope in one pass and, once warm, reads a frame of a
+// type seen before without allocating (a non-empty Ref is one string).
+func (c *Conn) NextRaw(ctx context.Context) (RawFrame, error) {
+	if !c.more {
+		if err := c.read(ctx); err != nil {
+			return RawFrame{}, err
 		}
-		c.pending = bytes.Split(b, []byte{'\n'})
 	}
-	raw := c.pending[0]
-	c.pending = c.pending[1:]
-	var env wire.Envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return Frame{}, fmt.Errorf("decode frame %q: %w", raw, err)
+	raw := c.rest
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		raw, c.rest = raw[:i], raw[i+1:]
+	} else {
+		c.rest, c.more = nil, false
 	}
-	return Frame{Type: env.Type, Ref: env.Ref, Data: env.Data}, nil
+	return c.dec.decode(raw)
+}
+
+// read reads the next message into c.buf, reusing it.
+func (c *Conn) read(ctx context.Context) error {
+	_, r, err := c.ws.Reader(ctx)
+	if err != nil {
+		return err
+	}
+	if cap(c.buf) > maxKeptBuffer {
+		c.buf = nil
+	}
+	b := c.buf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.buf, c.rest, c.more = b, b, true
+	return nil
 }
 
 // Await returns the first frame for which match is true, discarding the

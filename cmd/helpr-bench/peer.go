@@ -94,9 +94,9 @@ func (p *peer) err() error {
 func (p *peer) readLoop(ctx context.Context) {
 	defer close(p.done)
 	for {
-		f, err := p.currentConn().Next(ctx)
+		f, err := p.currentConn().NextRaw(ctx)
 		if err == nil {
-			p.handle(f, time.Now())
+			p.handle(ownFrame(f), time.Now())
 			continue
 		}
 		if p.closing.Load() || ctx.Err() != nil {
@@ -127,6 +127,16 @@ func (p *peer) currentConn() *client.Conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.conn
+}
+
+// ownFrame is f as handle takes it: message and ack frames, which handle
+// reads before the next NextRaw and keeps nothing of, share the read
+// buffer; the others, which may be handed on, get their own copy.
+func ownFrame(f client.RawFrame) client.Frame {
+	if f.Type == wire.TypeMessage || f.Type == wire.TypeAck {
+		return client.Frame{Type: f.Type, Ref: f.Ref, Data: f.Data}
+	}
+	return f.Frame()
 }
 
 // handle checks one frame.
