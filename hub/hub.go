@@ -53,6 +53,9 @@ type Options struct {
 	// different conversations, so it must be cheap and never block. nil
 	// reports nothing.
 	Notify func(ctx context.Context, n Notice)
+	// Observer is told the duration of every message append and local
+	// fan-out (see Observer); nil observes nothing.
+	Observer Observer
 }
 
 // Hub routes chat actions to storage and events to subscribers. Create it
@@ -71,6 +74,7 @@ type Hub struct {
 	dir        PresenceDirectory
 	onError    func(error)
 	onNotice   func(context.Context, Notice)
+	obs        Observer
 	// maxPending bounds a joining member's buffer (defaultMaxPending;
 	// tests lower it).
 	maxPending int
@@ -85,7 +89,8 @@ type Hub struct {
 // New returns a hub over store that encodes events with codec.
 func New(store Store, codec Codec, opts Options) *Hub {
 	h := &Hub{
-		store:      store,
+		store:      observeStore(store, opts.Observer),
+		obs:        opts.Observer,
 		codec:      codec,
 		now:        opts.Now,
 		broker:     opts.Broker,
@@ -167,7 +172,7 @@ func (h *Hub) publish(ctx context.Context, ev Event, seq int64, channels ...stri
 	f := Frame{ConversationID: ev.ConversationID, Seq: seq, Data: data}
 	for _, ch := range channels {
 		if r := h.lookup(ch); r != nil {
-			h.route(r, f)
+			h.routeObserved(r, f)
 		}
 		h.forward(ctx, ch, f)
 	}

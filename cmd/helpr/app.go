@@ -16,7 +16,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/helpr-chat/helpr/hub"
-	"github.com/helpr-chat/helpr/internal/metrics"
 	"github.com/helpr-chat/helpr/security"
 	"github.com/helpr-chat/helpr/security/geoip"
 	"github.com/helpr-chat/helpr/storage"
@@ -101,8 +100,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	own := ownOrigins(cfg) // the public origin (validated with the config), then its aliases
 	origin, aliases := own[0], own[1:]
 	secure := origin[:5] == "https"
-	reg := metrics.NewRegistry()
-	m := metrics.NewHelpr(reg)
+	reg, m := newMetrics(raw)
 	sessions, err := security.NewSessions(security.SessionsConfig{
 		Store: store, Sealer: sealer, Now: cfg.now, CacheMaxAge: cl.cacheMaxAge(),
 	})
@@ -119,6 +117,7 @@ func assemble(cfg Config, log zerolog.Logger, raw storage.Store, store *security
 	relay := newWebhookRelay(log, reg)
 	hubOpts := cl.hubOptions(cfg.now)
 	hubOpts.Notify = relay.notify
+	hubOpts.Observer = m
 	h := hub.New(store, ws.Codec{}, hubOpts)
 	lim, err := cfg.Limits.resolve()
 	if err != nil {

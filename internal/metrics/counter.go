@@ -2,11 +2,11 @@ package metrics
 
 import (
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // MaxSeries caps the label-value combinations of one CounterVec. Past it,
@@ -18,25 +18,24 @@ const MaxSeries = 1000
 // OverflowValue labels the series that absorbs combinations past MaxSeries.
 const OverflowValue = "__overflow__"
 
-// Counter is a count that only goes up. Its methods are lock-free and safe
-// for concurrent use. A nil *Counter does nothing, so optional metrics need
-// no nil checks at call sites.
+// Counter is a count that only goes up: one series of a CounterVec. Its
+// methods are safe for concurrent use. A nil *Counter does nothing, so
+// optional metrics need no nil checks at call sites.
 type Counter struct {
-	v      atomic.Uint64
-	values []string // label values, in the vector's label order
+	c prometheus.Counter
 }
 
 // Inc adds one.
 func (c *Counter) Inc() {
 	if c != nil {
-		c.v.Add(1)
+		c.c.Inc()
 	}
 }
 
 // Add adds n.
 func (c *Counter) Add(n uint64) {
 	if c != nil {
-		c.v.Add(n)
+		c.c.Add(float64(n))
 	}
 }
 
@@ -45,37 +44,44 @@ func (c *Counter) Value() uint64 {
 	if c == nil {
 		return 0
 	}
-	return c.v.Load()
+	var m dto.Metric
+	if err := c.c.Write(&m); err != nil {
+		return 0
+	}
+	return uint64(m.GetCounter().GetValue())
 }
 
-// CounterVec is a counter family: one Counter per combination of label
-// values. A vector without labels has a single Counter, With(). A nil
-// *CounterVec returns nil Counters.
+// CounterVec is a counter family over a prometheus.CounterVec: one Counter
+// per combination of label values. A vector without labels has a single
+// Counter, With(). A nil *CounterVec returns nil Counters.
 type CounterVec struct {
-	help   string
-	labels []string
+	vec    *prometheus.CounterVec
+	labels int
 
 	mu       sync.RWMutex
 	children map[string]*Counter // by key(label values)
 }
 
-var _ family = (*CounterVec)(nil)
+var _ prometheus.Collector = (*CounterVec)(nil)
 
-func newCounterVec(help string, labels []string) *CounterVec {
-	return &CounterVec{help: help, labels: slices.Clone(labels), children: make(map[string]*Counter)}
-}
+// Describe implements prometheus.Collector.
+func (v *CounterVec) Describe(ch chan<- *prometheus.Desc) { v.vec.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (v *CounterVec) Collect(ch chan<- prometheus.Metric) { v.vec.Collect(ch) }
 
 // With returns the Counter for labelValues, given in the order of the
 // vector's label names, creating it on first use. Callers on a hot path
 // should keep the returned Counter; With itself takes a read lock and, once
-// the series exists, does not allocate (for values of up to 128 bytes in all). Invalid UTF-8 in a value is replaced
-// by U+FFFD. It panics when the number of values is wrong.
+// the series exists, does not allocate (for values of up to 128 bytes in
+// all). Invalid UTF-8 in a value is replaced by U+FFFD. It panics when the
+// number of values is wrong.
 func (v *CounterVec) With(labelValues ...string) *Counter {
 	if v == nil {
 		return nil
 	}
-	if len(labelValues) != len(v.labels) {
-		panic(fmt.Sprintf("metrics: %d label values for labels %v", len(labelValues), v.labels))
+	if len(labelValues) != v.labels {
+		panic(fmt.Sprintf("metrics: %d label values for %d labels", len(labelValues), v.labels))
 	}
 	var buf [128]byte
 	key := appendKey(buf[:0], labelValues)
@@ -109,7 +115,7 @@ func (v *CounterVec) add(values []string) *Counter {
 			return c
 		}
 	}
-	c := &Counter{values: clean}
+	c := &Counter{c: v.vec.WithLabelValues(clean...)}
 	v.children[key] = c
 	return c
 }
@@ -125,27 +131,4 @@ func appendKey(b []byte, values []string) []byte {
 		b = append(b, s...)
 	}
 	return b
-}
-
-func (v *CounterVec) describe() (string, string) { return v.help, "counter" }
-
-func (v *CounterVec) same(other family) bool {
-	o, ok := other.(*CounterVec)
-	return ok && o.help == v.help && slices.Equal(o.labels, v.labels)
-}
-
-// collect appends one sample per series, sorted by label values.
-func (v *CounterVec) collect(dst []sample) []sample {
-	v.mu.RLock()
-	children := make([]*Counter, 0, len(v.children))
-	for _, c := range v.children {
-		children = append(children, c)
-	}
-	v.mu.RUnlock()
-	slices.SortFunc(children, func(a, b *Counter) int { return slices.Compare(a.values, b.values) })
-	for _, c := range children {
-		dst = append(dst, sample{labelNames: v.labels, labelValues: c.values,
-			value: strconv.FormatUint(c.Value(), 10)})
-	}
-	return dst
 }

@@ -1,36 +1,37 @@
 package metrics
 
 import (
-	"math"
-	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
-// Gauge is a value that goes up and down. Its methods are lock-free and
-// safe for concurrent use. A nil *Gauge does nothing.
+// Gauge is a value that goes up and down, over a prometheus.Gauge. Its
+// methods are safe for concurrent use. A nil *Gauge does nothing.
 type Gauge struct {
-	help string
-	bits atomic.Uint64 // math.Float64bits of the value
+	g prometheus.Gauge
 }
 
-var _ family = (*Gauge)(nil)
+var _ prometheus.Collector = (*Gauge)(nil)
+
+// Describe implements prometheus.Collector.
+func (g *Gauge) Describe(ch chan<- *prometheus.Desc) { g.g.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (g *Gauge) Collect(ch chan<- prometheus.Metric) { g.g.Collect(ch) }
 
 // Set sets the gauge to v.
 func (g *Gauge) Set(v float64) {
 	if g != nil {
-		g.bits.Store(math.Float64bits(v))
+		g.g.Set(v)
 	}
 }
 
 // Add adds d (which may be negative).
 func (g *Gauge) Add(d float64) {
-	if g == nil {
-		return
-	}
-	for {
-		old := g.bits.Load()
-		if g.bits.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+d)) {
-			return
-		}
+	if g != nil {
+		g.g.Add(d)
 	}
 }
 
@@ -45,34 +46,53 @@ func (g *Gauge) Value() float64 {
 	if g == nil {
 		return 0
 	}
-	return math.Float64frombits(g.bits.Load())
+	var m dto.Metric
+	if err := g.g.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetGauge().GetValue()
 }
 
-func (g *Gauge) describe() (string, string) { return g.help, "gauge" }
-
-func (g *Gauge) same(other family) bool {
-	o, ok := other.(*Gauge)
-	return ok && o.help == g.help
+// Histogram counts observations into buckets, over a
+// prometheus.Histogram. Its methods are safe for concurrent use. A nil
+// *Histogram does nothing.
+type Histogram struct {
+	h prometheus.Histogram
 }
 
-func (g *Gauge) collect(dst []sample) []sample {
-	return append(dst, sample{value: formatFloat(g.Value())})
+var _ prometheus.Collector = (*Histogram)(nil)
+
+// Describe implements prometheus.Collector.
+func (h *Histogram) Describe(ch chan<- *prometheus.Desc) { h.h.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (h *Histogram) Collect(ch chan<- prometheus.Metric) { h.h.Collect(ch) }
+
+// Observe records v.
+func (h *Histogram) Observe(v float64) {
+	if h != nil {
+		h.h.Observe(v)
+	}
 }
 
-// gaugeFunc is a gauge read from a function at scrape time.
-type gaugeFunc struct {
-	help string
-	fn   func() float64
+// ObserveDuration records d in seconds.
+func (h *Histogram) ObserveDuration(d time.Duration) { h.Observe(d.Seconds()) }
+
+// Since records the time since start, in seconds.
+func (h *Histogram) Since(start time.Time) {
+	if h != nil {
+		h.h.Observe(time.Since(start).Seconds())
+	}
 }
 
-var _ family = (*gaugeFunc)(nil)
-
-func (g *gaugeFunc) describe() (string, string) { return g.help, "gauge" }
-
-// same is false: two functions cannot be compared, so a second GaugeFunc
-// under one name is refused.
-func (g *gaugeFunc) same(family) bool { return false }
-
-func (g *gaugeFunc) collect(dst []sample) []sample {
-	return append(dst, sample{value: formatFloat(g.fn())})
+// Count returns how many values were observed (0 for nil).
+func (h *Histogram) Count() uint64 {
+	if h == nil {
+		return 0
+	}
+	var m dto.Metric
+	if err := h.h.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetHistogram().GetSampleCount()
 }

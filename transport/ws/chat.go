@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"time"
 
 	"github.com/helpr-chat/helpr/hub"
 	"github.com/helpr-chat/helpr/storage"
@@ -11,6 +12,7 @@ import (
 // sendMessage stores a message through the hub and acks it. The ack is sent
 // only after the hub returned, i.e. after the message is durably stored.
 func (c *conn) sendMessage(ctx context.Context, ref string, m *wire.MessageSend) {
+	start := time.Now() // the frame was decoded just before dispatch
 	msg, dup, err := c.s.cfg.Hub.Send(ctx, c.actor, m.ConversationID, m.ClientID, m.Text)
 	if err != nil {
 		c.reply(ref, err)
@@ -27,6 +29,7 @@ func (c *conn) sendMessage(ctx context.Context, ref string, m *wire.MessageSend)
 		CreatedAt:      formatTime(msg.CreatedAt),
 		Duplicate:      dup,
 	}))
+	c.s.cfg.Metrics.AckSeconds.Since(start)
 }
 
 // join subscribes the connection to a conversation: the hub replays every
