@@ -144,6 +144,9 @@ func openWriter(ctx context.Context, path string, o options) (*sql.DB, error) {
 	// values cleared by erasure or replaced on re-encryption do not linger
 	// in free space (old WAL frames last until checkpoints reuse them).
 	q.Add("_pragma", "secure_delete(1)")
+	// Statement journals (taken by savepoints and multi-row statements)
+	// stay in memory instead of spilling to a temp file on every commit.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", fileURI(path, q))
 	if err != nil {
