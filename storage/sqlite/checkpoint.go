@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,10 @@ const (
 	// steady load may never leave time for; past this size a TRUNCATE
 	// checkpoint, which briefly holds writers back, resets it.
 	walHardLimit = 64 << 20
+	// resetFrames is the WAL length (in frames, about pages) past which
+	// the checkpointer asks the committer for a window (offerWindow), as
+	// SQLite's auto-checkpoint would run after 1,000 pages.
+	resetFrames = 1000
 )
 
 // checkpointMode is the checkpoint to run after a look: "" for none. walSize
@@ -55,6 +60,8 @@ type checkpointer struct {
 
 	mu      sync.Mutex // one checkpoint at a time (see checkpointNow)
 	version int64      // data_version at the previous look
+
+	wantWindow atomic.Bool // the WAL is long: see offerWindow
 
 	stop chan struct{}
 	done chan struct{}
@@ -114,22 +121,47 @@ func (c *checkpointer) look(ctx context.Context) error {
 	if mode == "" {
 		return nil
 	}
-	if _, err := c.checkpoint(ctx, mode); err != nil {
+	_, frames, err := c.checkpoint(ctx, mode)
+	if err != nil {
 		return err
 	}
 	c.version = v
+	c.wantWindow.Store(frames >= resetFrames)
 	return nil
 }
 
-// checkpoint runs one checkpoint and reports whether it was blocked
-// (SQLITE_BUSY: readers or a writer kept it from finishing).
-func (c *checkpointer) checkpoint(ctx context.Context, mode string) (busy bool, err error) {
-	var b, logFrames, done int
-	q := "PRAGMA wal_checkpoint(" + mode + ")"
-	if err := c.conn.QueryRowContext(ctx, q).Scan(&b, &logFrames, &done); err != nil {
-		return false, fmt.Errorf("wal_checkpoint(%s): %w", mode, err)
+// offerWindow is called by the group commit leader before each batch's
+// transaction. A PASSIVE checkpoint copies frames while the writer goes
+// on, but the WAL starts over from its beginning (instead of growing) only
+// when a write transaction starts with every frame copied, which a steady
+// load of commits never leaves time for. So once the WAL is long, the
+// leader runs one more PASSIVE checkpoint between two commits: it has only
+// the frames written since the background one to copy, and the next
+// transaction then restarts the WAL. Under load that is one checkpoint of
+// a few dozen pages on the ack path per resetFrames frames, instead of
+// SQLite's auto-checkpoint copying all of them inside a commit. It does
+// nothing when a background checkpoint is running.
+func (c *checkpointer) offerWindow() {
+	if c == nil || !c.wantWindow.Load() || !c.mu.TryLock() {
+		return
 	}
-	return b != 0, nil
+	defer c.mu.Unlock()
+	c.wantWindow.Store(false)
+	if _, _, err := c.checkpoint(context.Background(), "PASSIVE"); err != nil {
+		slog.Warn("sqlite checkpoint", "err", err)
+	}
+}
+
+// checkpoint runs one checkpoint and reports whether it was blocked
+// (SQLITE_BUSY: readers or a writer kept it from finishing) and how many
+// frames the WAL held.
+func (c *checkpointer) checkpoint(ctx context.Context, mode string) (busy bool, frames int, err error) {
+	var b, done int
+	q := "PRAGMA wal_checkpoint(" + mode + ")"
+	if err := c.conn.QueryRowContext(ctx, q).Scan(&b, &frames, &done); err != nil {
+		return false, 0, fmt.Errorf("wal_checkpoint(%s): %w", mode, err)
+	}
+	return b != 0, frames, nil
 }
 
 // checkpointNow runs a checkpoint of the given mode now, after any running
@@ -138,7 +170,8 @@ func (c *checkpointer) checkpoint(ctx context.Context, mode string) (busy bool, 
 func (c *checkpointer) checkpointNow(ctx context.Context, mode string) (busy bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.checkpoint(ctx, mode)
+	busy, _, err = c.checkpoint(ctx, mode)
+	return busy, err
 }
 
 // close stops the loop, waits for it, and closes the connection. It is safe

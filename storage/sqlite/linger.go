@@ -136,11 +136,13 @@ func (s *Store) OnCommit(f func(rows int, took time.Duration)) {
 	s.gc.onCommit = f
 }
 
-// leadCommit lingers as the policy says, commits one batch, reports it and
-// passes the lead on.
+// leadCommit lingers as the policy says, commits one batch (after a
+// checkpoint if the checkpointer asks for one: offerWindow), reports it
+// and passes the lead on.
 func (s *Store) leadCommit() {
 	s.gc.linger()
 	batch := s.gc.take()
+	s.ckpt.offerWindow()
 	commits, appends := s.gc.commits.Load(), s.gc.appends.Load()
 	start := time.Now()
 	s.commitBatch(batch)

@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/helpr-chat/helpr/storage"
+)
+
+func TestLingerForLoneAppendIsZero(t *testing.T) {
+	for _, in := range []lingerInput{
+		{queued: 1, prevBatch: 0},
+		{queued: 1, prevBatch: 1, gap: time.Microsecond, lastGap: time.Microsecond, commit: time.Millisecond},
+	} {
+		if p := lingerFor(in); p != (lingerPlan{}) {
+			t.Errorf("lingerFor(%+v) = %+v, want no linger", in, p)
+		}
+	}
+}
+
+func TestLingerForPolicy(t *testing.T) {
+	us := time.Microsecond
+	tests := []struct {
+		name string
+		in   lingerInput
+		want lingerPlan
+	}{
+		{"after a batch: waits for the arrivals the bound brings",
+			lingerInput{queued: 1, prevBatch: 3, gap: 100 * us, lastGap: 100 * us, commit: time.Millisecond},
+			lingerPlan{wait: 500 * us, more: 5}},
+		{"others queued: waits up to the target",
+			lingerInput{queued: 12, prevBatch: 1, gap: 10 * us, lastGap: 10 * us, commit: time.Millisecond},
+			lingerPlan{wait: 40 * us, more: 4}},
+		{"a commit shorter than maxLinger bounds the wait",
+			lingerInput{queued: 2, prevBatch: 2, gap: 50 * us, lastGap: 50 * us, commit: 200 * us},
+			lingerPlan{wait: 200 * us, more: 4}},
+		{"target reached: commits at once",
+			lingerInput{queued: lingerTarget, prevBatch: 30, gap: us, lastGap: us, commit: time.Millisecond},
+			lingerPlan{}},
+		{"arrivals sparser than the bound: no wait",
+			lingerInput{queued: 2, prevBatch: 4, gap: 2 * time.Millisecond, lastGap: 100 * us, commit: time.Millisecond},
+			lingerPlan{}},
+		{"latest gap long (load just stopped): no wait",
+			lingerInput{queued: 1, prevBatch: 8, gap: 50 * us, lastGap: 20 * time.Millisecond, commit: time.Millisecond},
+			lingerPlan{}},
+		{"no rate known yet: no wait",
+			lingerInput{queued: 3, prevBatch: 0, commit: time.Millisecond},
+			lingerPlan{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lingerFor(tt.in)
+			if got != tt.want {
+				t.Fatalf("lingerFor(%+v) = %+v, want %+v", tt.in, got, tt.want)
+			}
+			if got.wait > maxLinger {
+				t.Fatalf("wait %v over maxLinger", got.wait)
+			}
+		})
+	}
+}
+
+func TestEWMA(t *testing.T) {
+	if got := ewma(0, 80); got != 80 {
+		t.Fatalf("first sample: %v", got)
+	}
+	if got := ewma(80, 160); got != 90 {
+		t.Fatalf("ewma(80, 160) = %v, want 90", got)
+	}
+}
+
+func TestOnCommitReportsEachBatch(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	seedSearch(t, s)
+	seedConversations(t, s, 8)
+	var mu sync.Mutex
+	var rows, calls int
+	s.OnCommit(func(n int, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if took <= 0 {
+			t.Errorf("commit took %v", took)
+		}
+		rows += n
+		calls++
+	})
+	var wg sync.WaitGroup
+	const n = 40
+	for i := range n {
+		wg.Go(func() {
+			m := storage.Message{OrgID: "org_1", ConversationID: fmt.Sprint("cnv_p", i%8), ClientID: fmt.Sprint("o", i),
+				SenderKind: storage.SenderVisitor, SenderID: "vis_1", Text: "hi"}
+			if _, _, err := s.AppendMessage(t.Context(), m); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// A retry is stored once and commits nothing new: not reported.
+	m := storage.Message{OrgID: "org_1", ConversationID: "cnv_p0", ClientID: "o0",
+		SenderKind: storage.SenderVisitor, SenderID: "vis_1", Text: "hi"}
+	if _, created, err := s.AppendMessage(t.Context(), m); err != nil || created {
+		t.Fatalf("retry: created %v, %v", created, err)
+	}
+	commits, appends := s.AppendCommits()
+	mu.Lock()
+	defer mu.Unlock()
+	if rows != n || int64(calls) != commits || appends != n {
+		t.Fatalf("OnCommit saw %d rows in %d calls; AppendCommits %d in %d; want %d rows", rows, calls, appends, commits, n)
+	}
+}
