@@ -144,3 +144,41 @@ func dbSize(t *testing.T, path string) int64 {
 	}
 	return fi.Size()
 }
+
+func TestCheckpointWindowRestartsWAL(t *testing.T) {
+	quiet := func(o *options) { o.checkpointEvery = time.Hour; o.noIndexer = true } // no background reader or checkpoint
+	s, _ := openTemp(t, quiet)
+	defer s.Close()
+	c := seed(t, s)
+	appendN := func(prefix string, n int) {
+		for i := range n {
+			m := storage.Message{OrgID: c.OrgID, ConversationID: c.ID, ClientID: fmt.Sprint(prefix, i),
+				SenderKind: storage.SenderVisitor, SenderID: "vis_1", Text: "window"}
+			if _, _, err := s.AppendMessage(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	frames := func() int {
+		_, n, err := s.ckpt.checkpoint(t.Context(), "PASSIVE")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	appendN("a", 50)
+	appendN("b", 1) // no window: the WAL goes on growing (auto-checkpoint is off)
+	grown := frames() // copies every frame; the next write restarts the WAL
+	if grown < 50 {
+		t.Fatalf("WAL has %d frames after 51 appends, want at least 50", grown)
+	}
+	appendN("c", 50)
+	s.ckpt.wantWindow.Store(true)
+	appendN("d", 1) // its leader checkpoints first, so its transaction restarts the WAL
+	if s.ckpt.wantWindow.Load() {
+		t.Fatal("window still wanted after a commit")
+	}
+	if after := frames(); after >= grown/2 {
+		t.Fatalf("WAL has %d frames after the window, want a restarted WAL (51 appends made %d)", after, grown)
+	}
+}

@@ -112,3 +112,32 @@ func TestOnCommitReportsEachBatch(t *testing.T) {
 		t.Fatalf("OnCommit saw %d rows in %d calls; AppendCommits %d in %d; want %d rows", rows, calls, appends, commits, n)
 	}
 }
+
+func TestLingeringLeaderWokenByAwaitedArrivals(t *testing.T) {
+	g := &committer{leading: true, prevBatch: 4, gapAvg: 10 * time.Microsecond,
+		lastGap: 10 * time.Microsecond, commitAvg: time.Millisecond}
+	g.pending = []*appendReq{{}} // the leader's own
+	g.lastArrival = time.Now()
+	p := g.planLinger()
+	if p.more != lingerTarget-1 {
+		t.Fatalf("plan %+v, want to wait for %d more", p, lingerTarget-1)
+	}
+	for i := range p.more {
+		if lead := g.enqueue(&appendReq{}); lead {
+			t.Fatal("an arrival took the lead from the lingering leader")
+		}
+		select {
+		case <-g.arrived:
+			if i != p.more-1 {
+				t.Fatalf("woken after %d arrivals, want %d", i+1, p.more)
+			}
+		default:
+			if i == p.more-1 {
+				t.Fatalf("not woken after %d arrivals", p.more)
+			}
+		}
+	}
+	if g.lingerUntil != 0 {
+		t.Fatalf("lingerUntil %d after waking, want 0", g.lingerUntil)
+	}
+}
