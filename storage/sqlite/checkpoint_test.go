@@ -167,7 +167,7 @@ func TestCheckpointWindowRestartsWAL(t *testing.T) {
 		return n
 	}
 	appendN("a", 50)
-	appendN("b", 1) // no window: the WAL goes on growing (auto-checkpoint is off)
+	appendN("b", 1)   // no window: the WAL goes on growing (auto-checkpoint is off)
 	grown := frames() // copies every frame; the next write restarts the WAL
 	if grown < 50 {
 		t.Fatalf("WAL has %d frames after 51 appends, want at least 50", grown)
