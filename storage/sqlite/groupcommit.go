@@ -34,6 +34,9 @@ type committer struct {
 	commitAvg   time.Duration // moving average of commit durations
 	prevBatch   int           // size of the latest batch
 	lingerUntil int           // >0: wake the lingering leader at this many queued
+	lingerFrom  int           // queued when the linger began
+	misses      int           // lingers in a row that gained no arrival
+	sinceMiss   int           // batches since the latest such linger
 	arrived     chan struct{} // capacity 1, made by the first linger: wakes it
 
 	commits atomic.Int64 // committed transactions that carried appends

@@ -27,6 +27,8 @@ type lingerInput struct {
 	gap       time.Duration // moving average of the time between arrivals
 	lastGap   time.Duration // time between the two latest arrivals
 	commit    time.Duration // moving average of a commit's duration
+	misses    int           // lingers in a row that gained no arrival
+	sinceMiss int           // batches since the latest such linger
 }
 
 // lingerPlan is how long a leader may wait and for how many more arrivals.
@@ -41,9 +43,15 @@ type lingerPlan struct {
 // which is maxLinger or one commit's duration if shorter (waiting longer
 // than a commit takes would cost more than the commit it saves). It waits
 // for as many arrivals as the bound is expected to bring, up to a batch of
-// lingerTarget.
+// lingerTarget. After a linger that gained nothing (all the callers there
+// are may be waiting already, as with a few busy clients) it backs off:
+// after n such lingers in a row it skips 2^n batches (up to 64) before
+// trying again.
 func lingerFor(in lingerInput) lingerPlan {
 	if in.queued >= lingerTarget || (in.queued <= 1 && in.prevBatch <= 1) {
+		return lingerPlan{}
+	}
+	if in.misses > 0 && in.sinceMiss < 1<<min(in.misses, 6) {
 		return lingerPlan{}
 	}
 	bound := min(maxLinger, in.commit)
@@ -84,7 +92,8 @@ func (g *committer) planLinger() lingerPlan {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p := lingerFor(lingerInput{queued: len(g.pending), prevBatch: g.prevBatch,
-		gap: g.gapAvg, lastGap: g.lastGap, commit: g.commitAvg})
+		gap: g.gapAvg, lastGap: g.lastGap, commit: g.commitAvg, misses: g.misses, sinceMiss: g.sinceMiss})
+	g.sinceMiss++
 	if p.wait > 0 {
 		if g.arrived == nil {
 			g.arrived = make(chan struct{}, 1)
@@ -94,8 +103,22 @@ func (g *committer) planLinger() lingerPlan {
 		default:
 		}
 		g.lingerUntil = len(g.pending) + p.more
+		g.lingerFrom = len(g.pending)
 	}
 	return p
+}
+
+// endLinger disarms the wake-up and counts a linger that gained nothing.
+func (g *committer) endLinger() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.lingerUntil = 0
+	if len(g.pending) > g.lingerFrom {
+		g.misses = 0
+		return
+	}
+	g.misses++
+	g.sinceMiss = 0
 }
 
 // linger waits as lingerFor plans: until the awaited appends have arrived,
@@ -112,9 +135,7 @@ func (g *committer) linger() {
 	case <-g.arrived:
 	}
 	t.Stop()
-	g.mu.Lock()
-	g.lingerUntil = 0
-	g.mu.Unlock()
+	g.endLinger()
 }
 
 // observe records a committed batch's size and duration for the policy.

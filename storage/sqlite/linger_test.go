@@ -45,6 +45,12 @@ func TestLingerForPolicy(t *testing.T) {
 		{"latest gap long (load just stopped): no wait",
 			lingerInput{queued: 1, prevBatch: 8, gap: 50 * us, lastGap: 20 * time.Millisecond, commit: time.Millisecond},
 			lingerPlan{}},
+		{"backing off after two fruitless lingers",
+			lingerInput{queued: 2, prevBatch: 2, gap: 50 * us, lastGap: 50 * us, commit: time.Millisecond, misses: 2, sinceMiss: 3},
+			lingerPlan{}},
+		{"trying again after the back-off",
+			lingerInput{queued: 2, prevBatch: 2, gap: 50 * us, lastGap: 50 * us, commit: time.Millisecond, misses: 2, sinceMiss: 4},
+			lingerPlan{wait: 500 * us, more: 10}},
 		{"no rate known yet: no wait",
 			lingerInput{queued: 3, prevBatch: 0, commit: time.Millisecond},
 			lingerPlan{}},
@@ -139,5 +145,19 @@ func TestLingeringLeaderWokenByAwaitedArrivals(t *testing.T) {
 	}
 	if g.lingerUntil != 0 {
 		t.Fatalf("lingerUntil %d after waking, want 0", g.lingerUntil)
+	}
+}
+
+func TestEndLingerCountsFruitlessLingers(t *testing.T) {
+	g := &committer{pending: []*appendReq{{}}, lingerFrom: 1, lingerUntil: 3, sinceMiss: 5}
+	g.endLinger()
+	g.endLinger()
+	if g.misses != 2 || g.sinceMiss != 0 || g.lingerUntil != 0 {
+		t.Fatalf("after two fruitless lingers: misses %d, sinceMiss %d, lingerUntil %d", g.misses, g.sinceMiss, g.lingerUntil)
+	}
+	g.pending = append(g.pending, &appendReq{})
+	g.endLinger()
+	if g.misses != 0 {
+		t.Fatalf("misses %d after a linger that gained an arrival, want 0", g.misses)
 	}
 }
