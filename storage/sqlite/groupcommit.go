@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/helpr-chat/helpr/storage"
 )
@@ -15,21 +16,34 @@ import (
 const maxBatch = 256
 
 // committer batches concurrent AppendMessage calls into one write
-// transaction and one fsync (group commit) without a goroutine of its own
-// and without timers: the first caller to arrive while no commit is running
-// becomes the leader and commits at once (a batch of one has no added
-// latency); callers arriving meanwhile queue up, and when the leader's
-// commit ends the first of them leads the next commit with everything
-// queued by then.
+// transaction and one fsync (group commit) without a goroutine of its own:
+// the first caller to arrive while no commit is running becomes the leader
+// and commits (a lone append at once, with no added latency; under load it
+// may linger briefly for more: linger.go); callers arriving meanwhile queue
+// up, and when the leader's commit ends the first of them leads the next
+// commit with everything queued by then.
 type committer struct {
 	mu      sync.Mutex
 	pending []*appendReq
 	leading bool // a caller is committing or has been told to
 
+	// Linger policy state (linger.go), guarded by mu.
+	lastArrival time.Time
+	lastGap     time.Duration // between the two latest arrivals
+	gapAvg      time.Duration // moving average of arrival gaps
+	commitAvg   time.Duration // moving average of commit durations
+	prevBatch   int           // size of the latest batch
+	lingerUntil int           // >0: wake the lingering leader at this many queued
+	lingerFrom  int           // queued when the linger began
+	misses      int           // lingers in a row that gained no arrival
+	sinceMiss   int           // batches since the latest such linger
+	arrived     chan struct{} // capacity 1, made by the first linger: wakes it
+
 	commits atomic.Int64 // committed transactions that carried appends
 	appends atomic.Int64 // appends those transactions carried
 
-	testHook func(batch int) // tests: runs before each batch's transaction
+	onCommit func(rows int, took time.Duration) // see Store.OnCommit
+	testHook func(batch int)                    // tests: runs before each batch's transaction
 }
 
 // appendReq is one AppendMessage waiting for the commit that holds it.
@@ -52,9 +66,11 @@ type appendResult struct {
 
 // enqueue adds r and reports whether its caller must lead a commit now.
 func (g *committer) enqueue(r *appendReq) bool {
+	now := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pending = append(g.pending, r)
+	g.noteArrival(now)
 	if g.leading {
 		return false
 	}
@@ -105,8 +121,7 @@ func (s *Store) groupAppend(ctx context.Context, m storage.Message, preview stri
 	lead := s.gc.enqueue(r)
 	for {
 		if lead {
-			s.commitBatch(s.gc.take())
-			s.gc.handOff()
+			s.leadCommit()
 		}
 		res := <-r.done
 		if !res.lead {

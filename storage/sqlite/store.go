@@ -29,6 +29,7 @@ type Store struct {
 	stmts *appendStmts
 	gc    committer
 	ix    *indexer // search indexing off the ack path; nil if not started
+	ckpt  *checkpointer
 }
 
 // Option adjusts Open. With no options Open uses the defaults documented on
@@ -39,10 +40,14 @@ type options struct {
 	readConns   int
 	busyTimeout time.Duration
 	noIndexer   bool // tests: leave the search index behind, as a crash would
+
+	checkpointEvery time.Duration // how often the checkpointer looks
+	walHardLimit    int64         // WAL bytes past which it truncates
 }
 
 func defaultOptions() options {
-	return options{readConns: 4, busyTimeout: 5 * time.Second}
+	return options{readConns: 4, busyTimeout: 5 * time.Second,
+		checkpointEvery: checkpointEvery, walHardLimit: walHardLimit}
 }
 
 // WithReadConns sets how many read-only connections may be open at once
@@ -74,7 +79,9 @@ func WithBusyTimeout(d time.Duration) Option {
 // Open starts the search indexer (see SyncSearch and SearchLag), which
 // first catches up an index left behind (by a crash, or a Close that could
 // not finish it) while the store already serves: until it has, searches
-// miss the messages not yet indexed. Close stops it.
+// miss the messages not yet indexed. Close stops it. Open also starts the
+// checkpointer, which copies the WAL into the database file in the
+// background instead of inside commits (checkpoint.go); Close stops it.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -113,7 +120,12 @@ func openPools(ctx context.Context, abs string, o options) (*Store, error) {
 		_ = errors.Join(stmts.close(), w.Close())
 		return nil, err
 	}
-	s := &Store{w: w, r: r, stmts: stmts}
+	ckpt, err := startCheckpointer(ctx, abs, o)
+	if err != nil {
+		_ = errors.Join(stmts.close(), r.Close(), w.Close())
+		return nil, err
+	}
+	s := &Store{w: w, r: r, stmts: stmts, ckpt: ckpt}
 	if !o.noIndexer {
 		s.ix = newIndexer()
 		go s.runIndexer()
@@ -144,6 +156,12 @@ func openWriter(ctx context.Context, path string, o options) (*sql.DB, error) {
 	// values cleared by erasure or replaced on re-encryption do not linger
 	// in free space (old WAL frames last until checkpoints reuse them).
 	q.Add("_pragma", "secure_delete(1)")
+	// Statement journals (taken by savepoints and multi-row statements)
+	// stay in memory instead of spilling to a temp file on every commit.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoints run on the checkpointer's connection (checkpoint.go),
+	// not inside the commits whose acknowledgements would wait for them.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", fileURI(path, q))
 	if err != nil {
@@ -210,9 +228,9 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close stops the search indexer once it has indexed every committed
-// message, then closes both connection pools. No method may be called
-// afterwards.
+// message, stops the checkpointer, then closes the connection pools. No
+// method may be called afterwards.
 func (s *Store) Close() error {
 	s.ix.close()
-	return errors.Join(s.stmts.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.ckpt.close(), s.stmts.close(), s.r.Close(), s.w.Close())
 }
