@@ -218,7 +218,7 @@ func (p *peer) onAck(f client.Frame, now time.Time) {
 func (p *peer) onError(f client.Frame) {
 	var e wire.Error
 	_ = f.Decode(&e)
-	if isPushback(e.Code) && p.pushback(f.Ref, e.RetryAfter) {
+	if isPushback(e.Code) && p.pushback(f.Ref, retryDelay(e)) {
 		return
 	}
 	p.mu.Lock()

@@ -139,10 +139,20 @@ func (p *peer) takeResends() []sent {
 	return out
 }
 
+// retryDelay is the wait an error frame asks for: retry_after_ms, else
+// retry_after seconds, else 0 (the harness's own backoff).
+func retryDelay(e wire.Error) time.Duration {
+	if e.RetryAfterMS > 0 {
+		return time.Duration(e.RetryAfterMS) * time.Millisecond
+	}
+	return time.Duration(e.RetryAfter) * time.Second
+}
+
 // pushback handles an overloaded or rate_limited answer to a pending
-// message: counted, and the same frame resent after a backoff (or
-// retryAfter seconds). False when ref is no pending message.
-func (p *peer) pushback(ref string, retryAfter int) bool {
+// message: counted, and the same frame resent after a backoff (or the
+// server's retryAfter when it gave one). False when ref is no pending
+// message.
+func (p *peer) pushback(ref string, retryAfter time.Duration) bool {
 	p.mu.Lock()
 	s, ok := p.pending[ref]
 	if !ok || s.kind != pendingMessage || s.frame == nil {
@@ -156,7 +166,7 @@ func (p *peer) pushback(ref string, retryAfter int) bool {
 	p.r.m.add(cPushback, 1)
 	d := min(pushbackDelay<<min(tries-1, 10), maxPushbackDelay)
 	if retryAfter > 0 {
-		d = time.Duration(retryAfter) * time.Second
+		d = max(d, retryAfter)
 	}
 	time.AfterFunc(jitter(d), func() { p.resendPushedBack(ref, tries) })
 	return true

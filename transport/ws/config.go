@@ -120,7 +120,7 @@ const (
 	DefaultPongTimeout        = 10 * time.Second
 	DefaultRevalidateInterval = 10 * time.Second
 	DefaultSendWindow         = 8
-	DefaultMaxAppends         = 1024
+	DefaultMaxAppends         = 8192
 	DefaultAppendWaitBudget   = 5 * time.Second
 )
 
