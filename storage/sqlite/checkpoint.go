@@ -63,8 +63,10 @@ type checkpointer struct {
 
 	wantWindow atomic.Bool // the WAL is long: see offerWindow
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // startCheckpointer opens the checkpoint connection and starts its loop.
@@ -175,12 +177,15 @@ func (c *checkpointer) checkpointNow(ctx context.Context, mode string) (busy boo
 }
 
 // close stops the loop, waits for it, and closes the connection. It is safe
-// on a nil checkpointer.
+// on a nil checkpointer and idempotent (Store.Close may be called twice).
 func (c *checkpointer) close() error {
 	if c == nil {
 		return nil
 	}
-	close(c.stop)
-	<-c.done
-	return errors.Join(c.conn.Close(), c.db.Close())
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.closeErr = errors.Join(c.conn.Close(), c.db.Close())
+	})
+	return c.closeErr
 }

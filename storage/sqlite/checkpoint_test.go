@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -181,4 +182,14 @@ func TestCheckpointWindowRestartsWAL(t *testing.T) {
 	if after := frames(); after >= grown/2 {
 		t.Fatalf("WAL has %d frames after the window, want a restarted WAL (51 appends made %d)", after, grown)
 	}
+}
+
+// TestCloseTwice: Store.Close stays idempotent with the checkpointer.
+func TestCloseTwice(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "twice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	_ = s.Close()
 }

@@ -89,6 +89,16 @@ async function createKey(page, name, scopes) {
   return key;
 }
 
+// goneWithin polls until text is no longer in the page (the dialog clears
+// its secret right after it hides), at most ms.
+async function goneWithin(page, text, ms) {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (!(await pageHas(page, text))) return true;
+    await page.waitForTimeout(50);
+  }
+  return !(await pageHas(page, text));
+}
+
 async function closeOnce(page) {
   await page.locator(t("once-done")).click();
   await page.locator("#once-dialog").waitFor({ state: "hidden" });
@@ -114,7 +124,7 @@ async function scenarioAPIKeys() {
   if (copied && copied !== seen.key) throw new Error("the clipboard does not hold the key");
 
   await closeOnce(page);
-  if (await pageHas(page, seen.key)) throw new Error("the key is still in the page after closing the dialog");
+  if (!(await goneWithin(page, seen.key, 2000))) throw new Error("the key is still in the page after closing the dialog");
   const row = page.locator(`${t("apikey-row")}[data-prefix="${seen.key.slice(0, 12)}"]`);
   await row.waitFor();
   await page.reload();
